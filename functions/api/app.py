@@ -1,0 +1,72 @@
+"""The HTTP API Lambda: one resolver, routers per area, problem responses for every error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from optionflow import __version__
+from optionflow.db.connection import DatabaseUnavailable
+from optionflow.db.listing import BadCursor
+from optionflow.observability import logger
+
+from api.problems import problem
+from api.routes import ops, queries, system, webhook
+
+app = APIGatewayHttpResolver(enable_validation=True)
+app.include_router(webhook.router)
+app.include_router(queries.router)
+app.include_router(ops.router)
+app.include_router(system.router)
+
+
+@app.exception_handler(RequestValidationError)
+def invalid_request(exc: RequestValidationError) -> Response[Any]:
+    errors = [
+        {"field": ".".join(str(p) for p in err["loc"][1:]) or str(err["loc"][0]), "message": err["msg"]}
+        for err in exc.errors()
+    ]
+    return problem(422, "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
+
+
+@app.exception_handler(BadCursor)
+def bad_cursor(exc: BadCursor) -> Response[Any]:
+    return problem(400, str(exc), errors=[{"field": "cursor", "message": str(exc)}])
+
+
+@app.exception_handler(DatabaseUnavailable)
+def database_down(exc: DatabaseUnavailable) -> Response[Any]:
+    logger.warning("database unavailable", extra={"error": str(exc)})
+    # 503 makes TradingView retry the delivery; nothing was stored.
+    return problem(503, "database unavailable, retry shortly", headers={"Retry-After": "5"})
+
+
+@app.not_found
+def not_found(exc: Exception) -> Response[Any]:
+    return problem(
+        404, str(exc) if str(exc) else f"no route {app.current_event.http_method} {app.current_event.path}"
+    )
+
+
+_openapi: str | None = None
+
+
+def openapi_document() -> str:
+    global _openapi
+    if _openapi is None:
+        _openapi = app.get_openapi_json_schema(
+            title="OptionFlow API",
+            version=__version__,
+            description="TradingView alerts in; signals, decisions, orders, fills and positions out.",
+            security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
+        )
+    return _openapi
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,118 @@
+"""Read-only query routes, at the seed's paths so its clients can point here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from optionflow.db.listing import Filters
+from optionflow.logic import queries
+from optionflow.models.entities import (
+    DecisionOut,
+    OrderOut,
+    Page,
+    PositionOut,
+    SignalDetail,
+    SignalOut,
+    TradeOut,
+)
+
+from api.security import BEARER, READ
+
+router = APIGatewayHttpRouter()
+
+Ticker = Annotated[str | None, Query(pattern=r"^[A-Z][A-Z0-9.]{0,9}$", description="Underlying, e.g. SPY")]
+Since = Annotated[datetime | None, Query(description="Inclusive lower bound (ISO 8601)")]
+Until = Annotated[datetime | None, Query(description="Exclusive upper bound (ISO 8601)")]
+Limit = Annotated[int, Query(ge=1, le=500)]
+Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")]
+
+
+@router.get("/signals", middlewares=READ, security=BEARER, summary="Signals, newest first")
+def list_signals(
+    status: Annotated[
+        Literal["PENDING", "ACCEPTED", "REJECTED", "ORDERED", "EXECUTED", "FAILED"] | None, Query()
+    ] = None,
+    ticker: Ticker = None,
+    since: Since = None,
+    until: Until = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[SignalOut]:
+    return queries.list_page("signals", SignalOut, Filters(status, ticker, since, until, limit, cursor))
+
+
+@router.get(
+    "/signals/<signal_id>", middlewares=READ, security=BEARER, summary="One signal with its decisions"
+)
+def get_signal(signal_id: Annotated[UUID, Path()]) -> SignalDetail:
+    detail = queries.signal_detail(signal_id)
+    if detail is None:
+        raise NotFoundError(f"signal {signal_id} not found")
+    return detail
+
+
+@router.get("/orders", middlewares=READ, security=BEARER, summary="Orders, newest first")
+def list_orders(
+    status: Annotated[
+        Literal["PENDING", "SUBMITTED", "FILLED", "CANCELLED", "REJECTED", "EXPIRED"] | None, Query()
+    ] = None,
+    ticker: Ticker = None,
+    since: Since = None,
+    until: Until = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[OrderOut]:
+    return queries.list_page("orders", OrderOut, Filters(status, ticker, since, until, limit, cursor))
+
+
+@router.get("/positions", middlewares=READ, security=BEARER, summary="Positions, newest first")
+def list_positions(
+    status: Annotated[Literal["OPEN", "CLOSING", "CLOSED"] | None, Query()] = None,
+    ticker: Ticker = None,
+    since: Since = None,
+    until: Until = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[PositionOut]:
+    return queries.list_page("positions", PositionOut, Filters(status, ticker, since, until, limit, cursor))
+
+
+@router.get("/trades", middlewares=READ, security=BEARER, summary="Fills, newest first")
+def list_trades(
+    ticker: Ticker = None,
+    since: Since = None,
+    until: Until = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[TradeOut]:
+    return queries.list_page("trades", TradeOut, Filters(None, ticker, since, until, limit, cursor))
+
+
+@router.get(
+    "/exit-signals",
+    middlewares=READ,
+    security=BEARER,
+    summary="Active exit alerts and a summary (the seed's shape)",
+)
+def exit_signals() -> dict:
+    from optionflow.clock import get_clock
+
+    return queries.exit_signals_report(get_clock().now())
+
+
+@router.get(
+    "/signals/<signal_id>/decisions",
+    middlewares=READ,
+    security=BEARER,
+    summary="The decision trail of one signal: every check, its inputs and outcome",
+)
+def get_signal_decisions(signal_id: Annotated[UUID, Path()]) -> list[DecisionOut]:
+    detail = queries.signal_detail(signal_id)
+    if detail is None:
+        raise NotFoundError(f"signal {signal_id} not found")
+    return detail.decisions

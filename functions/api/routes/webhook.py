@@ -1,0 +1,59 @@
+"""POST /webhook and POST /webhook/{token}: TradingView alerts in."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from optionflow.auth.webhook import WebhookUnauthorized
+from optionflow.logic.intake import BadRequest, receive
+from optionflow.models.alert import AlertError
+
+from api.problems import problem
+
+router = APIGatewayHttpRouter()
+
+
+def _raw_body() -> bytes:
+    event = router.current_event
+    body = event.body or ""
+    return base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
+
+
+def _handle(path_token: str | None) -> Response[Any]:
+    event = router.current_event
+    try:
+        intake = receive(
+            _raw_body(),
+            content_type=event.headers.get("content-type"),
+            path_token=path_token,
+            signature=event.headers.get("x-signature"),
+        )
+    except WebhookUnauthorized as exc:
+        return problem(401, str(exc))
+    except BadRequest as exc:
+        return problem(exc.status, str(exc), errors=[{"field": exc.field, "message": exc.message}])
+    except AlertError as exc:
+        return problem(422, str(exc), errors=[{"field": exc.field, "message": exc.message}])
+    body = {
+        "signal_id": str(intake.signal_id),
+        "duplicate": not intake.created,
+        "status": "PENDING" if intake.created else "DUPLICATE",
+    }
+    return Response(status_code=202 if intake.created else 200, content_type="application/json", body=body)
+
+
+@router.post(
+    "/webhook",
+    summary="Receive a TradingView alert (secret in the body or X-Signature)",
+    include_in_schema=True,
+)
+def webhook() -> Response[Any]:
+    return _handle(None)
+
+
+@router.post("/webhook/<token>", summary="Receive a TradingView alert (token in the path)")
+def webhook_with_token(token: str) -> Response[Any]:
+    return _handle(token)

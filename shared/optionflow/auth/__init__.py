@@ -1,0 +1,1 @@
+"""Who may call what: webhook secrets and API tokens."""

@@ -1,0 +1,99 @@
+"""API tokens: HS256 JWTs with issuer, audience and expiry checked, and a scope of `read` or `admin`."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+import jwt
+
+Scope = Literal["read", "admin"]
+ALGORITHM = "HS256"
+
+
+class TokenError(Exception):
+    """The token is missing, malformed, expired, for someone else, or lacks the scope; message says which."""
+
+    def __init__(self, message: str, *, status: int = 401) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    scopes: frozenset[str]
+
+    def allows(self, scope: Scope) -> bool:
+        # admin implies read
+        return scope in self.scopes or "admin" in self.scopes
+
+
+def mint(
+    *,
+    secret: str,
+    issuer: str,
+    audience: str,
+    scope: Scope,
+    ttl: timedelta,
+    subject: str = "optionflow-user",
+    now: datetime | None = None,
+) -> str:
+    issued = now or datetime.now(UTC)
+    claims = {
+        "sub": subject,
+        "scope": scope,
+        "iss": issuer,
+        "aud": audience,
+        "iat": int(issued.timestamp()),
+        "exp": int((issued + ttl).timestamp()),
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def verify(token: str, *, secret: str, issuer: str, audience: str) -> Principal:
+    """Decode and check a token. Only HS256 is accepted, so `alg=none` and key-confusion tokens fail."""
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            audience=audience,
+            issuer=issuer,
+            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise TokenError("token expired") from None
+    except jwt.InvalidAudienceError:
+        raise TokenError("token is for another audience") from None
+    except jwt.InvalidIssuerError:
+        raise TokenError("token has the wrong issuer") from None
+    except jwt.InvalidAlgorithmError:
+        raise TokenError("token algorithm not allowed (HS256 only)") from None
+    except jwt.InvalidSignatureError:
+        raise TokenError("token signature does not verify") from None
+    except jwt.PyJWTError as exc:
+        raise TokenError(f"invalid token: {exc}") from None
+    scopes = frozenset(str(claims.get("scope", "")).split())
+    return Principal(subject=str(claims["sub"]), scopes=scopes)
+
+
+def bearer_token(authorization: str | None) -> str:
+    if not authorization:
+        raise TokenError("missing Authorization: Bearer <token>")
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise TokenError("Authorization must be 'Bearer <token>'")
+    return token.strip()
+
+
+def parse_ttl(text: str) -> timedelta:
+    """'7d', '12h', '30m', '3600s' -> timedelta."""
+    units = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+    text = text.strip().lower()
+    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit() or int(text[:-1]) <= 0:
+        raise ValueError(f"ttl {text!r}: use a positive number followed by d, h, m or s, e.g. 7d")
+    return timedelta(**{units[text[-1]]: int(text[:-1])})

@@ -1,0 +1,90 @@
+"""The `optionflow` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from optionflow.config import ConfigurationError, get_settings
+
+
+def _cmd_dev(args: argparse.Namespace) -> int:
+    from optionflow.local.stack import serve
+
+    settings = get_settings()
+    if args.port:
+        settings = settings.model_copy(update={"port": args.port})
+    serve(settings)
+    return 0
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    from optionflow.db.connection import connect
+    from optionflow.db.migrate import migrate
+
+    settings = get_settings()
+    url = settings.database_url
+    if not url:
+        from optionflow.local import embedded_postgres
+
+        url, _server = embedded_postgres.start(settings.data_dir)
+    applied = migrate(connect(url))
+    print(f"applied {', '.join(applied)}" if applied else "database is up to date")
+    return 0
+
+
+def _cmd_token(args: argparse.Namespace) -> int:
+    from optionflow.auth.tokens import mint, parse_ttl
+    from optionflow.local.stack import local_secrets
+
+    settings = get_settings()
+    if not settings.jwt_secret:
+        settings = local_secrets(settings)  # the local stack's secret, so its API accepts the token
+    print(
+        mint(
+            secret=settings.require_jwt_secret(),
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            scope=args.scope,
+            ttl=parse_ttl(args.ttl),
+            subject=args.subject,
+        )
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="optionflow", description="TradingView alerts to options trades.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    dev = commands.add_parser("dev", help="run the whole stack locally (same as `make run`)")
+    dev.add_argument("--port", type=int, help="HTTP port (default PORT or 3000)")
+    dev.set_defaults(func=_cmd_dev)
+
+    db = commands.add_parser("db", help="database tasks").add_subparsers(dest="db_command", required=True)
+    db.add_parser(
+        "migrate", help="apply pending migrations to DATABASE_URL (or the embedded database)"
+    ).set_defaults(func=_cmd_migrate)
+
+    token = commands.add_parser("token", help="API tokens").add_subparsers(
+        dest="token_command", required=True
+    )
+    create = token.add_parser("create", help="mint a JWT for the query API")
+    create.add_argument("--scope", choices=["read", "admin"], default="read")
+    create.add_argument("--ttl", default="7d", help="lifetime, e.g. 7d, 12h, 30m")
+    create.add_argument("--subject", default="optionflow-user")
+    create.set_defaults(func=_cmd_token)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (ConfigurationError, ValueError) as exc:
+        print(f"optionflow: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""One Postgres connection per warm Lambda (per thread in the local stack), reused and re-opened when broken."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+import psycopg2
+import psycopg2.extensions
+import psycopg2.extras
+
+from optionflow.config import get_settings
+
+T = TypeVar("T")
+
+# Fail fast: TradingView gives a webhook three seconds, and a 503 in time makes it retry.
+CONNECT_TIMEOUT_SECONDS = 2
+
+
+class DatabaseUnavailable(RuntimeError):
+    """Postgres could not be reached or the connection broke; the caller answers 503 / retries later."""
+
+
+_local = threading.local()
+_url_override: str | None = None
+
+Cursor = psycopg2.extras.RealDictCursor
+
+
+def set_database_url(url: str | None) -> None:
+    """Point this process at another database (tests, local stack); drops this thread's connection."""
+    global _url_override
+    _url_override = url
+    close_connection()
+
+
+def database_url() -> str:
+    return _url_override or get_settings().require_database_url()
+
+
+def connect(url: str | None = None) -> psycopg2.extensions.connection:
+    try:
+        conn = psycopg2.connect(
+            url or database_url(), connect_timeout=CONNECT_TIMEOUT_SECONDS, application_name="optionflow"
+        )
+    except psycopg2.OperationalError as exc:
+        raise DatabaseUnavailable(f"cannot connect to Postgres: {str(exc).strip()}") from exc
+    # UTC in, UTC out; market logic converts to New York time explicitly.
+    conn.set_session(autocommit=False)
+    with conn.cursor() as cur:
+        cur.execute("SET TIME ZONE 'UTC'")
+    conn.commit()
+    return conn
+
+
+def get_connection() -> psycopg2.extensions.connection:
+    conn: psycopg2.extensions.connection | None = getattr(_local, "conn", None)
+    if conn is None or conn.closed:
+        conn = connect()
+        _local.conn = conn
+    return conn
+
+
+def close_connection() -> None:
+    conn = getattr(_local, "conn", None)
+    _local.conn = None
+    if conn is not None and not conn.closed:
+        conn.close()
+
+
+_BROKEN = (psycopg2.OperationalError, psycopg2.InterfaceError)
+
+
+@contextmanager
+def transaction() -> Iterator[psycopg2.extras.RealDictCursor]:
+    """A cursor inside one transaction: committed on success, rolled back on any error.
+
+    A broken connection is dropped (the next call reconnects) and surfaces as DatabaseUnavailable.
+    """
+    conn = get_connection()
+    try:
+        with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+            yield cur
+        conn.commit()
+    except _BROKEN as exc:
+        close_connection()
+        raise DatabaseUnavailable(f"database connection lost: {str(exc).strip()}") from exc
+    except BaseException:
+        if not conn.closed:
+            conn.rollback()
+        raise
+
+
+def run_in_transaction(work: Callable[[psycopg2.extras.RealDictCursor], T], *, retries: int = 1) -> T:
+    """Run `work` in a transaction, retrying on a fresh connection if the reused one had gone stale.
+
+    Only for work that is safe to repeat after a failed commit (idempotent writes, reads): a warm Lambda's
+    connection is often closed by the server or a proxy while the function sleeps.
+    """
+    attempt = 0
+    while True:
+        try:
+            with transaction() as cur:
+                return work(cur)
+        except DatabaseUnavailable:
+            attempt += 1
+            if attempt > retries:
+                raise

@@ -1,0 +1,91 @@
+"""Filtered, keyset-paginated listings for the query API (newest first)."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg2 import sql
+from psycopg2.extras import RealDictCursor
+
+
+@dataclass(frozen=True)
+class Listing:
+    table: str
+    time_column: str
+    ticker_column: str = "ticker"
+
+
+LISTINGS = {
+    "signals": Listing("signals", "received_at"),
+    "orders": Listing("orders", "created_at"),
+    "positions": Listing("positions", "opened_at"),
+    "trades": Listing("trades", "executed_at"),
+}
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def encode_cursor(at: datetime, row_id: UUID) -> str:
+    return base64.urlsafe_b64encode(f"{at.isoformat()}|{row_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, row_id = text.split("|", 1)
+        return datetime.fromisoformat(at), UUID(row_id)
+    except (ValueError, UnicodeDecodeError):
+        raise BadCursor("cursor is not one this API returned") from None
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: str | None = None
+    ticker: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+def page(cur: RealDictCursor, name: str, filters: Filters) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of rows and the cursor of the next page (None on the last page)."""
+    listing = LISTINGS[name]
+    time_col = sql.Identifier(listing.time_column)
+    where: list[sql.Composable] = []
+    args: list[Any] = []
+    if filters.status:
+        where.append(sql.SQL("status = %s"))
+        args.append(filters.status)
+    if filters.ticker:
+        where.append(sql.SQL("{} = %s").format(sql.Identifier(listing.ticker_column)))
+        args.append(filters.ticker)
+    if filters.since:
+        where.append(sql.SQL("{} >= %s").format(time_col))
+        args.append(filters.since)
+    if filters.until:
+        where.append(sql.SQL("{} < %s").format(time_col))
+        args.append(filters.until)
+    if filters.cursor:
+        at, row_id = decode_cursor(filters.cursor)
+        where.append(sql.SQL("({}, id) < (%s, %s)").format(time_col))
+        args.extend([at, str(row_id)])
+    query = sql.SQL("SELECT * FROM {table} {where} ORDER BY {time} DESC, id DESC LIMIT %s").format(
+        table=sql.Identifier(listing.table),
+        where=sql.SQL("WHERE ") + sql.SQL(" AND ").join(where) if where else sql.SQL(""),
+        time=time_col,
+    )
+    cur.execute(query, [*args, filters.limit + 1])
+    rows = list(cur.fetchall())
+    next_cursor = None
+    if len(rows) > filters.limit:
+        rows = rows[: filters.limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(last[listing.time_column], last["id"])
+    return rows, next_cursor

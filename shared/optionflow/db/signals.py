@@ -1,0 +1,72 @@
+"""Signals: the stored alerts."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg2.extras import RealDictCursor
+
+from optionflow.models.alert import Alert
+
+
+def insert_if_new(
+    cur: RealDictCursor,
+    *,
+    alert: Alert,
+    dedupe_key: str,
+    raw_payload: dict[str, Any],
+    body_sha256: str,
+    received_at: datetime,
+) -> tuple[UUID, bool]:
+    """Store the alert unless its dedupe key exists. Returns (signal id, created).
+
+    ON CONFLICT waits for a concurrent insert of the same key to commit, so two deliveries racing each
+    other still produce one row, and the loser reads the winner's id.
+    """
+    cur.execute(
+        """INSERT INTO signals (dedupe_key, ticker, action, direction, timeframe, price, strike, expiry,
+                                quantity, alert_id, alert_time, raw_payload, body_sha256, received_at)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+           ON CONFLICT (dedupe_key) DO NOTHING
+           RETURNING id""",
+        (
+            dedupe_key,
+            alert.ticker,
+            alert.action,
+            alert.direction,
+            alert.timeframe,
+            alert.price,
+            alert.strike,
+            alert.expiry,
+            alert.quantity,
+            alert.alert_id,
+            alert.time,
+            json.dumps(raw_payload),
+            body_sha256,
+            received_at,
+        ),
+    )
+    row = cur.fetchone()
+    if row is not None:
+        return row["id"], True
+    cur.execute("SELECT id FROM signals WHERE dedupe_key = %s", (dedupe_key,))
+    existing = cur.fetchone()
+    if existing is None:  # pragma: no cover - the conflicting row cannot vanish: signals are never deleted
+        raise RuntimeError(f"dedupe key {dedupe_key} conflicted but no signal holds it")
+    return existing["id"], False
+
+
+def get(cur: RealDictCursor, signal_id: UUID) -> dict[str, Any] | None:
+    cur.execute("SELECT * FROM signals WHERE id = %s", (str(signal_id),))
+    return cur.fetchone()
+
+
+def decisions(cur: RealDictCursor, signal_id: UUID) -> list[dict[str, Any]]:
+    cur.execute(
+        "SELECT check_name, passed, detail, inputs, decided_at FROM decisions WHERE signal_id = %s ORDER BY id",
+        (str(signal_id),),
+    )
+    return list(cur.fetchall())

@@ -1,0 +1,93 @@
+"""The event bus port: EventBridge in AWS, an in-process bus locally, nothing when neither is configured.
+
+Publishing is best effort. A lost event costs one schedule interval (the next sweep finds the row), never
+a signal, so a failure to publish is logged and never turns a stored signal into an error response.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from optionflow.observability import logger
+
+SOURCE = "optionflow"
+
+SIGNAL_RECEIVED = "signal.received"
+SIGNAL_ACCEPTED = "signal.accepted"
+ORDER_CREATED = "order.created"
+POSITION_OPENED = "position.opened"
+POSITIONS_REFRESHED = "positions.refreshed"
+
+
+class EventBus(Protocol):
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None: ...
+
+
+class NullBus:
+    """No fast path: the schedules alone move work along."""
+
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
+        return None
+
+
+class EventBridgeBus:
+    def __init__(self, bus_name: str) -> None:
+        self._bus_name = bus_name
+        self._client: Any = None
+
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
+        if self._client is None:
+            import boto3  # imported on first publish: boto3 is half of a cold start
+
+            self._client = boto3.client("events")
+        entry = {
+            "Source": SOURCE,
+            "DetailType": detail_type,
+            "Detail": json.dumps(detail, default=str),
+            "EventBusName": self._bus_name,
+        }
+        response = self._client.put_events(Entries=[entry])
+        if response.get("FailedEntryCount"):
+            raise RuntimeError(f"EventBridge refused {detail_type}: {response['Entries']}")
+
+
+class InProcessBus:
+    """Hands events to a dispatcher (the local stack routes them to worker handlers)."""
+
+    def __init__(self, dispatch: Callable[[str, dict[str, Any]], None]) -> None:
+        self._dispatch = dispatch
+
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
+        self._dispatch(detail_type, detail)
+
+
+_bus: EventBus | None = None
+
+
+def get_bus() -> EventBus:
+    global _bus
+    if _bus is None:
+        from optionflow.config import get_settings
+
+        name = get_settings().event_bus_name
+        _bus = EventBridgeBus(name) if name else NullBus()
+    return _bus
+
+
+def set_bus(bus: EventBus | None) -> None:
+    global _bus
+    _bus = bus
+
+
+def publish(detail_type: str, detail: dict[str, Any]) -> bool:
+    """Publish a wake-up; returns False (and logs) when the bus failed."""
+    try:
+        get_bus().publish(detail_type, detail)
+    except Exception:
+        logger.exception(
+            "event publish failed; the schedule will sweep it", extra={"detail_type": detail_type}
+        )
+        return False
+    return True

@@ -1,0 +1,138 @@
+"""Runs the worker Lambdas in-process: on their template schedules, and at once on fast-path events.
+
+A wake-up for a worker that is already running is coalesced into one more run after the current one: each
+run sweeps everything pending, so a burst of 150 alerts costs a handful of runs, not 150.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+from optionflow.local.lambda_context import LocalContext
+from optionflow.local.template import WorkerSpec
+from optionflow.observability import logger
+
+
+class _State:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.running = False
+        self.pending: dict[str, Any] | None = None
+
+
+class WorkerRunner:
+    def __init__(
+        self, specs: list[WorkerSpec], *, clock: Callable[[], datetime] | None = None, max_threads: int = 5
+    ) -> None:
+        self.specs = {spec.name: spec for spec in specs}
+        self._routes = {dt: spec.name for spec in specs for dt in spec.detail_types}
+        self._state = {spec.name: _State() for spec in specs}
+        self._paused: set[str] = set()
+        self._pool = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix="worker")
+        self._stop = threading.Event()
+        self._now = clock or (lambda: datetime.now(UTC))
+        self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
+
+    # -- control ---------------------------------------------------------------------------------
+    def pause(self, name: str) -> None:
+        self._require(name)
+        self._paused.add(name)
+
+    def resume(self, name: str) -> None:
+        self._require(name)
+        self._paused.discard(name)
+
+    def paused(self, name: str) -> bool:
+        return name in self._paused
+
+    def _require(self, name: str) -> None:
+        if name not in self.specs:
+            raise KeyError(f"unknown worker {name!r}; known: {', '.join(sorted(self.specs))}")
+
+    # -- triggers --------------------------------------------------------------------------------
+    def schedule_event(self, name: str) -> dict[str, Any]:
+        """The Input the EventBridge Scheduler would send, placeholders filled."""
+        text = (
+            self.specs[name]
+            .schedule_input.replace(
+                "<aws.scheduler.scheduled-time>", self._now().strftime("%Y-%m-%dT%H:%M:%SZ")
+            )
+            .replace("<aws.scheduler.execution-id>", str(uuid.uuid4()))
+        )
+        return dict(json.loads(text))
+
+    def dispatch(self, detail_type: str, detail: dict[str, Any]) -> None:
+        """The in-process event bus: route a published event to the worker whose rule matches it."""
+        name = self._routes.get(detail_type)
+        if name is None:
+            return
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": detail_type,
+            "source": "optionflow",
+            "account": "000000000000",
+            "time": self._now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": "local",
+            "resources": [],
+            "detail": detail,
+        }
+        self.trigger(name, event)
+
+    def trigger(self, name: str, event: dict[str, Any] | None = None) -> None:
+        self._require(name)
+        if name in self._paused or self._stop.is_set():
+            return
+        state = self._state[name]
+        with state.lock:
+            if state.running:
+                state.pending = event or self.schedule_event(name)
+                return
+            state.running = True
+        self._pool.submit(self._run_until_idle, name, event or self.schedule_event(name))
+
+    def _run_until_idle(self, name: str, event: dict[str, Any]) -> None:
+        state = self._state[name]
+        while True:
+            self.invoke(name, event)
+            with state.lock:
+                if state.pending is None or self._stop.is_set():
+                    state.running = False
+                    state.pending = None
+                    return
+                event, state.pending = state.pending, None
+
+    def invoke(self, name: str, event: dict[str, Any]) -> Any:
+        """Call the worker's lambda_handler synchronously, as Lambda would."""
+        handler = self._handlers.get(name)
+        if handler is None:
+            handler = importlib.import_module(self.specs[name].module).lambda_handler
+            self._handlers[name] = handler
+        try:
+            return handler(event, LocalContext(self.specs[name].logical_id))
+        except Exception:
+            # Lambda would log the error and send the event to the DLQ; the next sweep retries the rows.
+            logger.exception("worker run failed", extra={"worker": name})
+            return None
+
+    # -- schedules -------------------------------------------------------------------------------
+    def start_schedules(self) -> None:
+        for spec in self.specs.values():
+            threading.Thread(
+                target=self._tick, args=(spec,), name=f"schedule-{spec.name}", daemon=True
+            ).start()
+
+    def _tick(self, spec: WorkerSpec) -> None:
+        while not self._stop.wait(spec.rate_seconds):
+            self.trigger(spec.name)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,143 @@
+"""`optionflow dev` / `make run`: the whole app on one machine.
+
+Embedded Postgres (unless DATABASE_URL is set), migrations, the API Lambda behind a local HTTP server, the
+worker Lambdas on the template's schedules, and an in-process bus for the fast path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+import signal
+import sys
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from optionflow.config import Settings
+
+
+def project_root() -> Path:
+    """The checkout holding template.yaml: the current directory or one above it, else the package's."""
+    for folder in (Path.cwd(), *Path.cwd().parents, Path(__file__).resolve().parents[3]):
+        if (folder / "template.yaml").is_file() and (folder / "functions").is_dir():
+            return folder
+    raise FileNotFoundError("run this from the OptionFlow checkout (no template.yaml found)")
+
+
+def local_secrets(settings: Settings) -> Settings:
+    """Fill missing JWT and webhook secrets from (or into) <data_dir>/secrets.json, so tokens survive restarts."""
+    path = settings.data_dir / "secrets.json"
+    stored: dict[str, str] = json.loads(path.read_text()) if path.is_file() else {}
+    changed = False
+    for field in ("jwt_secret", "webhook_secret"):
+        if not stored.get(field):
+            stored[field] = secrets.token_urlsafe(32)
+            changed = True
+    if changed:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(stored, indent=2))
+        path.chmod(0o600)
+    return settings.model_copy(
+        update={
+            "jwt_secret": settings.jwt_secret or stored["jwt_secret"],
+            "webhook_secret": settings.webhook_secret or stored["webhook_secret"],
+        }
+    )
+
+
+@dataclass
+class LocalStack:
+    settings: Settings
+    url: str
+    server: Any
+    runner: Any
+    postgres: Any
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.runner.stop()
+        if self.postgres is not None:
+            self.postgres.cleanup()
+
+
+def start(settings: Settings, *, schedules: bool = True, host: str = "127.0.0.1") -> LocalStack:
+    """Start everything and return once the API is listening (serving happens on a background thread)."""
+    from optionflow import clock, config
+    from optionflow.db.connection import get_connection, set_database_url
+    from optionflow.db.migrate import migrate
+    from optionflow.events.bus import InProcessBus, set_bus
+    from optionflow.local.http_bridge import make_server
+    from optionflow.local.runner import WorkerRunner
+    from optionflow.local.template import worker_specs
+
+    root = project_root()
+    sys.path.insert(0, str(root / "functions"))
+    settings = local_secrets(settings)
+    postgres = None
+    if not settings.database_url:
+        from optionflow.local import embedded_postgres
+
+        url, postgres = embedded_postgres.start(settings.data_dir)
+        settings = settings.model_copy(update={"database_url": url})
+    config.use_settings(settings)
+    clock.set_clock(None)
+    set_database_url(settings.database_url)
+    migrate(get_connection())
+
+    runner = WorkerRunner(worker_specs(root / "template.yaml"), clock=clock.get_clock().now)
+    set_bus(InProcessBus(runner.dispatch))
+    from api.app import lambda_handler
+
+    server = make_server(host, settings.port, lambda_handler)
+    threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
+    if schedules:
+        runner.start_schedules()
+        for name in runner.specs:  # one sweep at start-up picks up anything left from the last run
+            runner.trigger(name)
+    return LocalStack(settings, f"http://{host}:{server.server_address[1]}", server, runner, postgres)
+
+
+def serve(settings: Settings) -> None:
+    """Run until Ctrl-C / SIGTERM, printing what a user needs to send the first alert."""
+    from optionflow.auth.tokens import mint
+    from optionflow.clock import get_clock
+
+    stack = start(settings)
+    s = stack.settings
+    token = mint(
+        secret=s.require_jwt_secret(),
+        issuer=s.jwt_issuer,
+        audience=s.jwt_audience,
+        scope="admin",
+        ttl=timedelta(days=7),
+    )
+    where = "embedded Postgres in " + str(s.data_dir / "pgdata") if stack.postgres else "DATABASE_URL"
+    print(
+        f"""
+OptionFlow is running ({s.app_mode} mode, database: {where})
+  clock           {get_clock().now().isoformat()}
+  API             {stack.url}
+  webhook URL     {stack.url}/webhook
+  webhook secret  {s.webhook_secret}
+  admin token     {token}
+
+Send an alert:
+  curl -s -X POST {stack.url}/webhook -H 'Content-Type: application/json' \\
+    -d '{{"ticker":"SPY","action":"BUY","direction":"CALL","timeframe":"5","secret":"{s.webhook_secret}"}}'
+Read it back:
+  curl -s {stack.url}/signals -H 'Authorization: Bearer {token}'
+
+Ctrl-C stops it.""",
+        flush=True,
+    )
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        done.wait()
+    print("\nstopping…", flush=True)
+    stack.stop()

@@ -1,0 +1,136 @@
+"""Webhook intake: from raw bytes to a stored, deduplicated signal."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import ValidationError
+
+from optionflow.db import signals as signals_db
+from optionflow.db.connection import run_in_transaction
+from optionflow.models.alert import Alert, AlertError, normalise, redact
+
+
+class BadRequest(Exception):
+    """The request cannot be read at all (not JSON, not an object). Carries the HTTP status."""
+
+    def __init__(self, status: int, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.status = status
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Intake:
+    signal_id: UUID
+    created: bool
+
+
+def read_payload(body: bytes) -> dict[str, Any]:
+    """Parse the body as JSON whatever its Content-Type says (TradingView labels JSON text/plain)."""
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest(400, "body", f"is not valid JSON ({exc})") from None
+    if not isinstance(payload, dict):
+        raise BadRequest(400, "body", 'must be a JSON object such as {"ticker":"SPY","action":"BUY",…}')
+    return payload
+
+
+def parse_alert(payload: dict[str, Any]) -> Alert:
+    """Normalise and validate. Raises AlertError naming the first bad field."""
+    fields = normalise(payload)
+    try:
+        return Alert.model_validate(fields)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or str(error["msg"]).split(":", 1)[0]
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if ":" in message and not error["loc"]:
+            field, message = (part.strip() for part in message.split(":", 1))
+        raise AlertError(field, message) from None
+
+
+def dedupe_key(alert: Alert, received_at: datetime, window_seconds: int) -> str:
+    """An explicit alert id wins; otherwise the alert's identity within its time bucket.
+
+    The bucket comes from the alert's own `time` when it has one, so TradingView's retries (sent seconds
+    later) land on the same key; without it, the receive time is used.
+    """
+    if alert.alert_id:
+        return "id:" + alert.alert_id
+    at = alert.time or received_at
+    bucket = int(at.timestamp()) // window_seconds
+    identity = "|".join(
+        [alert.ticker, alert.action, alert.direction or "-", alert.timeframe or "-", str(bucket)]
+    )
+    return "h:" + hashlib.sha256(identity.encode()).hexdigest()[:32]
+
+
+def store(
+    alert: Alert, payload: dict[str, Any], body: bytes, *, received_at: datetime, window_seconds: int
+) -> Intake:
+    key = dedupe_key(alert, received_at, window_seconds)
+    digest = hashlib.sha256(body).hexdigest()
+    stored = redact(payload)
+    signal_id, created = run_in_transaction(
+        lambda cur: signals_db.insert_if_new(
+            cur, alert=alert, dedupe_key=key, raw_payload=stored, body_sha256=digest, received_at=received_at
+        )
+    )
+    return Intake(signal_id=signal_id, created=created)
+
+
+_ACCEPTED_TYPES = ("application/json", "text/plain", "")
+
+
+def receive(
+    body: bytes, *, content_type: str | None, path_token: str | None, signature: str | None
+) -> Intake:
+    """The whole webhook: check size, type, credentials and fields, then store once and wake the pipeline.
+
+    Raises BadRequest (400/413/415), WebhookUnauthorized (401) or AlertError (422); nothing is written
+    unless every check passed.
+    """
+    from optionflow.auth.webhook import WebhookUnauthorized, is_authentic
+    from optionflow.clock import get_clock
+    from optionflow.config import get_settings
+    from optionflow.events import bus
+
+    settings = get_settings()
+    if len(body) > settings.max_webhook_bytes:
+        raise BadRequest(
+            413, "body", f"is {len(body)} bytes; alerts are limited to {settings.max_webhook_bytes}"
+        )
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if media_type not in _ACCEPTED_TYPES:
+        raise BadRequest(
+            415, "content-type", f"{media_type!r} is not accepted; send application/json or text/plain"
+        )
+    if not body.strip():
+        raise BadRequest(400, "body", "is empty; send the alert as JSON")
+
+    # Header and path credentials are checked before parsing, so unauthenticated junk learns nothing.
+    header_ok = is_authentic(
+        secret=settings.webhook_secret or "", raw_body=body, path_token=path_token, signature=signature
+    )
+    payload = read_payload(body)
+    if not header_ok and not is_authentic(
+        secret=settings.webhook_secret or "", raw_body=body, body_secret=payload.get("secret")
+    ):
+        raise WebhookUnauthorized(
+            "missing or wrong webhook secret (body `secret`, /webhook/<token> or X-Signature)"
+        )
+    alert = parse_alert(payload)
+    intake = store(
+        alert, payload, body, received_at=get_clock().now(), window_seconds=settings.dedupe_window_seconds
+    )
+    if intake.created:
+        bus.publish(bus.SIGNAL_RECEIVED, {"signal_id": str(intake.signal_id)})
+    return intake

@@ -1,0 +1,1 @@
+"""Pydantic models: webhook payloads, entities, API responses."""

@@ -1,0 +1,133 @@
+"""Shared fixtures: a real Postgres (DATABASE_URL or the embedded one), a frozen market clock, a recording bus."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg2
+import pytest
+from optionflow import clock, config
+from optionflow.config import Settings
+from optionflow.db import connection
+from optionflow.db.migrate import migrate
+from optionflow.events import bus
+from optionflow.local.lambda_context import LocalContext
+
+ROOT = Path(__file__).resolve().parents[1]
+EVENTS = ROOT / "events"
+WEBHOOK_SECRET = "local-webhook-secret"  # the secret the events/api fixtures carry
+JWT_SECRET = "test-jwt-secret-with-at-least-32-bytes!!"
+# A Monday, 10:00 in New York: the market is open.
+MARKET_OPEN = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("America/New_York"))
+RESETTABLE = "signals, decisions, orders, positions, trades, exit_signals, worker_runs"
+
+
+def load_event(relative: str) -> dict[str, Any]:
+    return dict(json.loads((EVENTS / relative).read_text()))
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server to create test databases on: DATABASE_URL when set, else an embedded Postgres."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        yield url
+        return
+    from optionflow.local import embedded_postgres
+
+    data_dir = tmp_path_factory.mktemp("embedded-pg")
+    admin_url, server = embedded_postgres.start(data_dir, database="postgres")
+    yield admin_url
+    server.cleanup()
+
+
+def _with_database(url: str, name: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres_server_url: str) -> Iterator[str]:
+    """A fresh database for this test session (one per xdist worker), migrated."""
+    name = f"optionflow_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(postgres_server_url)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    url = _with_database(postgres_server_url, name)
+    conn = psycopg2.connect(url)
+    migrate(conn)
+    conn.close()
+    yield url
+    connection.close_connection()
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+class RecordingBus:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
+        self.events.append((detail_type, detail))
+
+    def of_type(self, detail_type: str) -> list[dict[str, Any]]:
+        return [detail for kind, detail in self.events if kind == detail_type]
+
+
+@pytest.fixture
+def settings(database_url: str) -> Iterator[Settings]:
+    s = Settings(database_url=database_url, jwt_secret=JWT_SECRET, webhook_secret=WEBHOOK_SECRET)
+    config.use_settings(s)
+    connection.set_database_url(database_url)
+    yield s
+    config.reset_settings()
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[clock.FrozenClock]:
+    frozen = clock.FrozenClock(MARKET_OPEN)
+    clock.set_clock(frozen)
+    yield frozen
+    clock.set_clock(None)
+
+
+@pytest.fixture
+def recording_bus() -> Iterator[RecordingBus]:
+    recorder = RecordingBus()
+    bus.set_bus(recorder)
+    yield recorder
+    bus.set_bus(None)
+
+
+@pytest.fixture
+def db(settings: Settings, frozen_clock: clock.FrozenClock, recording_bus: RecordingBus) -> Iterator[Any]:
+    """An empty pipeline (default risk limits and exit rules) and a cursor to look at it."""
+    conn = psycopg2.connect(settings.database_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f"TRUNCATE {RESETTABLE} RESTART IDENTITY CASCADE")
+        cur.execute("DELETE FROM risk_limits WHERE name <> 'default'")
+        cur.execute("""UPDATE risk_limits SET max_open_positions = 20, max_daily_loss = 1000,
+                       max_positions_per_ticker = 5, max_contracts_per_order = 10, risk_per_trade = 500,
+                       kill_switch = false""")
+        cur.execute("""UPDATE exit_rules SET profit_target_pct = 50, stop_loss_pct = 50, trailing_stop_pct = NULL,
+                       min_dte = 1, max_hold_days = 5, close_minutes_before_close = NULL""")
+    with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+        yield cur
+    conn.close()
+
+
+@pytest.fixture
+def lambda_context() -> LocalContext:
+    return LocalContext("TestFunction")

@@ -1,0 +1,15 @@
+"""Print the API's OpenAPI document, normalised (`make openapi` writes it to tests/contract/openapi.json)."""
+
+from __future__ import annotations
+
+import json
+
+
+def current_document() -> dict:
+    from api.app import openapi_document
+
+    return dict(json.loads(openapi_document()))
+
+
+if __name__ == "__main__":
+    print(json.dumps(current_document(), indent=2, sort_keys=True))
