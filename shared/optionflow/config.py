@@ -24,7 +24,7 @@ class Settings(BaseModel):
     jwt_secret: str | None = None
     webhook_secret: str | None = None
     app_mode: Literal["PAPER", "LIVE"] = "PAPER"
-    port: int = Field(default=3000, ge=1, le=65535)
+    port: int = Field(default=3000, ge=0, le=65535)  # 0: any free port (tests)
     data_dir: Path = Path(".optionflow")
     clock_start: datetime | None = None
     event_bus_name: str | None = None
@@ -36,6 +36,8 @@ class Settings(BaseModel):
     # The seed deduplicated alerts without an id inside a 5-minute window.
     dedupe_window_seconds: int = Field(default=300, ge=1)
     market_seed: int = 7
+    # Paper fills pay the far side of the quote; this adds slippage against the trader on top.
+    paper_slippage_bps: int = Field(default=0, ge=0, le=1000)
 
     @field_validator("app_mode", mode="before")
     @classmethod
@@ -71,6 +73,7 @@ _ENV = {
     "event_bus_name": "EVENT_BUS_NAME",
     "stage": "STAGE",
     "market_seed": "OPTIONFLOW_MARKET_SEED",
+    "paper_slippage_bps": "PAPER_SLIPPAGE_BPS",
 }
 
 

@@ -2,6 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from optionflow.logic import pipeline
+
+from api.security import ADMIN, BEARER
 
 router = APIGatewayHttpRouter()
+
+
+@router.post(
+    "/paper-trading",
+    middlewares=ADMIN,
+    security=BEARER,
+    summary="Run the pipeline now: decide, order, fill, re-price, check exits",
+)
+def run_paper_trading() -> dict[str, Any]:
+    return pipeline.run_chain()
+
+
+@router.post("/refresh-positions", middlewares=ADMIN, security=BEARER, summary="Re-price open positions now")
+def refresh_positions() -> dict[str, Any]:
+    return pipeline.refresh_now()

@@ -70,3 +70,37 @@ def decisions(cur: RealDictCursor, signal_id: UUID) -> list[dict[str, Any]]:
         (str(signal_id),),
     )
     return list(cur.fetchall())
+
+
+def claim(cur: RealDictCursor, status: str, limit: int) -> list[dict[str, Any]]:
+    """Lock up to `limit` signals in `status`, oldest first, skipping rows another worker holds."""
+    cur.execute(
+        """SELECT * FROM signals WHERE status = %s ORDER BY received_at, id LIMIT %s FOR UPDATE SKIP LOCKED""",
+        (status, limit),
+    )
+    return list(cur.fetchall())
+
+
+def set_status(
+    cur: RealDictCursor, signal_id: UUID, status: str, *, reasons: list[str] | None = None, at: datetime
+) -> None:
+    cur.execute(
+        """UPDATE signals SET status = %s, rejection_reasons = COALESCE(%s, rejection_reasons),
+                  processed_at = COALESCE(processed_at, %s), updated_at = %s
+           WHERE id = %s""",
+        (status, reasons, at, at, str(signal_id)),
+    )
+
+
+def record_decisions(cur: RealDictCursor, signal_id: UUID, checks: list[Any], at: datetime) -> None:
+    """Write the decision trail; a re-run replaces the outcome of the same check."""
+    from psycopg2.extras import execute_values
+
+    execute_values(
+        cur,
+        """INSERT INTO decisions (signal_id, check_name, passed, detail, inputs, decided_at) VALUES %s
+           ON CONFLICT (signal_id, check_name) DO UPDATE
+           SET passed = EXCLUDED.passed, detail = EXCLUDED.detail, inputs = EXCLUDED.inputs,
+               decided_at = EXCLUDED.decided_at""",
+        [(str(signal_id), c.name, c.passed, c.detail, json.dumps(c.inputs, default=str), at) for c in checks],
+    )

@@ -1,0 +1,15 @@
+"""Choose contract and size for accepted signals; create entry and exit orders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from optionflow.logic.orders import create_pending
+from optionflow.logic.runs import run_worker
+from optionflow.observability import logger
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return run_worker("order_creator", event, create_pending)

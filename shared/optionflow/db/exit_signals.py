@@ -1,0 +1,52 @@
+"""Exit alerts: one active row per (position, rule), refreshed on every exit-monitor run."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg2.extras import RealDictCursor
+
+
+def upsert_active(cur: RealDictCursor, position_id: UUID, alert: Any, at: datetime) -> UUID:
+    cur.execute(
+        """INSERT INTO exit_signals (position_id, rule, priority, details, recommended_action, urgency, metrics,
+                                     first_seen_at, last_seen_at)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+           ON CONFLICT (position_id, rule) WHERE status = 'ACTIVE' DO UPDATE
+           SET priority = EXCLUDED.priority, details = EXCLUDED.details, metrics = EXCLUDED.metrics,
+               recommended_action = EXCLUDED.recommended_action, urgency = EXCLUDED.urgency,
+               last_seen_at = EXCLUDED.last_seen_at
+           RETURNING id""",
+        (
+            str(position_id),
+            alert.rule,
+            alert.priority,
+            alert.details,
+            alert.recommended_action,
+            alert.urgency,
+            json.dumps(alert.metrics, default=str),
+            at,
+            at,
+        ),
+    )
+    row = cur.fetchone()
+    assert row is not None
+    return UUID(str(row["id"]))
+
+
+def resolve_others(cur: RealDictCursor, position_id: UUID, firing: list[str], at: datetime) -> None:
+    """Alerts whose condition no longer holds are resolved, so the list shows what is true now."""
+    cur.execute(
+        """UPDATE exit_signals SET status = 'RESOLVED', resolved_at = %s
+           WHERE position_id = %s AND status = 'ACTIVE' AND NOT (rule = ANY(%s))""",
+        (at, str(position_id), firing),
+    )
+
+
+def attach_order(cur: RealDictCursor, exit_signal_id: UUID, order_id: UUID) -> None:
+    cur.execute(
+        "UPDATE exit_signals SET exit_order_id = %s WHERE id = %s", (str(order_id), str(exit_signal_id))
+    )

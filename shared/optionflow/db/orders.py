@@ -1,0 +1,49 @@
+"""Orders: entry orders from accepted signals, exit orders from exit rules and SELL/CLOSE alerts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg2.extras import RealDictCursor
+
+
+def insert(cur: RealDictCursor, order: dict[str, Any]) -> UUID | None:
+    """Insert unless the unique rules forbid it (a second entry for a signal, a second live exit for a
+    position); returns the new id or None."""
+    columns = list(order)
+    cur.execute(
+        f"""INSERT INTO orders ({", ".join(columns)}) VALUES ({", ".join(["%s"] * len(columns))})
+            ON CONFLICT DO NOTHING RETURNING id""",
+        [order[c] for c in columns],
+    )
+    row = cur.fetchone()
+    return row["id"] if row else None
+
+
+def claim_working(cur: RealDictCursor, mode: str, limit: int) -> list[dict[str, Any]]:
+    cur.execute(
+        """SELECT * FROM orders WHERE status = 'PENDING' AND mode = %s
+           ORDER BY created_at, id LIMIT %s FOR UPDATE SKIP LOCKED""",
+        (mode, limit),
+    )
+    return list(cur.fetchall())
+
+
+def mark_filled(cur: RealDictCursor, order_id: UUID, price: Any, quantity: int, at: datetime) -> None:
+    cur.execute(
+        """UPDATE orders SET status = 'FILLED', filled_quantity = %s, avg_fill_price = %s, filled_at = %s,
+                  submitted_at = COALESCE(submitted_at, %s), updated_at = %s
+           WHERE id = %s AND status IN ('PENDING', 'SUBMITTED')""",
+        (quantity, price, at, at, at, str(order_id)),
+    )
+    if cur.rowcount != 1:
+        raise RuntimeError(f"order {order_id} was not working when it filled")
+
+
+def mark_ended(cur: RealDictCursor, order_id: UUID, status: str, reason: str, at: datetime) -> None:
+    cur.execute(
+        "UPDATE orders SET status = %s, reason = %s, updated_at = %s WHERE id = %s",
+        (status, reason, at, str(order_id)),
+    )

@@ -1,0 +1,148 @@
+"""Positions and their fills."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from psycopg2.extras import RealDictCursor, execute_values
+
+
+def record_trade(
+    cur: RealDictCursor, order: dict[str, Any], position_id: UUID | None, price: Decimal, at: datetime
+) -> None:
+    cur.execute(
+        """INSERT INTO trades (order_id, position_id, fill_seq, ticker, option_symbol, side, quantity, price,
+                               mode, executed_at)
+           VALUES (%s, %s, 1, %s, %s, %s, %s, %s, %s, %s)""",
+        (
+            str(order["id"]),
+            str(position_id) if position_id else None,
+            order["ticker"],
+            order["option_symbol"],
+            order["side"],
+            order["quantity"],
+            price,
+            order["mode"],
+            at,
+        ),
+    )
+
+
+def open_from_fill(cur: RealDictCursor, order: dict[str, Any], price: Decimal, at: datetime) -> UUID:
+    cur.execute(
+        """INSERT INTO positions (signal_id, entry_order_id, ticker, option_symbol, option_type, strike, expiry,
+                                  quantity, entry_price, cost_basis, opened_at, mark, high_water_mark,
+                                  unrealized_pnl, priced_at)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, %s)
+           RETURNING id""",
+        (
+            str(order["signal_id"]),
+            str(order["id"]),
+            order["ticker"],
+            order["option_symbol"],
+            order["option_type"],
+            order["strike"],
+            order["expiry"],
+            order["quantity"],
+            price,
+            price * order["quantity"] * 100,
+            at,
+            price,
+            price,
+            at,
+        ),
+    )
+    row = cur.fetchone()
+    assert row is not None
+    return UUID(str(row["id"]))
+
+
+def close_from_fill(
+    cur: RealDictCursor, position_id: UUID, price: Decimal, reason: str | None, at: datetime
+) -> Decimal:
+    """Close at `price` per share; returns realized P&L in dollars (per-share move × quantity × multiplier)."""
+    cur.execute(
+        """UPDATE positions SET status = 'CLOSED', exit_price = %s, closed_at = %s, exit_reason = %s,
+                  realized_pnl = round((%s - entry_price) * quantity * multiplier, 2),
+                  unrealized_pnl = 0, updated_at = %s
+           WHERE id = %s AND status IN ('OPEN', 'CLOSING')
+           RETURNING realized_pnl""",
+        (price, at, reason, price, at, str(position_id)),
+    )
+    row = cur.fetchone()
+    if row is None:
+        raise RuntimeError(f"position {position_id} is not open; an exit fill cannot close it twice")
+    cur.execute(
+        "UPDATE exit_signals SET status = 'RESOLVED', resolved_at = %s WHERE position_id = %s AND status = 'ACTIVE'",
+        (at, str(position_id)),
+    )
+    return Decimal(row["realized_pnl"])
+
+
+def set_status(cur: RealDictCursor, position_id: UUID, status: str, at: datetime) -> None:
+    cur.execute(
+        "UPDATE positions SET status = %s, updated_at = %s WHERE id = %s", (status, at, str(position_id))
+    )
+
+
+def claim_open(cur: RealDictCursor, limit: int, after: UUID | None) -> list[dict[str, Any]]:
+    """A page of open positions (by id) locked for this run; others' locked rows are skipped."""
+    cur.execute(
+        """SELECT * FROM positions WHERE status IN ('OPEN', 'CLOSING') AND (%s::uuid IS NULL OR id > %s::uuid)
+           ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED""",
+        (str(after) if after else None, str(after) if after else None, limit),
+    )
+    return list(cur.fetchall())
+
+
+def save_marks(cur: RealDictCursor, marks: list[dict[str, Any]]) -> None:
+    execute_values(
+        cur,
+        """UPDATE positions AS p SET mark = v.mark, bid = v.bid, ask = v.ask, underlying_price = v.underlying,
+                  implied_vol = v.iv, delta = v.delta, gamma = v.gamma, theta = v.theta, vega = v.vega,
+                  unrealized_pnl = round((v.mark - p.entry_price) * p.quantity * p.multiplier, 2),
+                  high_water_mark = GREATEST(p.high_water_mark, v.mark), priced_at = v.priced_at,
+                  price_stale = false, updated_at = v.priced_at
+           FROM (VALUES %s) AS v (id, mark, bid, ask, underlying, iv, delta, gamma, theta, vega, priced_at)
+           WHERE p.id = v.id""",
+        [
+            (
+                str(m["id"]),
+                m["mark"],
+                m["bid"],
+                m["ask"],
+                m["underlying"],
+                m["iv"],
+                m["delta"],
+                m["gamma"],
+                m["theta"],
+                m["vega"],
+                m["priced_at"],
+            )
+            for m in marks
+        ],
+        template="(%s::uuid, %s::numeric, %s::numeric, %s::numeric, %s::numeric, %s::numeric, %s::numeric,"
+        " %s::numeric, %s::numeric, %s::numeric, %s::timestamptz)",
+    )
+
+
+def flag_stale(cur: RealDictCursor, position_ids: list[UUID], at: datetime) -> None:
+    if position_ids:
+        cur.execute(
+            "UPDATE positions SET price_stale = true, updated_at = %s WHERE id = ANY(%s::uuid[])",
+            (at, [str(p) for p in position_ids]),
+        )
+
+
+def totals(cur: RealDictCursor) -> dict[str, Any]:
+    cur.execute(
+        """SELECT count(*) AS open_positions, COALESCE(SUM(unrealized_pnl), 0) AS unrealized_pnl,
+                  COALESCE(SUM(mark * quantity * multiplier), 0) AS market_value,
+                  COALESCE(SUM(delta * quantity * multiplier), 0) AS delta_shares,
+                  count(*) FILTER (WHERE price_stale) AS stale
+           FROM positions WHERE status IN ('OPEN', 'CLOSING')"""
+    )
+    return dict(cur.fetchone() or {})

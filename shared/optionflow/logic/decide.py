@@ -1,0 +1,77 @@
+"""Signal processor: decide every pending signal (session, shape, risk) and write the decision trail."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from optionflow.db import book as book_db
+from optionflow.db import signals as signals_db
+from optionflow.db.connection import transaction
+from optionflow.events import bus
+from optionflow.logic.risk import (
+    Book,
+    Check,
+    entry_checks,
+    exit_target_check,
+    market_session_check,
+    signal_shape_check,
+)
+from optionflow.market.calendar import NEW_YORK
+from optionflow.market.provider import get_calendar
+
+BATCH = 200
+
+
+def decide(
+    signal: dict[str, Any], *, now: datetime, book: Book, limits: dict[str, Any], open_to_close: int
+) -> list[Check]:
+    """Every check for one signal, in order; all are evaluated so the trail shows every reason."""
+    calendar = get_calendar()
+    now_et = now.astimezone(NEW_YORK)
+    session = calendar.session(now_et.date())
+    session_text = f"{session.open:%H:%M}-{session.close:%H:%M} ET" if session else None
+    checks = [
+        market_session_check(calendar.is_open(now), now_et.strftime("%Y-%m-%d %H:%M"), session_text),
+        signal_shape_check(signal, now_et.date(), int(limits["max_contracts_per_order"])),
+    ]
+    if signal["action"] == "BUY":
+        checks += entry_checks(signal["ticker"], book, limits)
+    else:
+        checks.append(exit_target_check(open_to_close, signal["ticker"], signal["direction"]))
+    return checks
+
+
+def process_pending(now: datetime, batch: int = BATCH) -> int:
+    """Decide up to `batch` pending signals in one transaction; returns how many were decided."""
+    with transaction() as cur:
+        signals = signals_db.claim(cur, "PENDING", batch)
+        if not signals:
+            return 0
+        limits = book_db.risk_limits(cur, lock=True)
+        exposure = book_db.exposure(cur)
+        # the daily loss limit counts from midnight New York time
+        day_start = datetime.combine(now.astimezone(NEW_YORK).date(), time(0), NEW_YORK)
+        pnl = book_db.day_pnl(cur, day_start)
+        book = Book(exposure["total"], dict(exposure["per_ticker"]), pnl["realized"], pnl["unrealized"])
+        accepted = 0
+        for signal in signals:
+            open_to_close = 0
+            if signal["action"] != "BUY":
+                open_to_close = book_db.open_count_for(cur, signal["ticker"], signal["direction"])
+            checks = decide(signal, now=now, book=book, limits=limits, open_to_close=open_to_close)
+            failed = [c.detail for c in checks if not c.passed]
+            signals_db.record_decisions(cur, signal["id"], checks, now)
+            signals_db.set_status(
+                cur, signal["id"], "REJECTED" if failed else "ACCEPTED", reasons=failed, at=now
+            )
+            if not failed:
+                accepted += 1
+                if signal["action"] == "BUY":
+                    # the accepted entry counts against the limits for the rest of this batch
+                    per_ticker = dict(book.open_per_ticker)
+                    per_ticker[signal["ticker"]] = per_ticker.get(signal["ticker"], 0) + 1
+                    book = Book(book.open_total + 1, per_ticker, book.realized_today, book.unrealized)
+    if accepted:
+        bus.publish(bus.SIGNAL_ACCEPTED, {"count": accepted})
+    return len(signals)

@@ -1,0 +1,82 @@
+"""Paper executor: fill working paper orders; a buy opens a position, a sell closes one with realized P&L.
+
+Order, trade, position and signal all change in one transaction per batch, so a crash leaves either
+all of a fill or none of it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from optionflow.brokers.paper import fill_price
+from optionflow.config import get_settings
+from optionflow.db import orders as orders_db
+from optionflow.db import positions as positions_db
+from optionflow.db import signals as signals_db
+from optionflow.db.connection import transaction
+from optionflow.events import bus
+from optionflow.market.calendar import NEW_YORK
+from optionflow.market.provider import get_calendar, get_market_data
+
+BATCH = 200
+
+
+def session_close_for(created_at: datetime) -> datetime:
+    """When a DAY order placed at `created_at` stops working: the close of the session it was placed in,
+    or of the next session when it was placed after the close or on a closed day."""
+    calendar = get_calendar()
+    day = created_at.astimezone(NEW_YORK).date()
+    session = calendar.session(day)
+    if session is None or created_at >= session.close:
+        session = calendar.session(calendar.next_trading_day(day))
+    assert session is not None
+    return session.close
+
+
+def _expire(cur: Any, order: dict[str, Any], now: datetime) -> None:
+    reason = "DAY order not filled by the close"
+    orders_db.mark_ended(cur, order["id"], "EXPIRED", reason, now)
+    if order["purpose"] == "ENTRY":
+        signals_db.set_status(cur, order["signal_id"], "FAILED", reasons=[reason], at=now)
+    else:  # the position stays open; the exit monitor will ask again next session
+        positions_db.set_status(cur, order["position_id"], "OPEN", now)
+
+
+def _fill(cur: Any, order: dict[str, Any], now: datetime, slippage_bps: int) -> str:
+    quote = get_market_data().option_quote(
+        order["ticker"], order["option_type"], order["strike"], order["expiry"], now
+    )
+    price = fill_price(side=order["side"], bid=quote.bid, ask=quote.ask, slippage_bps=slippage_bps)
+    orders_db.mark_filled(cur, order["id"], price, order["quantity"], now)
+    if order["purpose"] == "ENTRY":
+        position_id = positions_db.open_from_fill(cur, order, price, now)
+        positions_db.record_trade(cur, order, position_id, price, now)
+        signals_db.set_status(cur, order["signal_id"], "EXECUTED", at=now)
+        return "opened"
+    positions_db.record_trade(cur, order, order["position_id"], price, now)
+    positions_db.close_from_fill(cur, order["position_id"], price, order["reason"], now)
+    if order["signal_id"]:
+        signals_db.set_status(cur, order["signal_id"], "EXECUTED", at=now)
+    return "closed"
+
+
+def execute_pending(now: datetime, batch: int = BATCH) -> dict[str, int]:
+    """Fill (or expire) up to `batch` working paper orders. Outside the session orders wait, unless
+    their DAY has ended."""
+    calendar = get_calendar()
+    slippage = get_settings().paper_slippage_bps
+    outcome = {"opened": 0, "closed": 0, "expired": 0, "waiting": 0}
+    market_open = calendar.is_open(now)
+    with transaction() as cur:
+        for order in orders_db.claim_working(cur, "PAPER", batch):
+            if now >= session_close_for(order["created_at"]):
+                _expire(cur, order, now)
+                outcome["expired"] += 1
+            elif not market_open:
+                outcome["waiting"] += 1
+            else:
+                outcome[_fill(cur, order, now, slippage)] += 1
+    if outcome["opened"]:
+        bus.publish(bus.POSITION_OPENED, {"count": outcome["opened"]})
+    return outcome

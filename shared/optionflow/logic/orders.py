@@ -1,0 +1,139 @@
+"""Order creator: contract choice and sizing for accepted entries; exit orders for SELL/CLOSE alerts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from optionflow.config import get_settings
+from optionflow.db import book as book_db
+from optionflow.db import orders as orders_db
+from optionflow.db import positions as positions_db
+from optionflow.db import signals as signals_db
+from optionflow.db.connection import transaction
+from optionflow.events import bus
+from optionflow.logic.risk import Check
+from optionflow.logic.sizing import contracts_for
+from optionflow.market.calendar import NEW_YORK
+from optionflow.market.provider import get_calendar, get_market_data
+from optionflow.pricing.expiry import choose_expiry
+from optionflow.pricing.occ import occ_symbol
+from optionflow.pricing.strikes import atm_strike
+
+BATCH = 200
+
+
+def choose_contract(signal: dict[str, Any], now: datetime, min_dte: int) -> tuple[Decimal, Any, Decimal]:
+    """(strike, expiry, underlying price): the alert's strike/expiry when given, else ATM and the nearest
+    weekly expiry outside the DTE time-stop window."""
+    market = get_market_data()
+    spot = market.underlying_price(signal["ticker"], now)
+    strike = Decimal(signal["strike"]) if signal["strike"] is not None else atm_strike(signal["ticker"], spot)
+    expiry = signal["expiry"] or choose_expiry(now.astimezone(NEW_YORK).date(), min_dte, get_calendar())
+    return strike, expiry, spot
+
+
+def exit_order(
+    position: dict[str, Any], mode: str, reason: str, signal_id: UUID | None = None
+) -> dict[str, Any]:
+    return {
+        "signal_id": str(signal_id) if signal_id else None,
+        "position_id": str(position["id"]),
+        "purpose": "EXIT",
+        "ticker": position["ticker"],
+        "option_symbol": position["option_symbol"],
+        "option_type": position["option_type"],
+        "strike": position["strike"],
+        "expiry": position["expiry"],
+        "side": "SELL_TO_CLOSE",
+        "quantity": position["quantity"],
+        "mode": mode,
+        "reason": reason,
+    }
+
+
+def _entry(
+    cur: Any, signal: dict[str, Any], now: datetime, limits: dict[str, Any], min_dte: int, mode: str
+) -> bool:
+    strike, expiry, spot = choose_contract(signal, now, min_dte)
+    quote = get_market_data().option_quote(signal["ticker"], signal["direction"], strike, expiry, now)
+    size = contracts_for(
+        budget=Decimal(limits["risk_per_trade"]),
+        premium=quote.ask,
+        max_contracts=int(limits["max_contracts_per_order"]),
+        requested=signal["quantity"],
+    )
+    symbol = occ_symbol(signal["ticker"], expiry, signal["direction"], strike)
+    inputs = {
+        "underlying": spot,
+        "strike": strike,
+        "expiry": expiry,
+        "option_symbol": symbol,
+        "bid": quote.bid,
+        "ask": quote.ask,
+        "budget": limits["risk_per_trade"],
+        "contracts": size.contracts,
+    }
+    signals_db.record_decisions(
+        cur, signal["id"], [Check("sizing", size.contracts > 0, size.reason, inputs)], now
+    )
+    if size.contracts == 0:
+        signals_db.set_status(cur, signal["id"], "REJECTED", reasons=[size.reason], at=now)
+        return False
+    order_id = orders_db.insert(
+        cur,
+        {
+            "signal_id": str(signal["id"]),
+            "purpose": "ENTRY",
+            "ticker": signal["ticker"],
+            "option_symbol": symbol,
+            "option_type": signal["direction"],
+            "strike": strike,
+            "expiry": expiry,
+            "side": "BUY_TO_OPEN",
+            "quantity": size.contracts,
+            "mode": mode,
+            "reason": f"{signal['action']} {signal['direction']} alert",
+        },
+    )
+    signals_db.set_status(cur, signal["id"], "ORDERED", at=now)
+    return order_id is not None
+
+
+def _exits(cur: Any, signal: dict[str, Any], now: datetime, mode: str) -> bool:
+    created = False
+    for position in book_db.open_positions_for(cur, signal["ticker"], signal["direction"]):
+        reason = f"{signal['action']} alert"
+        if orders_db.insert(cur, exit_order(position, mode, reason, signal["id"])):
+            positions_db.set_status(cur, position["id"], "CLOSING", now)
+            created = True
+    if created:
+        signals_db.set_status(cur, signal["id"], "ORDERED", at=now)
+    else:
+        reason = f"no open {signal['ticker']} position left to close"
+        signals_db.set_status(cur, signal["id"], "REJECTED", reasons=[reason], at=now)
+    return created
+
+
+def create_pending(now: datetime, batch: int = BATCH) -> int:
+    """Turn up to `batch` accepted signals into orders; returns how many signals were handled."""
+    mode = get_settings().app_mode
+    with transaction() as cur:
+        signals = signals_db.claim(cur, "ACCEPTED", batch)
+        if not signals:
+            return 0
+        limits = book_db.risk_limits(cur)
+        min_dte = int(book_db.exit_rules(cur)["min_dte"] or 0)
+        created = 0
+        for signal in signals:
+            made = (
+                _entry(cur, signal, now, limits, min_dte, mode)
+                if signal["action"] == "BUY"
+                else _exits(cur, signal, now, mode)
+            )
+            created += int(made)
+    if created:
+        bus.publish(bus.ORDER_CREATED, {"count": created})
+    return len(signals)

@@ -1,0 +1,61 @@
+"""How every worker run starts and ends: which trigger fired it, and a row in worker_runs for /health."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from optionflow.clock import get_clock
+from optionflow.db import worker_runs
+from optionflow.db.connection import run_in_transaction
+from optionflow.observability import logger
+
+
+def trigger_of(event: dict[str, Any]) -> str:
+    """'schedule', 'event:<detail-type>' (fast path) or 'manual'."""
+    if "detail-type" in event:
+        return f"event:{event['detail-type']}"
+    if event.get("source") == "optionflow.schedule":
+        return "schedule"
+    return "manual"
+
+
+def _processed(result: Any) -> int:
+    if isinstance(result, int):
+        return result
+    if isinstance(result, dict):
+        for key in ("refreshed", "evaluated"):
+            if key in result:
+                return int(result[key])
+        return sum(v for v in result.values() if isinstance(v, int))
+    return 0
+
+
+def run_worker(name: str, event: dict[str, Any], work: Callable[[datetime], Any]) -> dict[str, Any]:
+    """Run one worker pass at the application clock's now, and record it."""
+    now = get_clock().now()
+    trigger = trigger_of(event)
+    logger.append_keys(worker=name, trigger=trigger)
+    run_in_transaction(lambda cur: worker_runs.started(cur, name, trigger, now))
+    try:
+        result = work(now)
+    except Exception:
+        run_in_transaction(
+            lambda cur: worker_runs.finished(cur, name, 0, f"{type(exc).__name__}: {exc}", get_clock().now())
+        )
+        raise
+    run_in_transaction(
+        lambda cur: worker_runs.finished(cur, name, _processed(result), None, get_clock().now())
+    )
+    summary: dict[str, Any] = json.loads(
+        json.dumps({"worker": name, "trigger": trigger, "result": result}, default=_num)
+    )
+    logger.info("worker run finished", extra=summary)
+    return summary
+
+
+def _num(value: Any) -> Any:
+    return float(value) if isinstance(value, Decimal) else str(value)
