@@ -42,10 +42,9 @@ def run_worker(name: str, event: dict[str, Any], work: Callable[[datetime], Any]
     run_in_transaction(lambda cur: worker_runs.started(cur, name, trigger, now))
     try:
         result = work(now)
-    except Exception:
-        run_in_transaction(
-            lambda cur: worker_runs.finished(cur, name, 0, f"{type(exc).__name__}: {exc}", get_clock().now())
-        )
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        run_in_transaction(lambda cur: worker_runs.finished(cur, name, 0, error, get_clock().now()))
         raise
     run_in_transaction(
         lambda cur: worker_runs.finished(cur, name, _processed(result), None, get_clock().now())
