@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
+
+FUNCTIONS = str(Path(__file__).resolve().parents[2] / "functions")
 
 
 def current_document() -> dict:
+    if FUNCTIONS not in sys.path:
+        sys.path.insert(0, FUNCTIONS)
     from api.app import openapi_document
 
     return dict(json.loads(openapi_document()))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 import time
 from collections.abc import Iterator
+from http.client import HTTPConnection
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -49,7 +49,7 @@ def http(
     headers: dict[str, str] | None = None,
 ) -> tuple[int, Any]:
     url = urlsplit(stack.url)
-    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    conn = HTTPConnection(url.hostname, url.port, timeout=10)
     data = json.dumps(body).encode() if body is not None else None
     conn.request(method, path, body=data, headers={"Content-Type": "application/json", **(headers or {})})
     response = conn.getresponse()

@@ -82,7 +82,7 @@ def page(cur: RealDictCursor, name: str, filters: Filters) -> tuple[list[dict[st
         time=time_col,
     )
     cur.execute(query, [*args, filters.limit + 1])
-    rows = list(cur.fetchall())
+    rows: list[dict[str, Any]] = [dict(row) for row in cur.fetchall()]
     next_cursor = None
     if len(rows) > filters.limit:
         rows = rows[: filters.limit]

@@ -57,7 +57,7 @@ def monitor(now: datetime) -> dict[str, int]:
                 # just expire); the unique index allows one live exit order per position.
                 if closing and market_open and position["status"] == "OPEN":
                     alert, alert_id = closing
-                    order_id = orders_db.insert(cur, exit_order(position, mode, alert.rule))
+                    order_id = orders_db.insert(cur, exit_order(position, mode, alert.rule, now))
                     if order_id:
                         positions_db.set_status(cur, position["id"], "CLOSING", now)
                         exit_db.attach_order(cur, alert_id, order_id)

@@ -36,9 +36,11 @@ def choose_contract(signal: dict[str, Any], now: datetime, min_dte: int) -> tupl
 
 
 def exit_order(
-    position: dict[str, Any], mode: str, reason: str, signal_id: UUID | None = None
+    position: dict[str, Any], mode: str, reason: str, at: datetime, signal_id: UUID | None = None
 ) -> dict[str, Any]:
     return {
+        "created_at": at,
+        "updated_at": at,
         "signal_id": str(signal_id) if signal_id else None,
         "position_id": str(position["id"]),
         "purpose": "EXIT",
@@ -96,6 +98,8 @@ def _entry(
             "quantity": size.contracts,
             "mode": mode,
             "reason": f"{signal['action']} {signal['direction']} alert",
+            "created_at": now,
+            "updated_at": now,
         },
     )
     signals_db.set_status(cur, signal["id"], "ORDERED", at=now)
@@ -106,7 +110,7 @@ def _exits(cur: Any, signal: dict[str, Any], now: datetime, mode: str) -> bool:
     created = False
     for position in book_db.open_positions_for(cur, signal["ticker"], signal["direction"]):
         reason = f"{signal['action']} alert"
-        if orders_db.insert(cur, exit_order(position, mode, reason, signal["id"])):
+        if orders_db.insert(cur, exit_order(position, mode, reason, now, signal["id"])):
             positions_db.set_status(cur, position["id"], "CLOSING", now)
             created = True
     if created:

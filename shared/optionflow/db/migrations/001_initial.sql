@@ -3,6 +3,7 @@
 
 CREATE TABLE signals (
     id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    seq             bigint GENERATED ALWAYS AS IDENTITY,  -- arrival order: first alert, first decided
     received_at     timestamptz NOT NULL DEFAULT now(),
     dedupe_key      text NOT NULL,
     source          text NOT NULL DEFAULT 'tradingview',
@@ -26,7 +27,7 @@ CREATE TABLE signals (
     CONSTRAINT signals_dedupe_key_unique UNIQUE (dedupe_key),
     CONSTRAINT signals_buy_has_direction CHECK (action <> 'BUY' OR direction IS NOT NULL)
 );
-CREATE INDEX signals_pending_idx ON signals (received_at) WHERE status IN ('PENDING', 'ACCEPTED');
+CREATE INDEX signals_pending_idx ON signals (seq) WHERE status IN ('PENDING', 'ACCEPTED');
 CREATE INDEX signals_received_idx ON signals (received_at DESC, id DESC);
 CREATE INDEX signals_ticker_idx ON signals (ticker, received_at DESC);
 

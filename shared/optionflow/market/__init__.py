@@ -1,0 +1,1 @@
+"""Market facts: the NYSE calendar and the market-data port with its adapters."""
