@@ -17,6 +17,7 @@ from optionflow.logic.risk import (
     market_session_check,
     signal_shape_check,
 )
+from optionflow.logic.runs import drain
 from optionflow.market.calendar import NEW_YORK
 from optionflow.market.provider import get_calendar
 
@@ -42,8 +43,12 @@ def decide(
     return checks
 
 
-def process_pending(now: datetime, batch: int = BATCH) -> int:
-    """Decide up to `batch` pending signals in one transaction; returns how many were decided."""
+def process_pending(now: datetime) -> int:
+    """Decide every pending signal, a batch per transaction; returns how many were decided."""
+    return drain(lambda batch: _decide_batch(now, batch), BATCH)
+
+
+def _decide_batch(now: datetime, batch: int) -> int:
     with transaction() as cur:
         signals = signals_db.claim(cur, "PENDING", batch)
         if not signals:

@@ -16,6 +16,7 @@ from optionflow.db import positions as positions_db
 from optionflow.db import signals as signals_db
 from optionflow.db.connection import transaction
 from optionflow.events import bus
+from optionflow.logic.runs import drain
 from optionflow.market.calendar import NEW_YORK
 from optionflow.market.provider import get_calendar, get_market_data
 
@@ -61,9 +62,22 @@ def _fill(cur: Any, order: dict[str, Any], now: datetime, slippage_bps: int) -> 
     return "closed"
 
 
-def execute_pending(now: datetime, batch: int = BATCH) -> dict[str, int]:
-    """Fill (or expire) up to `batch` working paper orders. Outside the session orders wait, unless
-    their DAY has ended."""
+def execute_pending(now: datetime) -> dict[str, int]:
+    """Fill (or expire) every working paper order, a batch per transaction. Outside the session orders
+    wait, unless their DAY has ended."""
+    outcome = {"opened": 0, "closed": 0, "expired": 0, "waiting": 0}
+
+    def step(batch: int) -> int:
+        moved = _execute_batch(now, batch)
+        for key, value in moved.items():
+            outcome[key] += value
+        return moved["opened"] + moved["closed"] + moved["expired"]
+
+    drain(step, BATCH)
+    return outcome
+
+
+def _execute_batch(now: datetime, batch: int) -> dict[str, int]:
     calendar = get_calendar()
     slippage = get_settings().paper_slippage_bps
     outcome = {"opened": 0, "closed": 0, "expired": 0, "waiting": 0}

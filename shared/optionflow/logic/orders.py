@@ -15,6 +15,7 @@ from optionflow.db import signals as signals_db
 from optionflow.db.connection import transaction
 from optionflow.events import bus
 from optionflow.logic.risk import Check
+from optionflow.logic.runs import drain
 from optionflow.logic.sizing import contracts_for
 from optionflow.market.calendar import NEW_YORK
 from optionflow.market.provider import get_calendar, get_market_data
@@ -121,8 +122,12 @@ def _exits(cur: Any, signal: dict[str, Any], now: datetime, mode: str) -> bool:
     return created
 
 
-def create_pending(now: datetime, batch: int = BATCH) -> int:
-    """Turn up to `batch` accepted signals into orders; returns how many signals were handled."""
+def create_pending(now: datetime) -> int:
+    """Turn every accepted signal into orders, a batch per transaction; returns how many were handled."""
+    return drain(lambda batch: _order_batch(now, batch), BATCH)
+
+
+def _order_batch(now: datetime, batch: int) -> int:
     mode = get_settings().app_mode
     with transaction() as cur:
         signals = signals_db.claim(cur, "ACCEPTED", batch)

@@ -1,4 +1,13 @@
-"""The NYSE calendar in New York time: holidays from the `holidays` package, early closes by NYSE rule."""
+"""The NYSE calendar in New York time.
+
+Closures and 13:00 early closes both come from the `holidays` package (`financial_holidays("NYSE")`, whose
+`half_day` category carries the early closes: the day after Thanksgiving, Christmas Eve when it is a
+trading day, July 3 when Independence Day falls Tuesday to Friday, plus historical one-offs). One source
+for both keeps them from disagreeing; tests check them against the exchange's published 2026-2027 schedule.
+
+Regular hours only (9:30-16:00 ET). Some ETF and index options trade until 16:15 (13:15 on early-close
+days); callers that care add that themselves.
+"""
 
 from __future__ import annotations
 
@@ -7,79 +16,84 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
 NEW_YORK = ZoneInfo("America/New_York")
 OPEN, CLOSE, EARLY_CLOSE = time(9, 30), time(16, 0), time(13, 0)
 
 
 @dataclass(frozen=True)
 class Session:
+    """One regular trading session; `open` and `close` are aware datetimes in New York time."""
+
     date: date
-    open: datetime  # aware, New York time
-    close: datetime  # aware, New York time; 13:00 on early-close days
+    open: datetime
+    close: datetime  # 13:00 on early-close days
 
     @property
     def early_close(self) -> bool:
         return self.close.time() == EARLY_CLOSE
 
 
-@lru_cache(maxsize=64)
-def _closures(year: int) -> frozenset[date]:
-    return frozenset(holidays.financial_holidays("NYSE", years=year))
+@lru_cache(maxsize=128)
+def _year(year: int) -> tuple[frozenset[date], frozenset[date]]:
+    """(full closures, 13:00 early closes) of one year."""
+    # Imported on first use: `holidays` costs ~100 ms to import, which a cold start that never
+    # consults the calendar should not pay.
+    import holidays
+
+    closed = holidays.financial_holidays("NYSE", years=year)
+    early = holidays.financial_holidays("NYSE", years=year, categories=("half_day",))
+    return frozenset(closed), frozenset(early)
 
 
 def trading_date(at: datetime) -> date:
-    """The New York calendar date of an instant."""
+    """The New York calendar date of an aware instant (any time zone)."""
+    if at.tzinfo is None:
+        raise ValueError(f"{at.isoformat()} is naive: pass an aware datetime")
     return at.astimezone(NEW_YORK).date()
 
 
 class NyseCalendar:
-    """Sessions of the New York Stock Exchange (regular hours; options on it follow the same days)."""
+    """Regular sessions of the New York Stock Exchange; US equity options follow the same days."""
 
     def is_trading_day(self, d: date) -> bool:
-        return d.weekday() < 5 and d not in _closures(d.year)
+        return d.weekday() < 5 and d not in _year(d.year)[0]
 
     def is_early_close(self, d: date) -> bool:
-        """NYSE closes at 13:00 on the day after Thanksgiving, on Christmas Eve and on July 3 when
-        Independence Day falls Tuesday to Friday — when those days are trading days."""
-        if not self.is_trading_day(d):
-            return False
-        if d.month == 11 and d.weekday() == 4:
-            thanksgiving = d - timedelta(days=1)
-            return thanksgiving in _closures(d.year) and 22 <= thanksgiving.day <= 28
-        if d.month == 12 and d.day == 24:
-            return True
-        return d.month == 7 and d.day == 3 and date(d.year, 7, 4).weekday() in (1, 2, 3, 4)
+        """True when `d` is a trading day that closes at 13:00 ET."""
+        return self.is_trading_day(d) and d in _year(d.year)[1]
 
     def session(self, d: date) -> Session | None:
+        """The session on `d`, or None when the exchange is closed all day."""
         if not self.is_trading_day(d):
             return None
-        close = EARLY_CLOSE if self.is_early_close(d) else CLOSE
+        close = EARLY_CLOSE if d in _year(d.year)[1] else CLOSE
+        # combine() with a ZoneInfo picks the right UTC offset for that date, so DST needs no special case
         return Session(d, datetime.combine(d, OPEN, NEW_YORK), datetime.combine(d, close, NEW_YORK))
 
     def is_open(self, at: datetime) -> bool:
-        if at.tzinfo is None:
-            raise ValueError("is_open needs an aware datetime")
+        """Whether regular trading is under way at the aware instant `at`: open <= at < close."""
         session = self.session(trading_date(at))
         return session is not None and session.open <= at < session.close
 
     def next_trading_day(self, d: date) -> date:
+        """The first trading day strictly after `d`."""
         d += timedelta(days=1)
         while not self.is_trading_day(d):
             d += timedelta(days=1)
         return d
 
     def previous_trading_day(self, d: date) -> date:
+        """The last trading day strictly before `d`."""
         d -= timedelta(days=1)
         while not self.is_trading_day(d):
             d -= timedelta(days=1)
         return d
 
-    def trading_days_between(self, start: date, end: date) -> int:
-        """Trading days in (start, end]."""
-        count, d = 0, start
-        while d < end:
-            d += timedelta(days=1)
-            count += self.is_trading_day(d)
-        return count
+    def trading_days_between(self, a: date, b: date) -> int:
+        """Trading days in (a, b]: after `a`, up to and including `b`; negative when `b` is before `a`.
+
+        Half-open so that counts chain: between(a, b) + between(b, c) == between(a, c).
+        """
+        if b < a:
+            return -self.trading_days_between(b, a)
+        return sum(self.is_trading_day(a + timedelta(days=i)) for i in range(1, (b - a).days + 1))

@@ -1,4 +1,5 @@
-"""The market-data port: what the pipeline asks of any data source."""
+"""The market-data port: what the pipeline asks of any data source (simulated today, Polygon/Massive,
+Alpaca or Tradier later). Adapters return the same value types so logic never knows which one it has."""
 
 from __future__ import annotations
 
@@ -12,20 +13,28 @@ from optionflow.pricing.black_scholes import Greeks
 
 @dataclass(frozen=True)
 class OptionQuote:
-    bid: Decimal  # dollars per share
+    """One option's market, all money in dollars per share (× the multiplier, usually 100, per contract)."""
+
+    bid: Decimal
     ask: Decimal
     mid: Decimal
-    underlying: Decimal
-    iv: float  # annual, decimal
-    greeks: Greeks
-    as_of: datetime
+    underlying: Decimal  # the underlying's price the quote was taken against
+    iv: float  # annual implied volatility, decimal (0.2 = 20 %)
+    greeks: Greeks  # per share: theta per calendar day, vega and rho per point
+    as_of: datetime  # aware
 
 
 class MarketData(Protocol):
-    def underlying_price(self, ticker: str, at: datetime) -> Decimal: ...
+    def underlying_price(self, ticker: str, at: datetime) -> Decimal:
+        """Dollars per share at the aware instant `at`."""
+        ...
 
-    def volatility(self, ticker: str) -> float: ...
+    def volatility(self, ticker: str) -> float:
+        """Annual volatility used for the ticker, decimal."""
+        ...
 
     def option_quote(
         self, ticker: str, option_type: str, strike: Decimal, expiry: date, at: datetime
-    ) -> OptionQuote: ...
+    ) -> OptionQuote:
+        """The quote of the CALL or PUT at `strike` (dollars) expiring on `expiry`, as of `at`."""
+        ...

@@ -1,10 +1,24 @@
 """Simulated market data: deterministic, continuous, and cheap to evaluate at any instant.
 
-The underlying follows base × exp(σ·X(t)), where X is a sum of smooth noise layers with knots every
-month, week, day, hour, 5 minutes and minute. Each knot's value comes from hashing (seed, ticker, layer,
-knot), so every process — Lambda, local stack, replay — sees the same price for the same instant without
-replaying history, and a minute moves an index ETF by a few hundredths of a percent (not the seed's
-±0.5 % per call, which tripped stops at random). Options are priced by Black-Scholes on that underlying.
+The underlying is `base × exp(σ · W(t) / √(minutes per year))`, where W is a random walk with one
+Gaussian step per calendar minute, built so that any minute can be evaluated directly:
+
+- Every 2**18 minutes (about half a year) there is an anchor A(b) ~ N(0, 2**18 / 2).
+- Between two anchors, W is a Brownian bridge filled in by midpoint displacement (Lévy's construction):
+  the value at a block's midpoint is the mean of its ends plus N(0, length / 4), and so on down to one
+  minute. Reaching minute N takes 18 halvings, not N additions.
+- Each normal draw comes from hashing (seed, ticker, node), never from a stateful generator, so every
+  process (Lambda, local stack, replay) sees the same price for the same minute.
+- Within a minute the price moves linearly to the next minute's value, so successive calls see small,
+  continuous moves (a 1-minute SPY step has a standard deviation of about 0.02 %).
+
+Anchor variance of half a block makes W's variance the same at every instant (the bridge adds what the
+averaging of two anchors removes), so prices wander like a random walk over hours and weeks but stay
+around their base over years instead of drifting off. The walk runs in calendar time, weekends included,
+matching the 365-day year used for option time value; order placement is gated by the exchange calendar,
+not by the data.
+
+Options are priced by Black-Scholes-Merton (no dividends) at the ticker's flat volatility.
 """
 
 from __future__ import annotations
@@ -20,9 +34,16 @@ from optionflow.market.calendar import NEW_YORK
 from optionflow.market.ports import OptionQuote
 from optionflow.pricing.black_scholes import greeks, price
 
+__all__ = ["OptionQuote", "SimulatedMarketData"]
+
 CENT = Decimal("0.01")
-YEAR_SECONDS = 365.0 * 86400.0
-_LAYERS = (30 * 86400, 7 * 86400, 86400, 3600, 300, 60)  # knot spacing, seconds
+MAX_HALF_SPREAD = Decimal("0.50")
+HALF_SPREAD_FRACTION = 0.015
+SECONDS_PER_YEAR = 365.0 * 86400.0
+MINUTES_PER_YEAR = 365.0 * 24 * 60
+_LEVELS = 18
+_BLOCK = 1 << _LEVELS  # minutes between anchors, about 182 days
+
 BASE_PRICES = {
     "SPY": 600.0,
     "QQQ": 520.0,
@@ -54,75 +75,101 @@ VOLATILITIES = {
 DEFAULT_VOL = 0.30
 
 
-def _normal(*key: object) -> float:
-    """A standard normal number fixed by `key` (Box-Muller on two hash-derived uniforms)."""
-    digest = hashlib.blake2b(repr(key).encode(), digest_size=16).digest()
+def _normal(seed: int, ticker: str, kind: str, index: int) -> float:
+    """A standard normal number fixed by its key (Box-Muller on two hash-derived uniforms)."""
+    digest = hashlib.blake2b(f"{seed}|{ticker}|{kind}|{index}".encode(), digest_size=16).digest()
     a, b = struct.unpack("<QQ", digest)
-    u1 = (a + 1) / 2.0**64
+    u1 = (a + 1) / 2.0**64  # in (0, 1], so the log is finite
     u2 = b / 2.0**64
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+
+def _anchor(seed: int, ticker: str, block: int) -> float:
+    return math.sqrt(_BLOCK / 2.0) * _normal(seed, ticker, "anchor", block)
+
+
+@lru_cache(maxsize=8192)
+def _walk(seed: int, ticker: str, minute: int) -> float:
+    """W at a whole minute since the Unix epoch, in √minutes."""
+    block, offset = divmod(minute, _BLOCK)
+    lo, hi = 0, _BLOCK
+    w_lo, w_hi = _anchor(seed, ticker, block), _anchor(seed, ticker, block + 1)
+    while offset != lo:
+        mid = (lo + hi) // 2
+        # Each dyadic midpoint occurs at exactly one level, so (block, mid) names the draw uniquely.
+        index = block * _BLOCK + mid
+        w_mid = 0.5 * (w_lo + w_hi) + math.sqrt((hi - lo) / 4.0) * _normal(seed, ticker, "bridge", index)
+        if offset < mid:
+            hi, w_hi = mid, w_mid
+        else:
+            lo, w_lo = mid, w_mid
+    return w_lo
 
 
 def _money(x: float) -> Decimal:
     return Decimal(repr(x)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def _require_aware(at: datetime) -> None:
+    # A naive time would be read in the host's zone, and two hosts would then disagree on the price.
+    if at.tzinfo is None:
+        raise ValueError(f"{at.isoformat()} is naive: pass an aware datetime")
+
+
 class SimulatedMarketData:
+    """Deterministic market data for paper trading and tests; implements the MarketData port."""
+
     def __init__(self, seed: int = 7, rate: float = 0.04) -> None:
         self.seed = seed
-        self.rate = rate
+        self.rate = rate  # annual risk-free rate, decimal
 
     def volatility(self, ticker: str) -> float:
+        """Annual volatility of the ticker, decimal (0.16 = 16 %)."""
         return VOLATILITIES.get(ticker, DEFAULT_VOL)
 
-    def _base(self, ticker: str) -> float:
+    def base_price(self, ticker: str) -> float:
+        """The level the ticker wanders around, dollars per share. Unknown tickers get a fixed price from
+        $20 to $500 derived from the name, so a new ticker behaves the same on every run."""
         if ticker in BASE_PRICES:
             return BASE_PRICES[ticker]
         return 20.0 + (int(hashlib.sha256(ticker.encode()).hexdigest()[:8], 16) % 48000) / 100.0
 
-    def _noise(self, ticker: str, t: float) -> float:
-        """X(t): each layer interpolates between knots; its amplitude is the diffusion over one spacing."""
-        total = 0.0
-        for spacing in _LAYERS:
-            k, frac = divmod(t / spacing, 1.0)
-            left = _normal(self.seed, ticker, spacing, int(k))
-            right = _normal(self.seed, ticker, spacing, int(k) + 1)
-            total += math.sqrt(spacing / YEAR_SECONDS) * (left + (right - left) * frac)
-        return total
-
-    def underlying_float(self, ticker: str, at: datetime) -> float:
-        return _underlying(self, ticker, int(at.timestamp()))
+    def _spot(self, ticker: str, at: datetime) -> float:
+        _require_aware(at)
+        minute, into = divmod(at.timestamp(), 60.0)
+        left, right = _walk(self.seed, ticker, int(minute)), _walk(self.seed, ticker, int(minute) + 1)
+        w = left + (right - left) * (into / 60.0)
+        return self.base_price(ticker) * math.exp(self.volatility(ticker) * w / math.sqrt(MINUTES_PER_YEAR))
 
     def underlying_price(self, ticker: str, at: datetime) -> Decimal:
-        """Dollars per share, to the cent."""
-        return _money(self.underlying_float(ticker, at))
+        """Dollars per share at the aware instant `at`, to the cent."""
+        return _money(self._spot(ticker, at))
 
     def option_quote(
         self, ticker: str, option_type: str, strike: Decimal, expiry: date, at: datetime
     ) -> OptionQuote:
-        spot = self.underlying_float(ticker, at)
-        # equity options stop trading at 16:00 New York time on expiry day
+        """Bid, ask and mid in dollars per share (× 100 per contract), with IV and Greeks, at `at`.
+
+        Time value runs to 16:00 New York time on the expiry date, in years of 365 days. The half-spread
+        is 1.5 % of the mid, at least 1 cent and at most 50 cents, as chains widen with price; the bid is
+        never below 1 cent.
+        """
+        underlying = self.underlying_price(ticker, at)
+        spot = float(underlying)  # price off the reported underlying so the quote is self-consistent
         expires = datetime.combine(expiry, time(16, 0), NEW_YORK)
-        years = max(0.0, (expires - at.astimezone(UTC)).total_seconds() / YEAR_SECONDS)
+        # Subtract in UTC: two datetimes sharing a ZoneInfo subtract by wall clock, an hour off across DST.
+        seconds = (expires.astimezone(UTC) - at.astimezone(UTC)).total_seconds()
+        years = max(0.0, seconds / SECONDS_PER_YEAR)
         vol = self.volatility(ticker)
         k = float(strike)
-        value = price(option_type, spot, k, years, self.rate, vol)
-        mid = max(CENT, _money(value))
-        # spreads widen with price, as on a real chain: 1.5 % each side, between 1 and 50 cents
-        half = min(Decimal("0.50"), max(CENT, _money(float(mid) * 0.015)))
-        bid = max(CENT, mid - half)
+        mid = max(CENT, _money(price(option_type, spot, k, years, self.rate, vol)))
+        half = min(MAX_HALF_SPREAD, max(CENT, _money(float(mid) * HALF_SPREAD_FRACTION)))
         return OptionQuote(
-            bid=bid,
+            bid=max(CENT, mid - half),
             ask=mid + half,
             mid=mid,
-            underlying=_money(spot),
+            underlying=underlying,
             iv=vol,
             greeks=greeks(option_type, spot, k, years, self.rate, vol),
             as_of=at,
         )
-
-
-@lru_cache(maxsize=4096)
-def _underlying(market: SimulatedMarketData, ticker: str, second: int) -> float:
-    vol = market.volatility(ticker)
-    return market._base(ticker) * math.exp(vol * market._noise(ticker, float(second)))

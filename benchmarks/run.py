@@ -1,0 +1,205 @@
+"""`make bench`: the figures in the README, measured against a real Postgres (DATABASE_URL or embedded).
+
+Prints a table and writes benchmarks/results/latest.json. Not a test: nothing here asserts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import datetime
+from http.client import HTTPConnection
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "bench-webhook-secret"
+MONDAY_10AM = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("America/New_York"))
+
+
+def pct(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def alert_body(i: int) -> bytes:
+    return json.dumps(
+        {
+            "ticker": "SPY",
+            "action": "BUY",
+            "direction": "CALL",
+            "timeframe": "5",
+            "secret": SECRET,
+            "alert_id": f"bench-{uuid.uuid4().hex}-{i}",
+        }
+    ).encode()
+
+
+def webhook_in_process(n: int) -> dict[str, float]:
+    from api.app import lambda_handler
+    from optionflow.events.bus import NullBus, set_bus
+    from optionflow.local.http_bridge import to_event
+    from optionflow.local.lambda_context import LocalContext
+
+    set_bus(NullBus())  # the handler alone, without waking workers
+    ctx = LocalContext("ApiFunction")
+    samples = []
+    for i in range(n + 200):
+        event = to_event("POST", "/webhook", {"content-type": "application/json"}, alert_body(i), "127.0.0.1")
+        start = time.perf_counter()
+        result = lambda_handler(event, ctx)
+        elapsed = (time.perf_counter() - start) * 1000
+        assert result["statusCode"] == 202, result
+        if i >= 200:
+            samples.append(elapsed)
+    return {"p50_ms": pct(samples, 50), "p99_ms": pct(samples, 99), "n": n}
+
+
+def post(conn: HTTPConnection, body: bytes) -> int:
+    conn.request("POST", "/webhook", body=body, headers={"Content-Type": "application/json"})
+    response = conn.getresponse()
+    response.read()
+    return response.status
+
+
+def webhook_over_http(url_port: int, n: int, clients: int) -> dict[str, float]:
+    samples: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+
+    def client(count: int) -> None:
+        conn = HTTPConnection("127.0.0.1", url_port, timeout=10)
+        local, codes = [], {}
+        for i in range(count):
+            start = time.perf_counter()
+            status = post(conn, alert_body(i))
+            local.append((time.perf_counter() - start) * 1000)
+            codes[status] = codes.get(status, 0) + 1
+        with lock:
+            samples.extend(local)
+            for k, v in codes.items():
+                statuses[k] = statuses.get(k, 0) + v
+
+    threads = [threading.Thread(target=client, args=(n // clients,)) for _ in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    return {
+        "p50_ms": pct(samples, 50),
+        "p99_ms": pct(samples, 99),
+        "req_per_s": len(samples) / wall,
+        "n": len(samples),
+        "clients": clients,
+        "5xx": sum(v for k, v in statuses.items() if k >= 500),
+    }
+
+
+def alert_to_fill(port: int, n: int) -> dict[str, float]:
+    from optionflow.db.connection import connect
+
+    conn = HTTPConnection("127.0.0.1", port, timeout=10)
+    db = connect()
+    db.autocommit = True
+    cur = db.cursor()
+    samples = []
+    for i in range(n):
+        body = alert_body(i)
+        start = time.perf_counter()
+        conn.request("POST", "/webhook", body=body, headers={"Content-Type": "application/json"})
+        response = conn.getresponse()
+        signal_id = json.loads(response.read())["signal_id"]
+        deadline = time.monotonic() + 30
+        while True:
+            cur.execute("SELECT status, rejection_reasons FROM signals WHERE id = %s", (signal_id,))
+            status, reasons = cur.fetchone()
+            if status == "EXECUTED":
+                break
+            if status in ("REJECTED", "FAILED") or time.monotonic() > deadline:
+                raise RuntimeError(f"signal {signal_id} ended {status}: {reasons}")
+            time.sleep(0.0005)
+        samples.append((time.perf_counter() - start) * 1000)
+    db.close()
+    return {"p50_ms": pct(samples, 50), "p95_ms": pct(samples, 95), "max_ms": max(samples), "n": n}
+
+
+def cold_imports() -> dict[str, float]:
+    modules = ["api.app"] + [
+        f"workers.{w}"
+        for w in ("signal_processor", "order_creator", "paper_executor", "position_refresher", "exit_monitor")
+    ]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "shared")])}
+    out = {}
+    for module in modules:
+        runs = []
+        for _ in range(3):
+            code = f"import time; s=time.perf_counter(); import {module}; print(time.perf_counter()-s)"
+            runs.append(float(subprocess.check_output([sys.executable, "-c", code], env=env)) * 1000)
+        out[module] = statistics.median(runs)
+    return out
+
+
+def main() -> None:
+    sys.path.insert(0, str(ROOT / "functions"))
+    from optionflow.config import Settings
+    from optionflow.local import stack
+
+    data_dir = Path(tempfile.mkdtemp(prefix="optionflow-bench-"))
+    settings = Settings(
+        database_url=os.environ.get("DATABASE_URL") or None,
+        data_dir=data_dir,
+        port=0,
+        jwt_secret="bench-jwt-secret-" + "x" * 32,
+        webhook_secret=SECRET,
+        clock_start=MONDAY_10AM,
+    )
+    running = stack.start(settings, schedules=False)
+    from optionflow.db.connection import get_connection
+
+    conn = get_connection()
+    with conn.cursor() as cur:  # room for every benchmark alert to become a position
+        cur.execute("""UPDATE risk_limits SET max_open_positions = 1000000, max_positions_per_ticker = 1000000,
+                       max_daily_loss = 1000000000""")
+    conn.commit()
+    port = running.server.server_address[1]
+    n = int(os.environ.get("BENCH_ALERTS", "5000"))
+    results: dict[str, Any] = {"database": "DATABASE_URL" if settings.database_url else "embedded"}
+    results["alert_to_open_position"] = alert_to_fill(port, 200)
+    results["webhook_http_1_client"] = webhook_over_http(port, n, 1)
+    results["webhook_http_8_clients"] = webhook_over_http(port, n, 8)
+    results["webhook_in_process"] = webhook_in_process(n)
+    results["cold_import_ms"] = cold_imports()
+    running.stop()
+
+    seed = {
+        "webhook_in_process": "—",
+        "alert_to_open_position": "52 s at best",
+        "webhook_http_1_client": "2.15 ms p50",
+        "webhook_http_8_clients": "742 req/s, 500s at every tick",
+    }
+    print(f"\n{'figure':<26} {'measured':<58} seed")
+    for key, value in results.items():
+        if isinstance(value, dict) and key != "cold_import_ms":
+            shown = ", ".join(
+                f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in value.items()
+            )
+            print(f"{key:<26} {shown:<58} {seed.get(key, '')}")
+    for module, ms in results["cold_import_ms"].items():
+        print(f"{'cold import ' + module:<26} {ms:.0f} ms")
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
