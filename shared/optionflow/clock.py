@@ -23,14 +23,18 @@ class SystemClock:
 
 
 class ShiftedClock:
-    """Starts at `start` when created, then advances in real time."""
+    """Reads `start` at the wall-clock instant `origin` (default: now), then advances in real time.
 
-    def __init__(self, start: datetime) -> None:
-        self._start = start.astimezone(UTC)
-        self._origin = time.monotonic()
+    Processes given the same (start, origin) agree on the time, so the local stack's API and worker
+    processes share one simulated clock.
+    """
+
+    def __init__(self, start: datetime, origin: float | None = None) -> None:
+        self.start = start.astimezone(UTC)
+        self.origin = time.time() if origin is None else origin
 
     def now(self) -> datetime:
-        return self._start + timedelta(seconds=time.monotonic() - self._origin)
+        return self.start + timedelta(seconds=time.time() - self.origin)
 
 
 class FrozenClock:

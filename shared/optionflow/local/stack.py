@@ -54,13 +54,13 @@ class LocalStack:
     settings: Settings
     url: str
     server: Any
-    runner: Any
+    workers: Any
     postgres: Any
 
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
-        self.runner.stop()
+        self.workers.stop()
         if self.postgres is not None:
             self.postgres.cleanup()
 
@@ -72,8 +72,7 @@ def start(settings: Settings, *, schedules: bool = True, host: str = "127.0.0.1"
     from optionflow.db.migrate import migrate
     from optionflow.events.bus import InProcessBus, set_bus
     from optionflow.local.http_bridge import make_server
-    from optionflow.local.runner import WorkerRunner
-    from optionflow.local.template import worker_specs
+    from optionflow.local.worker_process import WorkerProcess
 
     root = project_root()
     sys.path.insert(0, str(root / "functions"))
@@ -89,17 +88,15 @@ def start(settings: Settings, *, schedules: bool = True, host: str = "127.0.0.1"
     set_database_url(settings.database_url)
     migrate(get_connection())
 
-    runner = WorkerRunner(worker_specs(root / "template.yaml"), clock=clock.get_clock().now)
-    set_bus(InProcessBus(runner.dispatch))
+    shifted = clock.get_clock()
+    anchor = (shifted.start, shifted.origin) if isinstance(shifted, clock.ShiftedClock) else None
+    workers = WorkerProcess(settings, root, schedules=schedules, clock_anchor=anchor)
+    set_bus(InProcessBus(workers.dispatch))
     from api.app import lambda_handler
 
     server = make_server(host, settings.port, lambda_handler)
     threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
-    if schedules:
-        runner.start_schedules()
-        for name in runner.specs:  # one sweep at start-up picks up anything left from the last run
-            runner.trigger(name)
-    return LocalStack(settings, f"http://{host}:{server.server_address[1]}", server, runner, postgres)
+    return LocalStack(settings, f"http://{host}:{server.server_address[1]}", server, workers, postgres)
 
 
 def serve(settings: Settings) -> None:

@@ -1,0 +1,72 @@
+"""The worker Lambdas in a process of their own, as in AWS where each function has its own runtime.
+
+Running them beside the HTTP server in one interpreter made every webhook wait for the GIL while the
+pipeline worked; a separate process keeps the webhook's latency its own. The API process hands fast-path
+events over a queue; the worker process routes them, and its own stage-to-stage events, in-process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from optionflow.config import Settings
+
+_SPAWN = multiprocessing.get_context("spawn")  # no fork: threads and connections must not be copied
+
+
+class WorkerProcess:
+    def __init__(
+        self, settings: Settings, root: Path, *, schedules: bool, clock_anchor: tuple[datetime, float] | None
+    ) -> None:
+        self._queue: Any = _SPAWN.Queue()
+        self._process = _SPAWN.Process(
+            target=_serve,
+            args=(settings, str(root), schedules, clock_anchor, self._queue),
+            name="optionflow-workers",
+            daemon=True,
+        )
+        self._process.start()
+
+    def dispatch(self, detail_type: str, detail: dict[str, Any]) -> None:
+        """The API process's event bus: hand the event to the worker process (never blocks)."""
+        self._queue.put_nowait(("event", detail_type, detail))
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self._process.is_alive():
+            self._queue.put(None)
+            self._process.join(timeout)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(5)
+
+
+def _serve(
+    settings: Settings, root: str, schedules: bool, clock_anchor: tuple[datetime, float] | None, queue: Any
+) -> None:
+    # Ctrl-C reaches the whole process group; the parent decides when the workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.path.insert(0, str(Path(root) / "functions"))
+    from optionflow import clock, config
+    from optionflow.db.connection import set_database_url
+    from optionflow.events.bus import InProcessBus, set_bus
+    from optionflow.local.runner import WorkerRunner
+    from optionflow.local.template import worker_specs
+
+    config.use_settings(settings)
+    clock.set_clock(clock.ShiftedClock(*clock_anchor) if clock_anchor else clock.SystemClock())
+    set_database_url(settings.database_url)
+    runner = WorkerRunner(worker_specs(Path(root) / "template.yaml"), clock=clock.get_clock().now)
+    set_bus(InProcessBus(runner.dispatch))
+    if schedules:
+        runner.start_schedules()
+        for name in runner.specs:  # one sweep at start-up picks up anything left from the last run
+            runner.trigger(name)
+    while (item := queue.get()) is not None:
+        _, detail_type, detail = item
+        runner.dispatch(detail_type, detail)
+    runner.stop()
