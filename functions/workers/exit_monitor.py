@@ -6,10 +6,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from optionflow.logic.exit_monitor import monitor
-from optionflow.logic.runs import run_worker
+from optionflow.logic.runs import position_scope, run_worker
 from optionflow.observability import logger
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return run_worker("exit_monitor", event, monitor)
+    scope = position_scope(event)
+    return run_worker("exit_monitor", event, lambda now: monitor(now, scope))

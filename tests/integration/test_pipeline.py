@@ -258,3 +258,26 @@ def test_paper_trading_route_runs_the_chain_and_needs_admin(db, market):
     assert body["executed"] == 1 and body["success"] is True
     status, body = call(request("POST", "/refresh-positions", scope="admin"))
     assert status == 200 and body["refreshed"] == 1
+
+
+def test_fast_path_refresh_prices_only_the_positions_its_event_names(
+    db, market, frozen_clock, lambda_context
+):
+    import importlib
+
+    from tests.conftest import load_event
+
+    for i in range(2):
+        alert("SPY", "BUY", "CALL", alert_id=f"scope{i}")
+    run_entry_chain()
+    first, second = (r["id"] for r in rows(db, "SELECT id FROM positions ORDER BY opened_at, id"))
+    frozen_clock.advance(timedelta(minutes=1))
+    event = load_event("workers/fast_path_signal_received.json")
+    event.update({"detail-type": "position.opened", "detail": {"count": 1, "position_ids": [str(first)]}})
+    handler = importlib.import_module("workers.position_refresher").lambda_handler
+    result = handler(event, lambda_context)
+    assert result["trigger"] == "event:position.opened"
+    assert result["result"]["refreshed"] == 1
+    priced = {r["id"]: r["priced_at"] for r in rows(db, "SELECT id, priced_at FROM positions")}
+    assert priced[first] == frozen_clock.now()
+    assert priced[second] < frozen_clock.now()

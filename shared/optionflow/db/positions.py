@@ -88,12 +88,17 @@ def set_status(cur: RealDictCursor, position_id: UUID, status: str, at: datetime
     )
 
 
-def claim_open(cur: RealDictCursor, limit: int, after: UUID | None) -> list[dict[str, Any]]:
-    """A page of open positions (by id) locked for this run; others' locked rows are skipped."""
+def claim_open(
+    cur: RealDictCursor, limit: int, after: UUID | None, only: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """A page of open positions (by id) locked for this run, optionally only those in `only`; rows
+    another run holds are skipped."""
     cur.execute(
-        """SELECT * FROM positions WHERE status IN ('OPEN', 'CLOSING') AND (%s::uuid IS NULL OR id > %s::uuid)
-           ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED""",
-        (str(after) if after else None, str(after) if after else None, limit),
+        """SELECT * FROM positions
+           WHERE status IN ('OPEN', 'CLOSING') AND (%(after)s::uuid IS NULL OR id > %(after)s::uuid)
+             AND (%(only)s::uuid[] IS NULL OR id = ANY(%(only)s::uuid[]))
+           ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED""",
+        {"after": str(after) if after else None, "only": only, "limit": limit},
     )
     return list(cur.fetchall())
 

@@ -7,20 +7,21 @@ from datetime import datetime
 from psycopg2.extras import RealDictCursor
 
 
-def started(cur: RealDictCursor, worker: str, trigger: str, at: datetime) -> None:
+def record(
+    cur: RealDictCursor,
+    worker: str,
+    trigger: str,
+    started_at: datetime,
+    finished_at: datetime,
+    processed: int,
+    error: str | None,
+) -> None:
+    """One statement per run, written when it ends: bookkeeping must not double the pipeline's commits."""
     cur.execute(
         """INSERT INTO worker_runs (worker, trigger, started_at, finished_at, processed, succeeded, error, runs_total)
-           VALUES (%s, %s, %s, NULL, 0, NULL, NULL, 1)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, 1)
            ON CONFLICT (worker) DO UPDATE SET trigger = EXCLUDED.trigger, started_at = EXCLUDED.started_at,
-               finished_at = NULL, processed = 0, succeeded = NULL, error = NULL,
-               runs_total = worker_runs.runs_total + 1""",
-        (worker, trigger, at),
-    )
-
-
-def finished(cur: RealDictCursor, worker: str, processed: int, error: str | None, at: datetime) -> None:
-    cur.execute(
-        """UPDATE worker_runs SET finished_at = %s, processed = %s, succeeded = %s, error = %s
-           WHERE worker = %s""",
-        (at, processed, error is None, error, worker),
+               finished_at = EXCLUDED.finished_at, processed = EXCLUDED.processed,
+               succeeded = EXCLUDED.succeeded, error = EXCLUDED.error, runs_total = worker_runs.runs_total + 1""",
+        (worker, trigger, started_at, finished_at, processed, error is None, error),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -69,6 +70,11 @@ def to_event(
 
 
 def make_server(host: str, port: int, handler: Handler) -> ThreadingHTTPServer:
+    # A Lambda execution environment serves one request at a time, and the Powertools resolver keeps the
+    # current event on itself: concurrent calls would read each other's requests. Connections are
+    # accepted and read in parallel; the handler runs one request at a time, as in one Lambda instance.
+    one_at_a_time = threading.Lock()
+
     class LambdaRequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         # Headers and body leave in separate writes; without this Nagle + delayed ACK add ~40 ms.
@@ -81,7 +87,8 @@ def make_server(host: str, port: int, handler: Handler) -> ThreadingHTTPServer:
                 self.command, self.path, dict(self.headers.items()), body, self.client_address[0]
             )
             try:
-                result = handler(event, LocalContext("ApiFunction", timeout_seconds=10))
+                with one_at_a_time:
+                    result = handler(event, LocalContext("ApiFunction", timeout_seconds=10))
             except Exception as exc:  # the Lambda runtime would answer 502 on an unhandled error
                 result = {
                     "statusCode": 502,

@@ -44,7 +44,7 @@ def _expire(cur: Any, order: dict[str, Any], now: datetime) -> None:
         positions_db.set_status(cur, order["position_id"], "OPEN", now)
 
 
-def _fill(cur: Any, order: dict[str, Any], now: datetime, slippage_bps: int) -> str:
+def _fill(cur: Any, order: dict[str, Any], now: datetime, slippage_bps: int, opened: list[str]) -> str:
     quote = get_market_data().option_quote(
         order["ticker"], order["option_type"], order["strike"], order["expiry"], now
     )
@@ -54,6 +54,7 @@ def _fill(cur: Any, order: dict[str, Any], now: datetime, slippage_bps: int) -> 
         position_id = positions_db.open_from_fill(cur, order, price, now)
         positions_db.record_trade(cur, order, position_id, price, now)
         signals_db.set_status(cur, order["signal_id"], "EXECUTED", at=now)
+        opened.append(str(position_id))
         return "opened"
     positions_db.record_trade(cur, order, order["position_id"], price, now)
     positions_db.close_from_fill(cur, order["position_id"], price, order["reason"], now)
@@ -82,6 +83,7 @@ def _execute_batch(now: datetime, batch: int) -> dict[str, int]:
     slippage = get_settings().paper_slippage_bps
     outcome = {"opened": 0, "closed": 0, "expired": 0, "waiting": 0}
     market_open = calendar.is_open(now)
+    opened: list[str] = []
     with transaction() as cur:
         for order in orders_db.claim_working(cur, "PAPER", batch):
             if now >= session_close_for(order["created_at"]):
@@ -90,7 +92,8 @@ def _execute_batch(now: datetime, batch: int) -> dict[str, int]:
             elif not market_open:
                 outcome["waiting"] += 1
             else:
-                outcome[_fill(cur, order, now, slippage)] += 1
+                outcome[_fill(cur, order, now, slippage, opened)] += 1
     if outcome["opened"]:
-        bus.publish(bus.POSITION_OPENED, {"count": outcome["opened"]})
+        # the refresher prices just these at once; its minute sweep covers the whole book
+        bus.publish(bus.POSITION_OPENED, {"count": len(opened), "position_ids": opened})
     return outcome

@@ -20,7 +20,8 @@ from optionflow.market.provider import get_calendar
 PAGE = 1000
 
 
-def monitor(now: datetime) -> dict[str, int]:
+def monitor(now: datetime, only: list[str] | None = None) -> dict[str, int]:
+    """Evaluate every open position (or just those in `only`, after a fast-path refresh)."""
     calendar = get_calendar()
     today = now.astimezone(NEW_YORK).date()
     session = calendar.session(today)
@@ -31,7 +32,7 @@ def monitor(now: datetime) -> dict[str, int]:
     while True:
         with transaction() as cur:
             rules = Rules.from_row(book_db.exit_rules(cur))
-            page = positions_db.claim_open(cur, PAGE, after)
+            page = positions_db.claim_open(cur, PAGE, after, only)
             if not page:
                 break
             for position in page:

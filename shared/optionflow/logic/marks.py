@@ -36,14 +36,15 @@ def _mark(position: dict[str, Any], now: datetime) -> dict[str, Any]:
     }
 
 
-def refresh_all(now: datetime) -> dict[str, Any]:
-    """Re-price open positions page by page. A position whose quote fails is flagged stale, keeping its
+def refresh_all(now: datetime, only: list[str] | None = None) -> dict[str, Any]:
+    """Re-price open positions page by page (or just the positions in `only`). A position whose quote fails is flagged stale, keeping its
     last mark visible as such; its price is never silently reused as fresh."""
     refreshed = stale = 0
+    priced: list[str] = []
     after: UUID | None = None
     while True:
         with transaction() as cur:
-            page = positions_db.claim_open(cur, PAGE, after)
+            page = positions_db.claim_open(cur, PAGE, after, only)
             if not page:
                 break
             marks, failed = [], []
@@ -59,11 +60,12 @@ def refresh_all(now: datetime) -> dict[str, Any]:
                 positions_db.save_marks(cur, marks)
             positions_db.flag_stale(cur, failed, now)
             refreshed += len(marks)
+            priced += [str(m["id"]) for m in marks]
             stale += len(failed)
             after = page[-1]["id"]
     totals = run_in_transaction(positions_db.totals)
     if refreshed:
-        bus.publish(bus.POSITIONS_REFRESHED, {"count": refreshed})
+        bus.publish(bus.POSITIONS_REFRESHED, {"count": refreshed, "position_ids": priced if only else None})
     return {
         "refreshed": refreshed,
         "stale": stale,

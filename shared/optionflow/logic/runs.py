@@ -24,6 +24,13 @@ def trigger_of(event: dict[str, Any]) -> str:
     return "manual"
 
 
+def position_scope(event: dict[str, Any]) -> list[str] | None:
+    """The positions a fast-path event names; None (the whole book) for schedules and manual runs."""
+    detail = event.get("detail")
+    ids = detail.get("position_ids") if isinstance(detail, dict) else None
+    return [str(i) for i in ids] if isinstance(ids, list) else None
+
+
 def _processed(result: Any) -> int:
     if isinstance(result, int):
         return result
@@ -40,21 +47,23 @@ def run_worker(name: str, event: dict[str, Any], work: Callable[[datetime], Any]
     now = get_clock().now()
     trigger = trigger_of(event)
     logger.append_keys(worker=name, trigger=trigger)
-    run_in_transaction(lambda cur: worker_runs.started(cur, name, trigger, now))
     try:
         result = work(now)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
-        run_in_transaction(lambda cur: worker_runs.finished(cur, name, 0, error, get_clock().now()))
+        run_in_transaction(
+            lambda cur: worker_runs.record(cur, name, trigger, now, get_clock().now(), 0, error)
+        )
         raise
+    processed = _processed(result)
     run_in_transaction(
-        lambda cur: worker_runs.finished(cur, name, _processed(result), None, get_clock().now())
+        lambda cur: worker_runs.record(cur, name, trigger, now, get_clock().now(), processed, None)
     )
     summary: dict[str, Any] = json.loads(
         json.dumps({"worker": name, "trigger": trigger, "result": result}, default=_num)
     )
     # idle sweeps every minute are not news; runs that moved rows are
-    (logger.info if _processed(result) else logger.debug)("worker run finished", extra=summary)
+    (logger.info if processed else logger.debug)("worker run finished", extra=summary)
     return summary
 
 
