@@ -47,6 +47,7 @@ def _handle(path_token: str | None) -> Response[Any]:
 
 @router.post(
     "/webhook",
+    enable_validation=False,  # the body is read raw (HMAC, text/plain); intake validates it
     summary="Receive a TradingView alert (secret in the body or X-Signature)",
     include_in_schema=True,
 )
@@ -54,6 +55,8 @@ def webhook() -> Response[Any]:
     return _handle(None)
 
 
-@router.post("/webhook/<token>", summary="Receive a TradingView alert (token in the path)")
+@router.post(
+    "/webhook/<token>", enable_validation=False, summary="Receive a TradingView alert (token in the path)"
+)
 def webhook_with_token(token: str) -> Response[Any]:
     return _handle(token)

@@ -12,7 +12,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from optionflow.db import signals as signals_db
-from optionflow.db.connection import run_in_transaction
+from optionflow.db.connection import run_statement
 from optionflow.models.alert import Alert, AlertError, normalise, redact
 
 
@@ -79,7 +79,8 @@ def store(
     key = dedupe_key(alert, received_at, window_seconds)
     digest = hashlib.sha256(body).hexdigest()
     stored = redact(payload)
-    signal_id, created = run_in_transaction(
+    # one INSERT … ON CONFLICT is atomic on its own; autocommit spares two round trips on the hot path
+    signal_id, created = run_statement(
         lambda cur: signals_db.insert_if_new(
             cur, alert=alert, dedupe_key=key, raw_payload=stored, body_sha256=digest, received_at=received_at
         )
