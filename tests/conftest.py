@@ -131,3 +131,17 @@ def db(settings: Settings, frozen_clock: clock.FrozenClock, recording_bus: Recor
 @pytest.fixture
 def lambda_context() -> LocalContext:
     return LocalContext("TestFunction")
+
+
+@pytest.fixture
+def market() -> Iterator[Any]:
+    """The default simulated market, with option prices that tests can shift (see ShiftedMarket)."""
+    from optionflow.market.provider import get_market_data, set_market_data
+
+    from tests.pipeline_support import ShiftedMarket
+
+    set_market_data(None)
+    shifted = ShiftedMarket(get_market_data())
+    set_market_data(shifted)
+    yield shifted
+    set_market_data(None)

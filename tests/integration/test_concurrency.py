@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 
-import pytest
 from optionflow.db import connection
-from optionflow.market.provider import get_market_data, set_market_data
 
-from tests.pipeline_support import ShiftedMarket, alert, one, run
+from tests.pipeline_support import alert, one, run
 
 N = 300
-
-
-@pytest.fixture
-def market() -> Iterator[ShiftedMarket]:
-    set_market_data(None)
-    shifted = ShiftedMarket(get_market_data())
-    set_market_data(shifted)
-    yield shifted
-    set_market_data(None)
 
 
 def twice_at_once(work: Callable[[], object], rounds: int = 3) -> None:

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from optionflow.market.provider import get_market_data, set_market_data
 
 from tests.api_events import call, request
-from tests.pipeline_support import ShiftedMarket, alert, one, rows, run, run_entry_chain
+from tests.pipeline_support import alert, one, rows, run, run_entry_chain
 
 NY = ZoneInfo("America/New_York")
-
-
-@pytest.fixture
-def market() -> Iterator[ShiftedMarket]:
-    set_market_data(None)
-    shifted = ShiftedMarket(get_market_data())
-    set_market_data(shifted)
-    yield shifted
-    set_market_data(None)
 
 
 def test_buy_call_alert_becomes_a_filled_order_and_an_open_position(db, market, recording_bus):
