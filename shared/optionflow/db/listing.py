@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -54,6 +54,11 @@ class Filters:
     cursor: str | None = None
 
 
+def _utc(at: datetime) -> datetime:
+    """Naive means UTC; any offset Python accepts (up to ±23:59) is normalised, since Postgres takes ±15:59."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
 def page(cur: RealDictCursor, name: str, filters: Filters) -> tuple[list[dict[str, Any]], str | None]:
     """One page of rows and the cursor of the next page (None on the last page)."""
     listing = LISTINGS[name]
@@ -68,14 +73,14 @@ def page(cur: RealDictCursor, name: str, filters: Filters) -> tuple[list[dict[st
         args.append(filters.ticker)
     if filters.since:
         where.append(sql.SQL("{} >= %s").format(time_col))
-        args.append(filters.since)
+        args.append(_utc(filters.since))
     if filters.until:
         where.append(sql.SQL("{} < %s").format(time_col))
-        args.append(filters.until)
+        args.append(_utc(filters.until))
     if filters.cursor:
         at, row_id = decode_cursor(filters.cursor)
         where.append(sql.SQL("({}, id) < (%s, %s)").format(time_col))
-        args.extend([at, str(row_id)])
+        args.extend([_utc(at), str(row_id)])
     query = sql.SQL("SELECT * FROM {table} {where} ORDER BY {time} DESC, id DESC LIMIT %s").format(
         table=sql.Identifier(listing.table),
         where=sql.SQL("WHERE ") + sql.SQL(" AND ").join(where) if where else sql.SQL(""),
