@@ -7,7 +7,7 @@ DEV_STAMP = $(VENV)/.installed-dev
 export SAM_CLI_TELEMETRY = 0
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run install install-dev test check lint format typecheck unit validate build openapi bench clean
+.PHONY: run install install-dev test check lint format typecheck unit validate build openapi soak bench clean
 
 run: $(RUN_STAMP)  ## start the whole stack locally (embedded Postgres unless DATABASE_URL is set)
 	$(BIN)/optionflow dev
@@ -54,6 +54,9 @@ build: $(DEV_STAMP)  ## the deployable artifacts, without Docker
 
 openapi: $(DEV_STAMP)  ## accept the current API as the new contract snapshot
 	$(BIN)/python -m tests.contract.openapi_snapshot > tests/contract/openapi.json
+
+soak: $(DEV_STAMP)  ## the concurrency and reliability tests at 10x size
+	OPTIONFLOW_SOAK=10 $(BIN)/python -m pytest -q tests/integration/test_concurrency.py tests/integration/test_reliability.py
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m benchmarks.run
