@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from psycopg2.extras import RealDictCursor
+from psycopg2.extras import RealDictCursor, execute_values
 
 
 def insert(cur: RealDictCursor, order: dict[str, Any]) -> UUID | None:
@@ -20,6 +20,22 @@ def insert(cur: RealDictCursor, order: dict[str, Any]) -> UUID | None:
     )
     row = cur.fetchone()
     return row["id"] if row else None
+
+
+def insert_many(cur: RealDictCursor, orders: list[dict[str, Any]]) -> int:
+    """Insert orders of one shape in one statement; those the unique rules forbid are skipped.
+    Returns how many were inserted."""
+    if not orders:
+        return 0
+    columns = list(orders[0])
+    rows = execute_values(
+        cur,
+        f"""INSERT INTO orders ({", ".join(columns)}) VALUES %s ON CONFLICT DO NOTHING RETURNING id""",
+        [[order[c] for c in columns] for order in orders],
+        page_size=1000,
+        fetch=True,
+    )
+    return len(rows)
 
 
 def claim_working(cur: RealDictCursor, mode: str, limit: int) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from psycopg2.extras import RealDictCursor
+from psycopg2.extras import RealDictCursor, execute_values
 
 from optionflow.models.alert import Alert
 
@@ -84,23 +84,39 @@ def claim(cur: RealDictCursor, status: str, limit: int) -> list[dict[str, Any]]:
 def set_status(
     cur: RealDictCursor, signal_id: UUID, status: str, *, reasons: list[str] | None = None, at: datetime
 ) -> None:
-    cur.execute(
-        """UPDATE signals SET status = %s, rejection_reasons = COALESCE(%s, rejection_reasons),
-                  processed_at = COALESCE(processed_at, %s), updated_at = %s
-           WHERE id = %s""",
-        (status, reasons, at, at, str(signal_id)),
+    set_statuses(cur, [(signal_id, status, reasons)], at)
+
+
+def set_statuses(
+    cur: RealDictCursor, updates: list[tuple[UUID, str, list[str] | None]], at: datetime
+) -> None:
+    """Move many signals in one statement; reasons None keeps the ones already recorded."""
+    if not updates:
+        return
+    execute_values(
+        cur,
+        """UPDATE signals AS s SET status = v.status, rejection_reasons = COALESCE(v.reasons, s.rejection_reasons),
+                  processed_at = COALESCE(s.processed_at, v.at), updated_at = v.at
+           FROM (VALUES %s) AS v (id, status, reasons, at) WHERE s.id = v.id""",
+        [(str(signal_id), status, reasons, at) for signal_id, status, reasons in updates],
+        template="(%s::uuid, %s, %s::text[], %s::timestamptz)",
+        page_size=1000,
     )
 
 
-def record_decisions(cur: RealDictCursor, signal_id: UUID, checks: list[Any], at: datetime) -> None:
-    """Write the decision trail; a re-run replaces the outcome of the same check."""
-    from psycopg2.extras import execute_values
-
+def record_decisions(cur: RealDictCursor, trail: list[tuple[UUID, Any]], at: datetime) -> None:
+    """Write decision-trail lines (signal id, Check) in one statement; a re-run replaces a check's outcome."""
+    if not trail:
+        return
     execute_values(
         cur,
         """INSERT INTO decisions (signal_id, check_name, passed, detail, inputs, decided_at) VALUES %s
            ON CONFLICT (signal_id, check_name) DO UPDATE
            SET passed = EXCLUDED.passed, detail = EXCLUDED.detail, inputs = EXCLUDED.inputs,
                decided_at = EXCLUDED.decided_at""",
-        [(str(signal_id), c.name, c.passed, c.detail, json.dumps(c.inputs, default=str), at) for c in checks],
+        [
+            (str(signal_id), c.name, c.passed, c.detail, json.dumps(c.inputs, default=str), at)
+            for signal_id, c in trail
+        ],
+        page_size=1000,
     )

@@ -60,16 +60,16 @@ def _decide_batch(now: datetime, batch: int) -> int:
         pnl = book_db.day_pnl(cur, day_start)
         book = Book(exposure["total"], dict(exposure["per_ticker"]), pnl["realized"], pnl["unrealized"])
         accepted = 0
+        trail: list[tuple[Any, Check]] = []
+        outcomes: list[tuple[Any, str, list[str] | None]] = []
         for signal in signals:
             open_to_close = 0
             if signal["action"] != "BUY":
                 open_to_close = book_db.open_count_for(cur, signal["ticker"], signal["direction"])
             checks = decide(signal, now=now, book=book, limits=limits, open_to_close=open_to_close)
             failed = [c.detail for c in checks if not c.passed]
-            signals_db.record_decisions(cur, signal["id"], checks, now)
-            signals_db.set_status(
-                cur, signal["id"], "REJECTED" if failed else "ACCEPTED", reasons=failed, at=now
-            )
+            trail += [(signal["id"], check) for check in checks]
+            outcomes.append((signal["id"], "REJECTED" if failed else "ACCEPTED", failed))
             if not failed:
                 accepted += 1
                 if signal["action"] == "BUY":
@@ -77,6 +77,8 @@ def _decide_batch(now: datetime, batch: int) -> int:
                     per_ticker = dict(book.open_per_ticker)
                     per_ticker[signal["ticker"]] = per_ticker.get(signal["ticker"], 0) + 1
                     book = Book(book.open_total + 1, per_ticker, book.realized_today, book.unrealized)
+        signals_db.record_decisions(cur, trail, now)
+        signals_db.set_statuses(cur, outcomes, now)
     if accepted:
         bus.publish(bus.SIGNAL_ACCEPTED, {"count": accepted})
     return len(signals)

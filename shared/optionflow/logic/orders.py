@@ -57,9 +57,10 @@ def exit_order(
     }
 
 
-def _entry(
-    cur: Any, signal: dict[str, Any], now: datetime, limits: dict[str, Any], min_dte: int, mode: str
-) -> bool:
+def plan_entry(
+    signal: dict[str, Any], now: datetime, limits: dict[str, Any], min_dte: int, mode: str
+) -> tuple[Check, dict[str, Any] | None]:
+    """The sizing decision for one accepted BUY and, when it affords a contract, its entry order."""
     strike, expiry, spot = choose_contract(signal, now, min_dte)
     quote = get_market_data().option_quote(signal["ticker"], signal["direction"], strike, expiry, now)
     size = contracts_for(
@@ -79,32 +80,24 @@ def _entry(
         "budget": limits["risk_per_trade"],
         "contracts": size.contracts,
     }
-    signals_db.record_decisions(
-        cur, signal["id"], [Check("sizing", size.contracts > 0, size.reason, inputs)], now
-    )
+    check = Check("sizing", size.contracts > 0, size.reason, inputs)
     if size.contracts == 0:
-        signals_db.set_status(cur, signal["id"], "REJECTED", reasons=[size.reason], at=now)
-        return False
-    order_id = orders_db.insert(
-        cur,
-        {
-            "signal_id": str(signal["id"]),
-            "purpose": "ENTRY",
-            "ticker": signal["ticker"],
-            "option_symbol": symbol,
-            "option_type": signal["direction"],
-            "strike": strike,
-            "expiry": expiry,
-            "side": "BUY_TO_OPEN",
-            "quantity": size.contracts,
-            "mode": mode,
-            "reason": f"{signal['action']} {signal['direction']} alert",
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
-    signals_db.set_status(cur, signal["id"], "ORDERED", at=now)
-    return order_id is not None
+        return check, None
+    return check, {
+        "signal_id": str(signal["id"]),
+        "purpose": "ENTRY",
+        "ticker": signal["ticker"],
+        "option_symbol": symbol,
+        "option_type": signal["direction"],
+        "strike": strike,
+        "expiry": expiry,
+        "side": "BUY_TO_OPEN",
+        "quantity": size.contracts,
+        "mode": mode,
+        "reason": f"{signal['action']} {signal['direction']} alert",
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _exits(cur: Any, signal: dict[str, Any], now: datetime, mode: str) -> bool:
@@ -136,13 +129,24 @@ def _order_batch(now: datetime, batch: int) -> int:
         limits = book_db.risk_limits(cur)
         min_dte = int(book_db.exit_rules(cur)["min_dte"] or 0)
         created = 0
+        trail: list[tuple[Any, Check]] = []
+        outcomes: list[tuple[Any, str, list[str] | None]] = []
+        entries: list[dict[str, Any]] = []
         for signal in signals:
-            made = (
-                _entry(cur, signal, now, limits, min_dte, mode)
-                if signal["action"] == "BUY"
-                else _exits(cur, signal, now, mode)
-            )
-            created += int(made)
+            if signal["action"] != "BUY":
+                created += int(_exits(cur, signal, now, mode))
+                continue
+            check, order = plan_entry(signal, now, limits, min_dte, mode)
+            trail.append((signal["id"], check))
+            if order is None:
+                outcomes.append((signal["id"], "REJECTED", [check.detail]))
+            else:
+                entries.append(order)
+                outcomes.append((signal["id"], "ORDERED", None))
+        # the whole batch's entries in three statements, not three per signal
+        signals_db.record_decisions(cur, trail, now)
+        created += orders_db.insert_many(cur, entries)
+        signals_db.set_statuses(cur, outcomes, now)
     if created:
         bus.publish(bus.ORDER_CREATED, {"count": created})
     return len(signals)
