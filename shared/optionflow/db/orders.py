@@ -47,15 +47,22 @@ def claim_working(cur: RealDictCursor, mode: str, limit: int) -> list[dict[str, 
     return list(cur.fetchall())
 
 
-def mark_filled(cur: RealDictCursor, order_id: UUID, price: Any, quantity: int, at: datetime) -> None:
-    cur.execute(
-        """UPDATE orders SET status = 'FILLED', filled_quantity = %s, avg_fill_price = %s, filled_at = %s,
-                  submitted_at = COALESCE(submitted_at, %s), updated_at = %s
-           WHERE id = %s AND status IN ('PENDING', 'SUBMITTED')""",
-        (quantity, price, at, at, at, str(order_id)),
+def mark_filled_many(cur: RealDictCursor, fills: list[tuple[Any, Any, int]], at: datetime) -> None:
+    """(order id, price per share, quantity) for each order filled; every one must still be working."""
+    rows = execute_values(
+        cur,
+        """UPDATE orders AS o SET status = 'FILLED', filled_quantity = v.qty, avg_fill_price = v.price,
+                  filled_at = v.at, submitted_at = COALESCE(o.submitted_at, v.at), updated_at = v.at
+           FROM (VALUES %s) AS v (id, price, qty, at)
+           WHERE o.id = v.id AND o.status IN ('PENDING', 'SUBMITTED')
+           RETURNING o.id""",
+        [(str(order_id), price, quantity, at) for order_id, price, quantity in fills],
+        template="(%s::uuid, %s::numeric, %s::int, %s::timestamptz)",
+        page_size=1000,
+        fetch=True,
     )
-    if cur.rowcount != 1:
-        raise RuntimeError(f"order {order_id} was not working when it filled")
+    if len(rows) != len(fills):
+        raise RuntimeError(f"{len(fills) - len(rows)} order(s) were no longer working when they filled")
 
 
 def mark_ended(cur: RealDictCursor, order_id: UUID, status: str, reason: str, at: datetime) -> None:

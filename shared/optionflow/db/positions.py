@@ -10,54 +10,67 @@ from uuid import UUID
 from psycopg2.extras import RealDictCursor, execute_values
 
 
-def record_trade(
-    cur: RealDictCursor, order: dict[str, Any], position_id: UUID | None, price: Decimal, at: datetime
+def record_trades(
+    cur: RealDictCursor, trades: list[tuple[dict[str, Any], Any, Decimal]], at: datetime
 ) -> None:
-    cur.execute(
+    """(order, position id, price per share) for each fill of a whole order."""
+    execute_values(
+        cur,
         """INSERT INTO trades (order_id, position_id, fill_seq, ticker, option_symbol, side, quantity, price,
-                               mode, executed_at)
-           VALUES (%s, %s, 1, %s, %s, %s, %s, %s, %s, %s)""",
-        (
-            str(order["id"]),
-            str(position_id) if position_id else None,
-            order["ticker"],
-            order["option_symbol"],
-            order["side"],
-            order["quantity"],
-            price,
-            order["mode"],
-            at,
-        ),
+                               mode, executed_at) VALUES %s""",
+        [
+            (
+                str(order["id"]),
+                str(position_id) if position_id else None,
+                1,
+                order["ticker"],
+                order["option_symbol"],
+                order["side"],
+                order["quantity"],
+                price,
+                order["mode"],
+                at,
+            )
+            for order, position_id, price in trades
+        ],
+        page_size=1000,
     )
 
 
-def open_from_fill(cur: RealDictCursor, order: dict[str, Any], price: Decimal, at: datetime) -> UUID:
-    cur.execute(
+def open_from_fills(
+    cur: RealDictCursor, fills: list[tuple[dict[str, Any], Decimal]], at: datetime
+) -> dict[Any, UUID]:
+    """Open a position per filled entry order; returns {order id: position id}."""
+    rows = execute_values(
+        cur,
         """INSERT INTO positions (signal_id, entry_order_id, ticker, option_symbol, option_type, strike, expiry,
                                   quantity, entry_price, cost_basis, opened_at, mark, high_water_mark,
                                   unrealized_pnl, priced_at)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, %s)
-           RETURNING id""",
-        (
-            str(order["signal_id"]),
-            str(order["id"]),
-            order["ticker"],
-            order["option_symbol"],
-            order["option_type"],
-            order["strike"],
-            order["expiry"],
-            order["quantity"],
-            price,
-            price * order["quantity"] * 100,
-            at,
-            price,
-            price,
-            at,
-        ),
+           VALUES %s RETURNING id, entry_order_id""",
+        [
+            (
+                str(order["signal_id"]),
+                str(order["id"]),
+                order["ticker"],
+                order["option_symbol"],
+                order["option_type"],
+                order["strike"],
+                order["expiry"],
+                order["quantity"],
+                price,
+                price * order["quantity"] * 100,
+                at,
+                price,
+                price,
+                0,
+                at,
+            )
+            for order, price in fills
+        ],
+        page_size=1000,
+        fetch=True,
     )
-    row = cur.fetchone()
-    assert row is not None
-    return UUID(str(row["id"]))
+    return {row["entry_order_id"]: UUID(str(row["id"])) for row in rows}
 
 
 def close_from_fill(

@@ -44,23 +44,33 @@ def _expire(cur: Any, order: dict[str, Any], now: datetime) -> None:
         positions_db.set_status(cur, order["position_id"], "OPEN", now)
 
 
-def _fill(cur: Any, order: dict[str, Any], now: datetime, slippage_bps: int, opened: list[str]) -> str:
+def _price(order: dict[str, Any], now: datetime, slippage_bps: int) -> Any:
     quote = get_market_data().option_quote(
         order["ticker"], order["option_type"], order["strike"], order["expiry"], now
     )
-    price = fill_price(side=order["side"], bid=quote.bid, ask=quote.ask, slippage_bps=slippage_bps)
-    orders_db.mark_filled(cur, order["id"], price, order["quantity"], now)
-    if order["purpose"] == "ENTRY":
-        position_id = positions_db.open_from_fill(cur, order, price, now)
-        positions_db.record_trade(cur, order, position_id, price, now)
-        signals_db.set_status(cur, order["signal_id"], "EXECUTED", at=now)
-        opened.append(str(position_id))
-        return "opened"
-    positions_db.record_trade(cur, order, order["position_id"], price, now)
+    return fill_price(side=order["side"], bid=quote.bid, ask=quote.ask, slippage_bps=slippage_bps)
+
+
+def _open_all(cur: Any, fills: list[tuple[dict[str, Any], Any]], now: datetime) -> list[str]:
+    """Entry fills of a batch: orders filled, positions opened, trades recorded, signals executed —
+    four statements for the whole batch."""
+    if not fills:
+        return []
+    orders_db.mark_filled_many(cur, [(order["id"], price, order["quantity"]) for order, price in fills], now)
+    position_ids = positions_db.open_from_fills(cur, fills, now)
+    positions_db.record_trades(
+        cur, [(order, position_ids[order["id"]], price) for order, price in fills], now
+    )
+    signals_db.set_statuses(cur, [(order["signal_id"], "EXECUTED", None) for order, _ in fills], now)
+    return [str(position_ids[order["id"]]) for order, _ in fills]
+
+
+def _close(cur: Any, order: dict[str, Any], price: Any, now: datetime) -> None:
+    orders_db.mark_filled_many(cur, [(order["id"], price, order["quantity"])], now)
+    positions_db.record_trades(cur, [(order, order["position_id"], price)], now)
     positions_db.close_from_fill(cur, order["position_id"], price, order["reason"], now)
     if order["signal_id"]:
         signals_db.set_status(cur, order["signal_id"], "EXECUTED", at=now)
-    return "closed"
 
 
 def execute_pending(now: datetime) -> dict[str, int]:
@@ -83,7 +93,7 @@ def _execute_batch(now: datetime, batch: int) -> dict[str, int]:
     slippage = get_settings().paper_slippage_bps
     outcome = {"opened": 0, "closed": 0, "expired": 0, "waiting": 0}
     market_open = calendar.is_open(now)
-    opened: list[str] = []
+    entries: list[tuple[dict[str, Any], Any]] = []
     with transaction() as cur:
         for order in orders_db.claim_working(cur, "PAPER", batch):
             if now >= session_close_for(order["created_at"]):
@@ -91,9 +101,14 @@ def _execute_batch(now: datetime, batch: int) -> dict[str, int]:
                 outcome["expired"] += 1
             elif not market_open:
                 outcome["waiting"] += 1
+            elif order["purpose"] == "ENTRY":
+                entries.append((order, _price(order, now, slippage)))
             else:
-                outcome[_fill(cur, order, now, slippage, opened)] += 1
-    if outcome["opened"]:
+                _close(cur, order, _price(order, now, slippage), now)
+                outcome["closed"] += 1
+        opened = _open_all(cur, entries, now)
+        outcome["opened"] = len(opened)
+    if opened:
         # the refresher prices just these at once; its minute sweep covers the whole book
         bus.publish(bus.POSITION_OPENED, {"count": len(opened), "position_ids": opened})
     return outcome
