@@ -270,3 +270,17 @@ def test_fast_path_refresh_prices_only_the_positions_its_event_names(
     priced = {r["id"]: r["priced_at"] for r in rows(db, "SELECT id, priced_at FROM positions")}
     assert priced[first] == frozen_clock.now()
     assert priced[second] < frozen_clock.now()
+
+
+def test_an_alert_whose_rule_stops_firing_is_resolved(db, market, frozen_clock):
+    alert("SPY", "BUY", "CALL")
+    run_entry_chain()
+    db.execute("UPDATE positions SET opened_at = opened_at - interval '6 days'")
+    run("exit_monitor")
+    status, body = call(request("GET", "/exit-signals", scope="read"))
+    assert [a["reason"] for a in body["alerts"]] == ["MAX_HOLD"]
+    db.execute("UPDATE exit_rules SET max_hold_days = 10")
+    run("exit_monitor")
+    status, body = call(request("GET", "/exit-signals", scope="read"))
+    assert body["alerts"] == []
+    assert one(db, "SELECT status FROM exit_signals") == {"status": "RESOLVED"}

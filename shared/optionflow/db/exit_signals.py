@@ -37,12 +37,16 @@ def upsert_active(cur: RealDictCursor, position_id: UUID, alert: Any, at: dateti
     return UUID(str(row["id"]))
 
 
-def resolve_others(cur: RealDictCursor, position_id: UUID, firing: list[str], at: datetime) -> None:
-    """Alerts whose condition no longer holds are resolved, so the list shows what is true now."""
+def resolve_not_firing(
+    cur: RealDictCursor, position_ids: list[Any], firing: list[tuple[Any, str]], at: datetime
+) -> None:
+    """Resolve the active alerts of these positions whose rule no longer fires (one statement per page),
+    so the list shows what is true now."""
     cur.execute(
         """UPDATE exit_signals SET status = 'RESOLVED', resolved_at = %s
-           WHERE position_id = %s AND status = 'ACTIVE' AND NOT (rule = ANY(%s))""",
-        (at, str(position_id), firing),
+           WHERE status = 'ACTIVE' AND position_id = ANY(%s::uuid[])
+             AND position_id::text || '|' || rule <> ALL(%s::text[])""",
+        (at, [str(p) for p in position_ids], [f"{p}|{rule}" for p, rule in firing]),
     )
 
 

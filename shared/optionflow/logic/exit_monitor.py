@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from optionflow.config import get_settings
@@ -35,6 +36,7 @@ def monitor(now: datetime, only: list[str] | None = None) -> dict[str, int]:
             page = positions_db.claim_open(cur, PAGE, after, only)
             if not page:
                 break
+            firing: list[tuple[Any, str]] = []
             for position in page:
                 view = PositionView(
                     position["entry_price"],
@@ -47,7 +49,7 @@ def monitor(now: datetime, only: list[str] | None = None) -> dict[str, int]:
                 alerts = evaluate(
                     view, rules, today=today, now=now, session_close=session.close if session else None
                 )
-                exit_db.resolve_others(cur, position["id"], [a.rule for a in alerts], now)
+                firing += [(position["id"], a.rule) for a in alerts]
                 closing = None
                 for alert in alerts:
                     alert_id = exit_db.upsert_active(cur, position["id"], alert, now)
@@ -63,6 +65,7 @@ def monitor(now: datetime, only: list[str] | None = None) -> dict[str, int]:
                         positions_db.set_status(cur, position["id"], "CLOSING", now)
                         exit_db.attach_order(cur, alert_id, order_id)
                         counts["exit_orders"] += 1
+            exit_db.resolve_not_firing(cur, [p["id"] for p in page], firing, now)
             counts["evaluated"] += len(page)
             after = page[-1]["id"]
     if counts["exit_orders"]:
