@@ -278,9 +278,10 @@ def test_an_alert_whose_rule_stops_firing_is_resolved(db, market, frozen_clock):
     db.execute("UPDATE positions SET opened_at = opened_at - interval '6 days'")
     run("exit_monitor")
     status, body = call(request("GET", "/exit-signals", scope="read"))
+    assert status == 200
     assert [a["reason"] for a in body["alerts"]] == ["MAX_HOLD"]
     db.execute("UPDATE exit_rules SET max_hold_days = 10")
     run("exit_monitor")
-    status, body = call(request("GET", "/exit-signals", scope="read"))
+    _, body = call(request("GET", "/exit-signals", scope="read"))
     assert body["alerts"] == []
     assert one(db, "SELECT status FROM exit_signals") == {"status": "RESOLVED"}
