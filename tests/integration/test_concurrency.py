@@ -12,7 +12,7 @@ from optionflow.db import connection
 from tests.pipeline_support import alert, one, run
 
 # `make soak` multiplies the work; CI runs the bounded size
-N = 300 * int(os.environ.get("OPTIONFLOW_SOAK", "1"))
+N = 1000 * int(os.environ.get("OPTIONFLOW_SOAK", "1"))
 
 
 def twice_at_once(work: Callable[[], object], rounds: int = 3) -> None:
