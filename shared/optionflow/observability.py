@@ -1,8 +1,7 @@
-"""Powertools Logger and Metrics, created once per process."""
+"""The Powertools Logger, created once per process."""
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 
 logger = Logger(service="optionflow")
-metrics = Metrics(namespace="OptionFlow", service="optionflow")

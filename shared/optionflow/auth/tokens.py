@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-import jwt
-
 Scope = Literal["read", "admin"]
 ALGORITHM = "HS256"
 
@@ -41,6 +39,8 @@ def mint(
     subject: str = "optionflow-user",
     now: datetime | None = None,
 ) -> str:
+    import jwt  # PyJWT (and the crypto it may load) only when a token is minted or checked, not per cold start
+
     issued = now or datetime.now(UTC)
     claims = {
         "sub": subject,
@@ -56,6 +56,8 @@ def mint(
 
 def verify(token: str, *, secret: str, issuer: str, audience: str) -> Principal:
     """Decode and check a token. Only HS256 is accepted, so `alg=none` and key-confusion tokens fail."""
+    import jwt
+
     try:
         claims = jwt.decode(
             token,

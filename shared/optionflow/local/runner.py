@@ -34,23 +34,10 @@ class WorkerRunner:
         self.specs = {spec.name: spec for spec in specs}
         self._routes = {dt: spec.name for spec in specs for dt in spec.detail_types}
         self._state = {spec.name: _State() for spec in specs}
-        self._paused: set[str] = set()
         self._pool = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix="worker")
         self._stop = threading.Event()
         self._now = clock or (lambda: datetime.now(UTC))
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
-
-    # -- control ---------------------------------------------------------------------------------
-    def pause(self, name: str) -> None:
-        self._require(name)
-        self._paused.add(name)
-
-    def resume(self, name: str) -> None:
-        self._require(name)
-        self._paused.discard(name)
-
-    def paused(self, name: str) -> bool:
-        return name in self._paused
 
     def _require(self, name: str) -> None:
         if name not in self.specs:
@@ -88,7 +75,7 @@ class WorkerRunner:
 
     def trigger(self, name: str, event: dict[str, Any] | None = None) -> None:
         self._require(name)
-        if name in self._paused or self._stop.is_set():
+        if self._stop.is_set():
             return
         state = self._state[name]
         with state.lock:
