@@ -75,7 +75,9 @@ def decisions(cur: RealDictCursor, signal_id: UUID) -> list[dict[str, Any]]:
 def claim(cur: RealDictCursor, status: str, limit: int) -> list[dict[str, Any]]:
     """Lock up to `limit` signals in `status`, oldest first, skipping rows another worker holds."""
     cur.execute(
-        """SELECT * FROM signals WHERE status = %s ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED""",
+        # the columns the pipeline uses; not the raw payload, which would be parsed for nothing
+        """SELECT id, ticker, action, direction, timeframe, price, strike, expiry, quantity, status, received_at
+           FROM signals WHERE status = %s ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED""",
         (status, limit),
     )
     return list(cur.fetchall())
