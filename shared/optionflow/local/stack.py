@@ -17,7 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from optionflow.config import Settings
+from optionflow.config import ConfigurationError, Settings
 
 
 def project_root() -> Path:
@@ -94,7 +94,15 @@ def start(settings: Settings, *, schedules: bool = True, host: str = "127.0.0.1"
     set_bus(InProcessBus(workers.dispatch))
     from api.app import lambda_handler
 
-    server = make_server(host, settings.port, lambda_handler)
+    try:
+        server = make_server(host, settings.port, lambda_handler)
+    except OSError as exc:
+        workers.stop()
+        if postgres is not None:
+            postgres.cleanup()
+        raise ConfigurationError(
+            f"PORT {settings.port}: cannot listen on {host} ({exc.strerror}); set PORT"
+        ) from None
     threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
     return LocalStack(settings, f"http://{host}:{server.server_address[1]}", server, workers, postgres)
 
