@@ -37,9 +37,15 @@ def contracts_for(
                 f"alert asks {requested} contracts at ${per_contract:,.2f} each; "
                 f"the ${budget:,.2f} budget affords {affordable}",
             )
-        return Size(requested, f"{requested} contracts as the alert asked (${per_contract * requested:,.2f})")
+        return Size(
+            requested, f"{_contracts(requested)} as the alert asked (${per_contract * requested:,.2f})"
+        )
     if affordable < 1:
         return Size(0, f"the ${budget:,.2f} budget buys no contract at ${per_contract:,.2f}")
     n = min(affordable, max_contracts)
     capped = " (capped by max contracts per order)" if n < affordable else ""
-    return Size(n, f"{n} contracts at ${per_contract:,.2f} within a ${budget:,.2f} budget{capped}")
+    return Size(n, f"{_contracts(n)} at ${per_contract:,.2f} within a ${budget:,.2f} budget{capped}")
+
+
+def _contracts(n: int) -> str:
+    return f"{n} contract" + ("" if n == 1 else "s")
