@@ -107,6 +107,23 @@ def webhook_over_http(url_port: int, n: int, clients: int) -> dict[str, float]:
     }
 
 
+def _noop(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return {"statusCode": 202, "headers": {"Content-Type": "application/json"}, "body": "{}"}
+
+
+def http_floor(n: int) -> dict[str, float]:
+    """The local HTTP bridge with a handler that does nothing: what HTTP itself costs here."""
+    from optionflow.local.http_bridge import make_server
+
+    server = make_server("127.0.0.1", 0, _noop)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        return http_clients(server.server_address[1], n, 1)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def http_clients(port: int, n: int, clients: int) -> dict[str, float]:
     """The HTTP load comes from another process, like curl or TradingView: a client thread inside the
     server's interpreter would compete with it for the GIL and inflate the server's latency."""
@@ -284,6 +301,7 @@ def main() -> None:
     n = int(os.environ.get("BENCH_ALERTS", "5000"))
     results: dict[str, Any] = {"database": "DATABASE_URL" if settings.database_url else "embedded"}
     results["ceiling_raw_insert_commit"] = raw_insert_commit(n)
+    results["ceiling_http_noop_handler"] = http_floor(n)
     from optionflow.events.bus import InProcessBus, NullBus, set_bus
 
     # The webhook alone first (fast path off), to separate its cost from the pipeline's.
