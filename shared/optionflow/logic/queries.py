@@ -7,6 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
+from optionflow.db import exit_signals as exit_db
 from optionflow.db import health as health_db
 from optionflow.db import listing
 from optionflow.db import signals as signals_db
@@ -69,7 +70,7 @@ def exit_signals_report(now: Any) -> dict[str, Any]:
 
     started = time.perf_counter()
     alerts, open_count = run_in_transaction(
-        lambda cur: (health_db.active_exit_alerts(cur), health_db.open_position_count(cur))
+        lambda cur: (exit_db.active_exit_alerts(cur), exit_db.open_position_count(cur))
     )
     by_priority = {p: sum(1 for a in alerts if a["priority"] == p) for p in ("CRITICAL", "HIGH", "MEDIUM")}
     return {
