@@ -38,6 +38,9 @@ class Settings(BaseModel):
     market_seed: int = 7
     # Paper fills pay the far side of the quote; this adds slippage against the trader on top.
     paper_slippage_bps: int = Field(default=0, ge=0, le=1000)
+    # Where the command line finds the API (default: the local stack on `port`) and the token it sends.
+    api_url: str | None = None
+    api_token: str | None = None
 
     @field_validator("app_mode", mode="before")
     @classmethod
@@ -84,6 +87,8 @@ _ENV = {
     "stage": "STAGE",
     "market_seed": "OPTIONFLOW_MARKET_SEED",
     "paper_slippage_bps": "PAPER_SLIPPAGE_BPS",
+    "api_url": "OPTIONFLOW_API_URL",
+    "api_token": "OPTIONFLOW_TOKEN",
 }
 
 

@@ -1,11 +1,11 @@
-"""The `optionflow` command line."""
+"""Commands for this machine: `dev` (the local stack), `db migrate`, `token create`."""
 
 from __future__ import annotations
 
 import argparse
-import sys
+from typing import Any
 
-from optionflow.config import ConfigurationError, get_settings
+from optionflow.config import get_settings
 
 
 def _cmd_dev(args: argparse.Namespace) -> int:
@@ -53,10 +53,7 @@ def _cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="optionflow", description="TradingView alerts to options trades.")
-    commands = parser.add_subparsers(dest="command", required=True)
-
+def register(commands: Any) -> None:
     dev = commands.add_parser("dev", help="run the whole stack locally (same as `make run`)")
     dev.add_argument("--port", type=int, help="HTTP port (default PORT or 3000)")
     dev.set_defaults(func=_cmd_dev)
@@ -74,17 +71,3 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--ttl", default="7d", help="lifetime, e.g. 7d, 12h, 30m")
     create.add_argument("--subject", default="optionflow-user")
     create.set_defaults(func=_cmd_token)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args))
-    except (ConfigurationError, ValueError) as exc:
-        print(f"optionflow: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())
