@@ -145,3 +145,23 @@ def market() -> Iterator[Any]:
     set_market_data(shifted)
     yield shifted
     set_market_data(None)
+
+
+@pytest.fixture
+def api_server(db: Any) -> Iterator[str]:
+    """The API Lambda behind the local HTTP bridge on a free port, over the `db` fixture's database.
+
+    For command-line tests: `main([..., "--api", api_server, "--token", token("admin")])`.
+    """
+    import threading
+
+    from api.app import lambda_handler
+    from optionflow.local.http_bridge import make_server
+
+    server = make_server("127.0.0.1", 0, lambda_handler)
+    thread = threading.Thread(target=server.serve_forever, name="test-api", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
