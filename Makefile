@@ -7,7 +7,7 @@ DEV_STAMP = $(VENV)/.installed-dev
 export SAM_CLI_TELEMETRY = 0
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run install install-dev test check lint format typecheck unit validate build openapi soak bench clean
+.PHONY: run install install-dev browser test check lint format typecheck unit validate build openapi soak bench clean
 
 run: $(RUN_STAMP)  ## start the whole stack locally (embedded Postgres unless DATABASE_URL is set)
 	$(BIN)/optionflow dev
@@ -27,6 +27,11 @@ $(RUN_STAMP): requirements.txt layers/deps/requirements.txt pyproject.toml | $(B
 $(DEV_STAMP): requirements-dev.txt $(RUN_STAMP)
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	touch $@
+
+browser:  ## Debian's Chromium, for the dashboard's browser test (skipped without it, unless CI is set)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
 
 test: $(DEV_STAMP) lint typecheck unit validate  ## everything CI runs
 
