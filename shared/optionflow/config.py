@@ -2,15 +2,22 @@
 
 Everything else receives a `Settings` (or asks `get_settings()`), so tests and the local stack can build
 their own without touching `os.environ`.
+
+In AWS the secrets need not sit in the environment: `DATABASE_SECRET_ARN`, `JWT_SECRET_PARAMETER` and
+`WEBHOOK_SECRET_PARAMETER` name a Secrets Manager secret or an SSM SecureString parameter instead, read
+through Powertools parameters and cached for `SECRETS_MAX_AGE_SECONDS`. A plain value (`DATABASE_URL`,
+`JWT_SECRET`, `WEBHOOK_SECRET`) always wins, so nothing is fetched locally.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
@@ -41,6 +48,14 @@ class Settings(BaseModel):
     # Where the command line finds the API (default: the local stack on `port`) and the token it sends.
     api_url: str | None = None
     api_token: str | None = None
+    # Where the secrets are kept in AWS, when not given as plain values above (see `resolve_secrets`).
+    database_secret_arn: str | None = None
+    database_host: str | None = None  # e.g. an RDS Proxy endpoint, instead of the secret's host
+    database_name: str | None = None
+    jwt_secret_parameter: str | None = None
+    webhook_secret_parameter: str | None = None
+    # A rotated secret reaches new connections and requests within this time.
+    secrets_max_age_seconds: int = Field(default=300, ge=0)
 
     @field_validator("app_mode", mode="before")
     @classmethod
@@ -66,12 +81,12 @@ class Settings(BaseModel):
 
     def require_database_url(self) -> str:
         if not self.database_url:
-            raise ConfigurationError("DATABASE_URL is not set")
+            raise ConfigurationError("DATABASE_URL (or DATABASE_SECRET_ARN) is not set")
         return self.database_url
 
     def require_jwt_secret(self) -> str:
         if not self.jwt_secret:
-            raise ConfigurationError("JWT_SECRET is not set")
+            raise ConfigurationError("JWT_SECRET (or JWT_SECRET_PARAMETER) is not set")
         return self.jwt_secret
 
 
@@ -89,6 +104,12 @@ _ENV = {
     "paper_slippage_bps": "PAPER_SLIPPAGE_BPS",
     "api_url": "OPTIONFLOW_API_URL",
     "api_token": "OPTIONFLOW_TOKEN",
+    "database_secret_arn": "DATABASE_SECRET_ARN",
+    "database_host": "DATABASE_HOST",
+    "database_name": "DATABASE_NAME",
+    "jwt_secret_parameter": "JWT_SECRET_PARAMETER",
+    "webhook_secret_parameter": "WEBHOOK_SECRET_PARAMETER",
+    "secrets_max_age_seconds": "SECRETS_MAX_AGE_SECONDS",
 }
 
 
@@ -104,19 +125,121 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         raise ConfigurationError(f"{_ENV.get(field, field)}: {first['msg']}") from exc
 
 
+def resolve_secrets(settings: Settings) -> Settings:
+    """Fill the database URL, JWT secret and webhook secret from their AWS references where no plain value
+    is set. Powertools caches each value for `secrets_max_age_seconds`, so calling this per request costs
+    a dictionary lookup; without references it returns `settings` unchanged and imports nothing."""
+    updates: dict[str, str] = {}
+    max_age = settings.secrets_max_age_seconds
+    if not settings.database_url and settings.database_secret_arn:
+        secret = _fetch_secret(settings.database_secret_arn, max_age, "DATABASE_SECRET_ARN")
+        updates["database_url"] = database_url_from_secret(
+            secret, host=settings.database_host, dbname=settings.database_name
+        )
+    if not settings.jwt_secret and settings.jwt_secret_parameter:
+        updates["jwt_secret"] = _fetch(settings.jwt_secret_parameter, max_age, "JWT_SECRET_PARAMETER")
+    if not settings.webhook_secret and settings.webhook_secret_parameter:
+        updates["webhook_secret"] = _fetch(
+            settings.webhook_secret_parameter, max_age, "WEBHOOK_SECRET_PARAMETER"
+        )
+    return settings.model_copy(update=updates) if updates else settings
+
+
+def _is_secrets_manager_arn(reference: str) -> bool:
+    return reference.startswith("arn:") and ":secretsmanager:" in reference
+
+
+def _fetch(reference: str, max_age: int, variable: str) -> str:
+    """A Secrets Manager ARN is read from Secrets Manager; anything else is an SSM parameter (name or ARN),
+    decrypted when it is a SecureString."""
+    if _is_secrets_manager_arn(reference):
+        return _fetch_secret(reference, max_age, variable)
+    from aws_lambda_powertools.utilities import parameters
+
+    try:
+        value = parameters.get_parameter(reference, decrypt=True, max_age=max_age)
+    except (
+        Exception
+    ) as exc:  # boto3 and Powertools raise many kinds; the caller needs one, naming the variable
+        raise ConfigurationError(f"{variable}: cannot read SSM parameter {reference}: {exc}") from exc
+    return _non_empty(value, reference, variable)
+
+
+def _fetch_secret(reference: str, max_age: int, variable: str) -> str:
+    from aws_lambda_powertools.utilities import parameters
+
+    try:
+        value = parameters.get_secret(reference, max_age=max_age)
+    except Exception as exc:  # as in _fetch
+        raise ConfigurationError(f"{variable}: cannot read secret {reference}: {exc}") from exc
+    return _non_empty(value, reference, variable)
+
+
+def _non_empty(value: Any, reference: str, variable: str) -> str:
+    text = value.decode() if isinstance(value, bytes) else str(value or "")
+    if not text.strip():
+        raise ConfigurationError(f"{variable}: {reference} is empty")
+    return text.strip()
+
+
+_POSTGRES_ENGINES = {"postgres", "postgresql", "aurora-postgresql"}
+
+
+def database_url_from_secret(secret: str, *, host: str | None = None, dbname: str | None = None) -> str:
+    """A Postgres URL from a secret's value: either a postgresql:// URL, or the JSON RDS and Secrets Manager
+    rotation use ({"username", "password", "host", "port", "dbname", "engine"}; an RDS-managed master
+    secret holds only username and password, so `host` and `dbname` fill the rest).
+
+    `host` replaces the secret's host: an RDS Proxy endpoint takes the same credentials as its database.
+    URLs built from JSON ask for TLS (`sslmode=require`), which RDS and RDS Proxy accept.
+    """
+    if secret.startswith(("postgresql://", "postgres://")):
+        if not host:
+            return secret
+        parts = urlsplit(secret)
+        credentials = parts.netloc.rpartition("@")[0]
+        port = f":{parts.port}" if parts.port else ""
+        netloc = f"{credentials}@{host}{port}" if credentials else f"{host}{port}"
+        return urlunsplit(parts._replace(netloc=netloc))
+    try:
+        fields = json.loads(secret)
+    except ValueError:
+        fields = None
+    if not isinstance(fields, dict) or not fields.get("username") or not fields.get("password"):
+        raise ConfigurationError(
+            "DATABASE_SECRET_ARN: the secret is neither a postgresql:// URL nor JSON with username and password"
+        )
+    engine = str(fields.get("engine") or "postgres").lower()
+    if engine not in _POSTGRES_ENGINES:
+        raise ConfigurationError(f"DATABASE_SECRET_ARN: the secret is for {engine}, not Postgres")
+    server = host or fields.get("host")
+    if not server:
+        raise ConfigurationError("DATABASE_HOST: the secret names no host; set DATABASE_HOST")
+    user = quote(str(fields["username"]), safe="")
+    password = quote(str(fields["password"]), safe="")
+    port_number = int(fields.get("port") or 5432)
+    database = quote(str(dbname or fields.get("dbname") or "postgres"), safe="")
+    return f"postgresql://{user}:{password}@{server}:{port_number}/{database}?sslmode=require"
+
+
 _override: list[Settings] = []
 
 
 @lru_cache(maxsize=1)
+def _environment_settings() -> Settings:
+    return settings_from_env()
+
+
 def get_settings() -> Settings:
-    """The process-wide settings, read once (per warm Lambda) unless `use_settings` installed others."""
-    return _override[0] if _override else settings_from_env()
+    """The process-wide settings: the environment, read once (per warm Lambda) unless `use_settings`
+    installed others, with secrets referenced in AWS filled in (cached for `secrets_max_age_seconds`)."""
+    return resolve_secrets(_override[0] if _override else _environment_settings())
 
 
 def reset_settings() -> None:
     """Forget cached and installed settings; the next call reads the environment again."""
     _override.clear()
-    get_settings.cache_clear()
+    _environment_settings.cache_clear()
 
 
 def use_settings(settings: Settings) -> None:

@@ -22,6 +22,17 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     from optionflow.db.connection import connect
     from optionflow.db.migrate import migrate
 
+    if args.stack:
+        from optionflow.cli.stack import migrate_stack
+
+        result = migrate_stack(args.stack, region=args.region)
+        applied = result["applied"]
+        print(
+            f"{args.stack}: applied {', '.join(applied)}"
+            if applied
+            else f"{args.stack}: database is up to date (latest {result['latest']})"
+        )
+        return 0
     settings = get_settings()
     url = settings.database_url
     if not url:
@@ -59,9 +70,15 @@ def register(commands: Any) -> None:
     dev.set_defaults(func=_cmd_dev)
 
     db = commands.add_parser("db", help="database tasks").add_subparsers(dest="db_command", required=True)
-    db.add_parser(
-        "migrate", help="apply pending migrations to DATABASE_URL (or the embedded database)"
-    ).set_defaults(func=_cmd_migrate)
+    migrate = db.add_parser(
+        "migrate",
+        help="apply pending migrations to DATABASE_URL (or DATABASE_SECRET_ARN, or the embedded database)",
+    )
+    migrate.add_argument(
+        "--stack", help="apply them in AWS instead, by invoking this deployed stack's migrate function"
+    )
+    migrate.add_argument("--region", help="the stack's region (default: your AWS configuration)")
+    migrate.set_defaults(func=_cmd_migrate)
 
     token = commands.add_parser("token", help="API tokens").add_subparsers(
         dest="token_command", required=True

@@ -47,12 +47,18 @@ def connect(url: str | None = None) -> psycopg2.extensions.connection:
         )
     except psycopg2.OperationalError as exc:
         raise DatabaseUnavailable(f"cannot connect to Postgres: {str(exc).strip()}") from exc
-    # UTC in, UTC out; market logic converts to New York time explicitly.
+    # UTC in, UTC out; market logic converts to New York time explicitly. The server reports its TimeZone
+    # when the connection starts, so a server already on UTC (RDS's default) costs no round trip, and no
+    # session SET, which would pin the connection behind an RDS Proxy for its whole life.
     conn.set_session(autocommit=False)
-    with conn.cursor() as cur:
-        cur.execute("SET TIME ZONE 'UTC'")
-    conn.commit()
+    if conn.get_parameter_status("TimeZone") not in _UTC_NAMES:
+        with conn.cursor() as cur:
+            cur.execute("SET TIME ZONE 'UTC'")
+        conn.commit()
     return conn
+
+
+_UTC_NAMES = {"UTC", "Etc/UTC", "Etc/Universal", "Universal", "Zulu", "Etc/Zulu", "GMT", "Etc/GMT"}
 
 
 def get_connection() -> psycopg2.extensions.connection:

@@ -78,3 +78,16 @@ def migrate(conn: psycopg2.extensions.connection) -> list[str]:
             cur.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
         conn.commit()
     return applied_now
+
+
+def migrate_database(url: str | None = None) -> list[str]:
+    """Apply pending migrations to `url` (default: the configured database) on a connection of their own,
+    closed afterwards: the session-level advisory lock pins that connection behind an RDS Proxy, so it must
+    not be the one a warm Lambda keeps for its requests."""
+    from optionflow.db.connection import connect
+
+    conn = connect(url)
+    try:
+        return migrate(conn)
+    finally:
+        conn.close()
