@@ -29,7 +29,9 @@ def test_a_server_already_on_utc_gets_no_session_set_which_would_pin_a_proxy_con
 
 def test_a_session_that_starts_in_another_time_zone_is_moved_to_utc(settings):
     # libpq `options` set the session's TimeZone at startup, as a server or role default would.
-    url = f"{settings.database_url}?options={quote('-c TimeZone=America/New_York')}"
+    # The embedded server's URL already carries a query (its socket directory), so append to it.
+    separator = "&" if "?" in settings.database_url else "?"
+    url = f"{settings.database_url}{separator}options={quote('-c TimeZone=America/New_York')}"
 
     setting, source = _timezone_and_source(url)
 
