@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -11,8 +13,11 @@ from optionflow.db import exit_signals as exit_db
 from optionflow.db import health as health_db
 from optionflow.db import listing
 from optionflow.db import signals as signals_db
+from optionflow.db import stats as stats_db
 from optionflow.db.connection import DatabaseUnavailable, run_in_transaction
+from optionflow.logic import stats
 from optionflow.models.entities import Page, SignalDetail
+from optionflow.models.stats import StatsReport
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -102,3 +107,73 @@ def exit_signals_report(now: Any) -> dict[str, Any]:
         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
         "timestamp": now.isoformat(),
     }
+
+
+class BadWindow(ValueError):
+    """A since/until pair no statistics can be read for; `field` names the parameter at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _window_bound(field: str, at: datetime | None) -> datetime | None:
+    """Naive means UTC. Normalised here because Postgres takes offsets only up to ±15:59."""
+    if at is None:
+        return None
+    try:
+        return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    except OverflowError:
+        raise BadWindow(field, "is outside the years 1 to 9999 once converted to UTC") from None
+
+
+def stats_report(since: datetime | None, until: datetime | None, now: datetime) -> StatsReport:
+    """Trading statistics of the positions closed in [since, until), and the open book as of now.
+
+    The window bounds closed trades only: unrealized P&L and open positions are always today's book.
+    """
+    since, until = _window_bound("since", since), _window_bound("until", until)
+    if since is not None and until is not None and until <= since:
+        raise BadWindow("until", "must be later than since")
+    closed, book = run_in_transaction(
+        lambda cur: (stats_db.closed_positions(cur, since, until), stats_db.open_book(cur))
+    )
+    trades = [
+        stats.ClosedTrade(
+            ticker=row["ticker"],
+            direction=row["direction"],
+            exit_rule=stats.exit_rule_of(row["exit_reason"]),
+            opened_at=row["opened_at"],
+            closed_at=row["closed_at"],
+            realized_pnl=Decimal(row["realized_pnl"]),
+            cost_basis=Decimal(row["cost_basis"]),
+        )
+        for row in closed
+    ]
+
+    def exposure(group: str) -> dict[str, stats.OpenExposure]:
+        totals: dict[str, stats.OpenExposure] = {}
+        for row in book:
+            seen = totals.get(row[group], stats.OpenExposure(0, Decimal(0)))
+            totals[row[group]] = stats.OpenExposure(
+                seen.positions + row["positions"], seen.unrealized_pnl + Decimal(row["unrealized_pnl"])
+            )
+        return totals
+
+    return StatsReport.model_validate(
+        {
+            "as_of": now,
+            "since": since,
+            "until": until,
+            "overall": stats.summarize(
+                trades,
+                unrealized_pnl=sum((Decimal(r["unrealized_pnl"]) for r in book), Decimal(0)),
+                open_positions=sum(r["positions"] for r in book),
+            ),
+            "by_ticker": stats.breakdown(trades, stats.by_ticker, open_book=exposure("ticker")),
+            "by_direction": stats.breakdown(trades, stats.by_direction, open_book=exposure("direction")),
+            # open positions have no exit rule yet, so this breakdown is of closed trades only
+            "by_exit_rule": stats.breakdown(trades, stats.by_exit_rule),
+            "equity_curve": stats.equity_curve(trades),
+        }
+    )

@@ -1,0 +1,33 @@
+"""Trading statistics: win rate, P&L, drawdown and the equity curve, overall and broken down."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from optionflow.logic import queries
+from optionflow.models.stats import StatsReport
+
+from api.routes.queries import Since, Until
+from api.security import BEARER, READ
+
+router = APIGatewayHttpRouter()
+
+
+@router.get(
+    "/stats",
+    middlewares=READ,
+    security=BEARER,
+    summary="Win rate, average win and loss, profit factor, expectancy, drawdown, P&L and equity curve",
+    description="Over positions closed in [since, until), overall and by ticker, direction and exit rule; "
+    "unrealized P&L and open positions are the book as of now. Money in dollars per whole position.",
+)
+def get_stats(since: Since = None, until: Until = None) -> StatsReport:
+    from optionflow.clock import get_clock
+
+    try:
+        return queries.stats_report(since, until, get_clock().now())
+    except queries.BadWindow as exc:
+        # the same 422 problem as a parameter pydantic refused, naming the field
+        raise RequestValidationError(
+            [{"loc": ("query", exc.field), "msg": str(exc), "type": "value_error"}]
+        ) from None
