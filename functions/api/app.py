@@ -11,17 +11,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from optionflow import __version__
 from optionflow.db.connection import DatabaseUnavailable
 from optionflow.db.listing import BadCursor
-from optionflow.observability import active_metrics, logger, tracer
+from optionflow.observability import logger
 
 from api.problems import problem
-from api.routes import ops, queries, stats, system, webhook, workers
+from api.routes import ops, queries, stats, system, webhook
 
 app = APIGatewayHttpResolver(enable_validation=True)
 app.include_router(webhook.router)
 app.include_router(queries.router)
 app.include_router(stats.router)
 app.include_router(ops.router)
-app.include_router(workers.router)
 app.include_router(system.router)
 
 
@@ -71,9 +70,6 @@ def openapi_document() -> str:
     return _openapi
 
 
-# The request id is the correlation id until the webhook stores a signal; from then on it is the signal's id.
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-@tracer.capture_lambda_handler
-@active_metrics
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
