@@ -14,13 +14,14 @@ from optionflow.db.listing import BadCursor
 from optionflow.observability import logger
 
 from api.problems import problem
-from api.routes import ops, queries, stats, system, webhook
+from api.routes import ops, queries, stats, system, webhook, workers
 
 app = APIGatewayHttpResolver(enable_validation=True)
 app.include_router(webhook.router)
 app.include_router(queries.router)
 app.include_router(stats.router)
 app.include_router(ops.router)
+app.include_router(workers.router)
 app.include_router(system.router)
 
 

@@ -28,6 +28,8 @@ def requires(scope: Scope) -> Callable[[APIGatewayHttpResolver, NextMiddleware],
         if not principal.allows(scope):
             return problem(403, f"this route needs the '{scope}' scope")
         return next_middleware(app)
+        # Routes that record who changed something read it here (the resolver clears it per request).
+        app.append_context(principal=principal)
 
     check_token.__name__ = f"requires_{scope}"
     return check_token

@@ -56,6 +56,12 @@ class Settings(BaseModel):
     webhook_secret_parameter: str | None = None
     # A rotated secret reaches new connections and requests within this time.
     secrets_max_age_seconds: int = Field(default=300, ge=0)
+    # The worker functions the API wakes for POST /workers/{name}/trigger (names or ARNs; set by the template).
+    signal_processor_function: str | None = None
+    order_creator_function: str | None = None
+    paper_executor_function: str | None = None
+    position_refresher_function: str | None = None
+    exit_monitor_function: str | None = None
 
     @field_validator("app_mode", mode="before")
     @classmethod
@@ -89,6 +95,17 @@ class Settings(BaseModel):
             raise ConfigurationError("JWT_SECRET (or JWT_SECRET_PARAMETER) is not set")
         return self.jwt_secret
 
+    def worker_functions(self) -> dict[str, str]:
+        """Worker name -> its Lambda function, for the workers whose function is configured."""
+        names = {
+            "signal_processor": self.signal_processor_function,
+            "order_creator": self.order_creator_function,
+            "paper_executor": self.paper_executor_function,
+            "position_refresher": self.position_refresher_function,
+            "exit_monitor": self.exit_monitor_function,
+        }
+        return {worker: function for worker, function in names.items() if function}
+
 
 _ENV = {
     "database_url": "DATABASE_URL",
@@ -110,6 +127,11 @@ _ENV = {
     "jwt_secret_parameter": "JWT_SECRET_PARAMETER",
     "webhook_secret_parameter": "WEBHOOK_SECRET_PARAMETER",
     "secrets_max_age_seconds": "SECRETS_MAX_AGE_SECONDS",
+    "signal_processor_function": "SIGNAL_PROCESSOR_FUNCTION_NAME",
+    "order_creator_function": "ORDER_CREATOR_FUNCTION_NAME",
+    "paper_executor_function": "PAPER_EXECUTOR_FUNCTION_NAME",
+    "position_refresher_function": "POSITION_REFRESHER_FUNCTION_NAME",
+    "exit_monitor_function": "EXIT_MONITOR_FUNCTION_NAME",
 }
 
 

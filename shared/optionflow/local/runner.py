@@ -17,6 +17,7 @@ from typing import Any
 
 from optionflow.local.lambda_context import LocalContext
 from optionflow.local.template import WorkerSpec
+from optionflow.logic.runs import trigger_of
 from optionflow.observability import logger
 
 
@@ -80,7 +81,9 @@ class WorkerRunner:
         state = self._state[name]
         with state.lock:
             if state.running:
-                state.pending = event or self.schedule_event(name)
+                # A pending manual run must not become a scheduled one: that would be skipped while paused.
+                if state.pending is None or trigger_of(state.pending) != "manual":
+                    state.pending = event or self.schedule_event(name)
                 return
             state.running = True
         self._pool.submit(self._run_until_idle, name, event or self.schedule_event(name))

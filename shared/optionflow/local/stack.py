@@ -71,6 +71,7 @@ def start(settings: Settings, *, schedules: bool = True, host: str = "127.0.0.1"
     from optionflow.db.connection import get_connection, set_database_url
     from optionflow.db.migrate import migrate
     from optionflow.events.bus import InProcessBus, set_bus
+    from optionflow.events.worker_invoker import CallbackInvoker, set_invoker
     from optionflow.local.http_bridge import make_server
     from optionflow.local.worker_process import WorkerProcess
 
@@ -92,6 +93,7 @@ def start(settings: Settings, *, schedules: bool = True, host: str = "127.0.0.1"
     anchor = (shifted.start, shifted.origin) if isinstance(shifted, clock.ShiftedClock) else None
     workers = WorkerProcess(settings, root, schedules=schedules, clock_anchor=anchor)
     set_bus(InProcessBus(workers.dispatch))
+    set_invoker(CallbackInvoker(workers.run))
     from api.app import lambda_handler
 
     try:
@@ -122,6 +124,8 @@ def serve(settings: Settings) -> None:
         ttl=timedelta(days=7),
     )
     where = "embedded Postgres in " + str(s.data_dir / "pgdata") if stack.postgres else "DATABASE_URL"
+    # The dashboard link carries the token in the fragment: a browser never sends a fragment to the server,
+    # and the page takes it out of the address bar once read.
     print(
         f"""
 OptionFlow is running ({s.app_mode} mode, database: {where})
@@ -130,6 +134,7 @@ OptionFlow is running ({s.app_mode} mode, database: {where})
   webhook URL     {stack.url}/webhook
   webhook secret  {s.webhook_secret}
   admin token     {token}
+  dashboard       {stack.url}/#token={token}
 
 Send an alert:
   curl -s -X POST {stack.url}/webhook -H 'Content-Type: application/json' \\

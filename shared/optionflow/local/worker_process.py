@@ -2,7 +2,8 @@
 
 Running them beside the HTTP server in one interpreter made every webhook wait for the GIL while the
 pipeline worked; a separate process keeps the webhook's latency its own. The API process hands fast-path
-events over a queue; the worker process routes them, and its own stage-to-stage events, in-process.
+events, and manual triggers (POST /workers/{name}/trigger), over a queue; the worker process routes them,
+and its own stage-to-stage events, in-process.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ class WorkerProcess:
         """The API process's event bus: hand the event to the worker process (never blocks)."""
         self._queue.put_nowait(("event", detail_type, detail))
 
+    def run(self, worker: str, event: dict[str, Any]) -> None:
+        """The API process's worker invoker: run `worker` now with `event` there (never blocks)."""
+        self._queue.put_nowait(("run", worker, event))
+
     def stop(self, timeout: float = 15.0) -> None:
         if self._process.is_alive():
             self._queue.put(None)
@@ -67,6 +72,9 @@ def _serve(
         for name in runner.specs:  # one sweep at start-up picks up anything left from the last run
             runner.trigger(name)
     while (item := queue.get()) is not None:
-        _, detail_type, detail = item
-        runner.dispatch(detail_type, detail)
+        kind, target, payload = item
+        if kind == "run":
+            runner.trigger(target, payload)
+        else:
+            runner.dispatch(target, payload)
     runner.stop()

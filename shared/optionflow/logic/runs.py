@@ -10,9 +10,14 @@ from decimal import Decimal
 from typing import Any
 
 from optionflow.clock import get_clock
-from optionflow.db import worker_runs
-from optionflow.db.connection import run_in_transaction
+from optionflow.db import worker_controls, worker_runs
+from optionflow.db.connection import run_in_transaction, run_statement
 from optionflow.observability import logger
+
+
+# `optionflow workers trigger --stack` sends a schedule's own Input with the execution id filled in with
+# this prefix: the worker gets exactly what its schedule sends, and still knows an operator asked.
+MANUAL_EXECUTION_PREFIX = "manual-"
 
 
 def trigger_of(event: dict[str, Any]) -> str:
@@ -20,6 +25,8 @@ def trigger_of(event: dict[str, Any]) -> str:
     if "detail-type" in event:
         return f"event:{event['detail-type']}"
     if event.get("source") == "optionflow.schedule":
+        if str(event.get("execution_id", "")).startswith(MANUAL_EXECUTION_PREFIX):
+            return "manual"
         return "schedule"
     return "manual"
 
@@ -43,10 +50,17 @@ def _processed(result: Any) -> int:
 
 
 def run_worker(name: str, event: dict[str, Any], work: Callable[[datetime], Any]) -> dict[str, Any]:
-    """Run one worker pass at the application clock's now, and record it."""
-    now = get_clock().now()
+    """Run one worker pass at the application clock's now, and record it.
+
+    A paused worker's scheduled and fast-path runs do nothing and are not recorded (its last real run stays
+    in worker_runs); a manual run goes ahead, since running it by hand is what an operator triggers for.
+    """
     trigger = trigger_of(event)
     logger.append_keys(worker=name, trigger=trigger)
+    if trigger != "manual" and run_statement(lambda cur: worker_controls.is_paused(cur, name)):
+        logger.debug("worker paused; run skipped")
+        return {"worker": name, "trigger": trigger, "paused": True, "result": None}
+    now = get_clock().now()
     try:
         result = work(now)
     except Exception as exc:

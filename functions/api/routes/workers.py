@@ -1,0 +1,79 @@
+"""Worker control (admin scope): list, pause, resume, trigger now."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from optionflow.events.worker_invoker import WorkerInvokerUnavailable
+from optionflow.logic import worker_control
+from optionflow.models.workers import (
+    PauseRequest,
+    TriggerOut,
+    WorkerControlOut,
+    WorkerList,
+    WorkerOut,
+)
+
+from api.problems import problem
+from api.security import ADMIN, BEARER
+
+router = APIGatewayHttpRouter()
+
+WorkerName = Annotated[
+    str, Path(description="signal_processor, order_creator, paper_executor, position_refresher, exit_monitor")
+]
+
+
+def _operator() -> str:
+    principal = router.context.get("principal")
+    return principal.subject if principal is not None else "unknown"
+
+
+# Raised from the routes rather than returned: a problem body is not the route's response model.
+@router.exception_handler(worker_control.UnknownWorker)
+def unknown_worker(exc: worker_control.UnknownWorker) -> Response[Any]:
+    return problem(404, str(exc), errors=[{"field": "name", "message": str(exc)}])
+
+
+@router.exception_handler(WorkerInvokerUnavailable)
+def cannot_wake(exc: WorkerInvokerUnavailable) -> Response[Any]:
+    return problem(503, str(exc))
+
+
+@router.get("/workers", middlewares=ADMIN, security=BEARER, summary="Each worker: paused, last run, schedule")
+def list_workers() -> WorkerList:
+    return WorkerList(items=[WorkerOut.model_validate(w) for w in worker_control.status()])
+
+
+@router.post(
+    "/workers/<name>/pause",
+    middlewares=ADMIN,
+    security=BEARER,
+    summary="Pause a worker: its scheduled and fast-path runs do nothing until resumed",
+)
+def pause_worker(
+    name: WorkerName, request: Annotated[PauseRequest | None, Body()] = None
+) -> WorkerControlOut:
+    reason = request.reason if request else None
+    return WorkerControlOut.model_validate(
+        worker_control.set_paused(name, True, by=_operator(), reason=reason)
+    )
+
+
+@router.post("/workers/<name>/resume", middlewares=ADMIN, security=BEARER, summary="Resume a paused worker")
+def resume_worker(name: WorkerName) -> WorkerControlOut:
+    return WorkerControlOut.model_validate(worker_control.set_paused(name, False, by=_operator()))
+
+
+@router.post(
+    "/workers/<name>/trigger",
+    middlewares=ADMIN,
+    security=BEARER,
+    summary="Wake a worker now (asynchronously, in its own function), even while paused",
+)
+def trigger_worker(name: WorkerName) -> Response[TriggerOut]:
+    result = TriggerOut.model_validate(worker_control.trigger(name, by=_operator()))
+    return Response(status_code=202, content_type="application/json", body=result.model_dump(mode="json"))
