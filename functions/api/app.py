@@ -14,7 +14,7 @@ from optionflow.db.listing import BadCursor
 from optionflow.observability import logger
 
 from api.problems import problem
-from api.routes import ops, queries, stats, system, webhook, workers
+from api.routes import dashboard, ops, queries, stats, system, webhook, workers
 
 app = APIGatewayHttpResolver(enable_validation=True)
 app.include_router(webhook.router)
@@ -23,6 +23,7 @@ app.include_router(stats.router)
 app.include_router(ops.router)
 app.include_router(workers.router)
 app.include_router(system.router)
+app.include_router(dashboard.router)
 
 
 @app.exception_handler(RequestValidationError)
