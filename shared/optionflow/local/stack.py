@@ -135,7 +135,6 @@ OptionFlow is running ({s.app_mode} mode, database: {where})
   webhook secret  {s.webhook_secret}
   admin token     {token}
   dashboard       {stack.url}/#token={token}
-  dashboard       {stack.url}/#token={token}
 
 Send an alert:
   curl -s -X POST {stack.url}/webhook -H 'Content-Type: application/json' \\
