@@ -24,7 +24,7 @@ $(RUN_STAMP): requirements.txt layers/deps/requirements.txt pyproject.toml | $(B
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $@
 
-$(DEV_STAMP): requirements-dev.txt $(RUN_STAMP)
+$(DEV_STAMP): requirements-dev.txt layers/deps/requirements-tracing.txt $(RUN_STAMP)
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	touch $@
 

@@ -244,6 +244,14 @@ def database_url_from_secret(secret: str, *, host: str | None = None, dbname: st
     return f"postgresql://{user}:{password}@{server}:{port_number}/{database}?sslmode=require"
 
 
+def tracing_enabled(environ: dict[str, str] | None = None) -> bool:
+    """X-Ray tracing through Powertools: in Lambda (not SAM local), unless POWERTOOLS_TRACE_DISABLED."""
+    env = os.environ if environ is None else environ
+    if env.get("POWERTOOLS_TRACE_DISABLED", "").strip().lower() in ("1", "true", "yes", "on"):
+        return False
+    return bool(env.get("LAMBDA_TASK_ROOT")) and not env.get("AWS_SAM_LOCAL")
+
+
 _override: list[Settings] = []
 
 

@@ -39,9 +39,15 @@ def insert_many(cur: RealDictCursor, orders: list[dict[str, Any]]) -> int:
 
 
 def claim_working(cur: RealDictCursor, mode: str, limit: int) -> list[dict[str, Any]]:
+    """Working orders, each with its signal's arrival time (`signal_received_at`, for the alert-to-fill
+    latency) and, for exits, the signal that opened the position (`entry_signal_id`, the correlation id of
+    its log lines); only the orders are locked."""
     cur.execute(
-        """SELECT * FROM orders WHERE status = 'PENDING' AND mode = %s
-           ORDER BY created_at, id LIMIT %s FOR UPDATE SKIP LOCKED""",
+        """SELECT o.*, s.received_at AS signal_received_at, p.signal_id AS entry_signal_id
+           FROM orders o LEFT JOIN signals s ON s.id = o.signal_id
+                         LEFT JOIN positions p ON p.id = o.position_id
+           WHERE o.status = 'PENDING' AND o.mode = %s
+           ORDER BY o.created_at, o.id LIMIT %s FOR UPDATE OF o SKIP LOCKED""",
         (mode, limit),
     )
     return list(cur.fetchall())

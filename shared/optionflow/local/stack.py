@@ -67,7 +67,7 @@ class LocalStack:
 
 def start(settings: Settings, *, schedules: bool = True, host: str = "127.0.0.1") -> LocalStack:
     """Start everything and return once the API is listening (serving happens on a background thread)."""
-    from optionflow import clock, config
+    from optionflow import clock, config, observability
     from optionflow.db.connection import get_connection, set_database_url
     from optionflow.db.migrate import migrate
     from optionflow.events.bus import InProcessBus, set_bus
@@ -84,6 +84,7 @@ def start(settings: Settings, *, schedules: bool = True, host: str = "127.0.0.1"
 
         url, postgres = embedded_postgres.start(settings.data_dir)
         settings = settings.model_copy(update={"database_url": url})
+    observability.keep_metrics(False)
     config.use_settings(settings)
     clock.set_clock(None)
     set_database_url(settings.database_url)

@@ -56,12 +56,13 @@ def _serve(
     # Ctrl-C reaches the whole process group; the parent decides when the workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.path.insert(0, str(Path(root) / "functions"))
-    from optionflow import clock, config
+    from optionflow import clock, config, observability
     from optionflow.db.connection import set_database_url
     from optionflow.events.bus import InProcessBus, set_bus
     from optionflow.local.runner import WorkerRunner
     from optionflow.local.template import worker_specs
 
+    observability.keep_metrics(False)
     config.use_settings(settings)
     clock.set_clock(clock.ShiftedClock(*clock_anchor) if clock_anchor else clock.SystemClock())
     set_database_url(settings.database_url)

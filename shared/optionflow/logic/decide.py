@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Any
 
+from optionflow import observability
 from optionflow.db import book as book_db
 from optionflow.db import signals as signals_db
 from optionflow.db.connection import transaction
@@ -60,6 +61,7 @@ def _decide_batch(now: datetime, batch: int) -> int:
         pnl = book_db.day_pnl(cur, day_start)
         book = Book(exposure["total"], dict(exposure["per_ticker"]), pnl["realized"], pnl["unrealized"])
         accepted = 0
+        failed_checks: list[str] = []
         trail: list[tuple[Any, Check]] = []
         outcomes: list[tuple[Any, str, list[str] | None]] = []
         for signal in signals:
@@ -68,6 +70,7 @@ def _decide_batch(now: datetime, batch: int) -> int:
                 open_to_close = book_db.open_count_for(cur, signal["ticker"], signal["direction"])
             checks = decide(signal, now=now, book=book, limits=limits, open_to_close=open_to_close)
             failed = [c.detail for c in checks if not c.passed]
+            failed_checks += [c.name for c in checks if not c.passed]
             trail += [(signal["id"], check) for check in checks]
             outcomes.append((signal["id"], "REJECTED" if failed else "ACCEPTED", failed))
             if not failed:
@@ -79,6 +82,11 @@ def _decide_batch(now: datetime, batch: int) -> int:
                     book = Book(book.open_total + 1, per_ticker, book.realized_today, book.unrealized)
         signals_db.record_decisions(cur, trail, now)
         signals_db.set_statuses(cur, outcomes, now)
+    observability.signal_lines(
+        "signal decided", [(sid, {"status": status, "reasons": reasons}) for sid, status, reasons in outcomes]
+    )
+    observability.count(observability.SIGNALS_ACCEPTED, accepted)
+    observability.count_by(observability.SIGNALS_REJECTED, "Reason", failed_checks)
     if accepted:
         bus.publish(bus.SIGNAL_ACCEPTED, {"count": accepted})
     return len(signals)

@@ -7,8 +7,10 @@ all of a fill or none of it.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
+from optionflow import observability
 from optionflow.brokers.paper import fill_price
 from optionflow.config import get_settings
 from optionflow.db import orders as orders_db
@@ -19,6 +21,7 @@ from optionflow.events import bus
 from optionflow.logic.runs import drain
 from optionflow.market.calendar import NEW_YORK
 from optionflow.market.provider import get_calendar, get_market_data
+from optionflow.observability import logger
 
 BATCH = 200
 
@@ -65,12 +68,54 @@ def _open_all(cur: Any, fills: list[tuple[dict[str, Any], Any]], now: datetime) 
     return [str(position_ids[order["id"]]) for order, _ in fills]
 
 
-def _close(cur: Any, order: dict[str, Any], price: Any, now: datetime) -> None:
+def _close(cur: Any, order: dict[str, Any], price: Any, now: datetime) -> Decimal:
+    """Fill an exit order; returns the position's realized P&L in dollars."""
     orders_db.mark_filled_many(cur, [(order["id"], price, order["quantity"])], now)
     positions_db.record_trades(cur, [(order, order["position_id"], price)], now)
-    positions_db.close_from_fill(cur, order["position_id"], price, order["reason"], now)
+    pnl = positions_db.close_from_fill(cur, order["position_id"], price, order["reason"], now)
     if order["signal_id"]:
         signals_db.set_status(cur, order["signal_id"], "EXECUTED", at=now)
+    return pnl
+
+
+def _observe_fills(
+    entries: list[tuple[dict[str, Any], Any]],
+    opened: list[str],
+    closes: list[tuple[dict[str, Any], Decimal]],
+    now: datetime,
+) -> None:
+    """Log lines (correlated by signal id) and metrics for a batch's fills, after it committed."""
+    observability.signal_lines(
+        "entry filled, position opened",
+        [
+            (
+                order["signal_id"],
+                {"position_id": pid, "option_symbol": order["option_symbol"], "price": price},
+            )
+            for (order, price), pid in zip(entries, opened, strict=True)
+        ],
+    )
+    for order, pnl in closes:
+        # correlated with the alert that opened the trade; a closing alert's own id is logged beside it
+        logger.info(
+            "exit filled, position closed",
+            extra={
+                "correlation_id": str(order.get("entry_signal_id") or order["position_id"]),
+                "closing_signal_id": str(order["signal_id"]) if order["signal_id"] else None,
+                "position_id": str(order["position_id"]),
+                "reason": order["reason"],
+                "realized_pnl": float(pnl),
+            },
+        )
+    observability.count(observability.ORDERS_FILLED, len(opened) + len(closes))
+    observability.milliseconds(
+        observability.ALERT_TO_FILL,
+        [
+            (now - order["signal_received_at"]).total_seconds() * 1000
+            for order, _ in entries
+            if order.get("signal_received_at") is not None
+        ],
+    )
 
 
 def execute_pending(now: datetime) -> dict[str, int]:
@@ -94,6 +139,7 @@ def _execute_batch(now: datetime, batch: int) -> dict[str, int]:
     outcome = {"opened": 0, "closed": 0, "expired": 0, "waiting": 0}
     market_open = calendar.is_open(now)
     entries: list[tuple[dict[str, Any], Any]] = []
+    closes: list[tuple[dict[str, Any], Decimal]] = []
     with transaction() as cur:
         for order in orders_db.claim_working(cur, "PAPER", batch):
             if now >= session_close_for(order["created_at"]):
@@ -104,10 +150,12 @@ def _execute_batch(now: datetime, batch: int) -> dict[str, int]:
             elif order["purpose"] == "ENTRY":
                 entries.append((order, _price(order, now, slippage)))
             else:
-                _close(cur, order, _price(order, now, slippage), now)
+                pnl = _close(cur, order, _price(order, now, slippage), now)
+                closes.append((order, pnl))
                 outcome["closed"] += 1
         opened = _open_all(cur, entries, now)
         outcome["opened"] = len(opened)
+    _observe_fills(entries, opened, closes, now)
     if opened:
         # the refresher prices just these at once; its minute sweep covers the whole book
         bus.publish(bus.POSITION_OPENED, {"count": len(opened), "position_ids": opened})

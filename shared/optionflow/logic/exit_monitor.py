@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from optionflow import observability
 from optionflow.config import get_settings
 from optionflow.db import book as book_db
 from optionflow.db import exit_signals as exit_db
@@ -30,6 +31,7 @@ def monitor(now: datetime, only: list[str] | None = None) -> dict[str, int]:
     mode = get_settings().app_mode
     counts = {"evaluated": 0, "alerts": 0, "exit_orders": 0}
     after: UUID | None = None
+    placed: list[tuple[dict[str, Any], Any]] = []
     while True:
         with transaction() as cur:
             rules = Rules.from_row(book_db.exit_rules(cur))
@@ -65,9 +67,18 @@ def monitor(now: datetime, only: list[str] | None = None) -> dict[str, int]:
                         positions_db.set_status(cur, position["id"], "CLOSING", now)
                         exit_db.attach_order(cur, alert_id, order_id)
                         counts["exit_orders"] += 1
+                        placed.append((position, alert))
             exit_db.resolve_not_firing(cur, [p["id"] for p in page], firing, now)
             counts["evaluated"] += len(page)
             after = page[-1]["id"]
+    observability.signal_lines(
+        "exit rule fired, exit order placed",
+        [
+            (p["signal_id"] or p["id"], {"position_id": str(p["id"]), "rule": a.rule, "details": a.details})
+            for p, a in placed
+        ],
+    )
+    observability.count_by(observability.EXITS, "Rule", [a.rule for _, a in placed])
     if counts["exit_orders"]:
         bus.publish(bus.ORDER_CREATED, {"count": counts["exit_orders"]})
     return counts

@@ -134,4 +134,22 @@ def receive(
     )
     if intake.created:
         bus.publish(bus.SIGNAL_RECEIVED, {"signal_id": str(intake.signal_id)})
+    _observe(intake, alert)
     return intake
+
+
+def _observe(intake: Intake, alert: Alert) -> None:
+    """From here on the request's log lines carry the signal's id, as every later stage's lines do."""
+    from optionflow import observability
+
+    observability.logger.set_correlation_id(str(intake.signal_id))
+    observability.tracer.annotate(signal_id=str(intake.signal_id))
+    if intake.created:
+        observability.count(observability.SIGNALS_RECEIVED)
+        observability.logger.info(
+            "signal received",
+            extra={"ticker": alert.ticker, "action": alert.action, "direction": alert.direction},
+        )
+    else:
+        observability.count(observability.SIGNALS_DUPLICATE)
+        observability.logger.info("duplicate alert: answered with the stored signal")

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from optionflow import observability
 from optionflow.config import get_settings
 from optionflow.db import book as book_db
 from optionflow.db import orders as orders_db
@@ -147,6 +148,15 @@ def _order_batch(now: datetime, batch: int) -> int:
         signals_db.record_decisions(cur, trail, now)
         created += orders_db.insert_many(cur, entries)
         signals_db.set_statuses(cur, outcomes, now)
+    observability.signal_lines(
+        "entry order created",
+        [(o["signal_id"], {"option_symbol": o["option_symbol"], "quantity": o["quantity"]}) for o in entries],
+    )
+    observability.signal_lines(
+        "signal rejected at sizing",
+        [(sid, {"reasons": reasons}) for sid, status, reasons in outcomes if status == "REJECTED"],
+    )
+    observability.count(observability.ORDERS_CREATED, created)
     if created:
         bus.publish(bus.ORDER_CREATED, {"count": created})
     return len(signals)

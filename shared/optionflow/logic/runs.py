@@ -9,11 +9,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from optionflow import observability
 from optionflow.clock import get_clock
 from optionflow.db import worker_controls, worker_runs
 from optionflow.db.connection import run_in_transaction, run_statement
-from optionflow.observability import logger
-
+from optionflow.observability import logger, tracer
 
 # `optionflow workers trigger --stack` sends a schedule's own Input with the execution id filled in with
 # this prefix: the worker gets exactly what its schedule sends, and still knows an operator asked.
@@ -57,6 +57,7 @@ def run_worker(name: str, event: dict[str, Any], work: Callable[[datetime], Any]
     """
     trigger = trigger_of(event)
     logger.append_keys(worker=name, trigger=trigger)
+    tracer.annotate(worker=name, trigger=trigger)
     if trigger != "manual" and run_statement(lambda cur: worker_controls.is_paused(cur, name)):
         logger.debug("worker paused; run skipped")
         return {"worker": name, "trigger": trigger, "paused": True, "result": None}
@@ -65,6 +66,7 @@ def run_worker(name: str, event: dict[str, Any], work: Callable[[datetime], Any]
         result = work(now)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
+        observability.count(observability.WORKER_ERRORS)
         run_in_transaction(
             lambda cur: worker_runs.record(cur, name, trigger, now, get_clock().now(), 0, error)
         )
