@@ -246,3 +246,21 @@ def test_breakdown_groups_add_up_to_the_overall_summary(trades, key):
     for field in ("closed_trades", "wins", "losses", "breakeven", "realized_pnl"):
         assert sum(g[field] for g in groups.values()) == overall[field]
     assert all(g["closed_trades"] > 0 for g in groups.values())
+
+
+@given(
+    closed_trades,
+    st.dictionaries(
+        st.sampled_from(["SPY", "QQQ", "IWM", "DIA"]),
+        st.builds(OpenExposure, st.integers(1, 20), pnl),
+        max_size=4,
+    ),
+)
+def test_open_book_by_ticker_adds_up_to_the_overall_open_book(trades, book):
+    unrealized = sum((e.unrealized_pnl for e in book.values()), Decimal(0))
+    positions = sum(e.positions for e in book.values())
+    overall = summarize(trades, unrealized_pnl=unrealized, open_positions=positions)
+    groups = breakdown(trades, by_ticker, open_book=book)
+    assert set(groups) == {t.ticker for t in trades} | set(book)
+    for field in ("unrealized_pnl", "open_positions", "closed_trades", "realized_pnl"):
+        assert sum(g[field] for g in groups.values()) == overall[field]
