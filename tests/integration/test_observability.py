@@ -65,12 +65,16 @@ class Output:
 
 @pytest.fixture
 def output(capsys: Any) -> Any:
+    """Everything logged, DEBUG included (the webhook logs arrivals at DEBUG)."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(observability.logger.registered_formatter)
+    level = observability.logger.log_level
     observability.logger.addHandler(handler)
+    observability.logger.setLevel("DEBUG")
     yield Output(capsys, stream)
     observability.logger.removeHandler(handler)
+    observability.logger.setLevel(level)
 
 
 def test_one_signal_id_correlates_the_webhook_and_every_stage_to_the_fill(db, market, output):
@@ -269,3 +273,15 @@ class _RecordingEmitter:
 
     ip = "127.0.0.1"
     port = 2000
+
+
+def test_the_local_stack_keeps_no_metrics_since_nothing_reads_emf_there(db, market, output):
+    observability.keep_metrics(False)
+    try:
+        alert("SPY", "BUY", "CALL")
+        run_entry_chain()
+    finally:
+        observability.keep_metrics(True)
+
+    assert _emf(output.read()) == []
+    assert observability.metrics.metric_set == {}
