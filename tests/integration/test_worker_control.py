@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from optionflow.cli import main
 from optionflow.events.worker_invoker import CallbackInvoker, set_invoker
 from optionflow.local.lambda_context import LocalContext
 from optionflow.local.runner import WorkerRunner
 from optionflow.local.template import worker_specs
 from optionflow.logic import worker_control
 
-from tests.api_events import call, request
+from tests.api_events import call, request, token
 from tests.conftest import ROOT, load_event
 from tests.pipeline_support import WORKERS, alert, one, run, run_entry_chain
 
@@ -214,3 +215,51 @@ def test_trigger_without_a_way_to_wake_workers_is_a_503_not_a_500(db):
     set_invoker(None)  # no worker functions configured in these settings
     status, body = call(request("POST", "/workers/exit_monitor/trigger", scope="admin"))
     assert status == 503 and "FUNCTION_NAME" in body["detail"]
+
+
+# -- command line, against the API on a real port --------------------------------------------------
+
+
+def test_cli_pauses_lists_and_resumes_a_worker_through_the_api(api_server, capsys):
+    api = ["--api", api_server, "--token", token("admin")]
+
+    assert main(["workers", "pause", "exit-monitor", "--reason", "earnings day", *api]) == 0
+    assert main(["workers", "pause", "exit_monitor", *api]) == 0
+    assert main(["workers", "list", *api]) == 0
+    assert main(["workers", "resume", "exit_monitor", *api]) == 0
+    assert main(["workers", "resume", "exit_monitor", *api]) == 0
+
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "exit_monitor: paused (earnings day)"
+    assert out[1].startswith("exit_monitor: already paused since ") and out[1].endswith(" by optionflow-user")
+    table = {line.split()[0]: line for line in out[2:-2]}
+    assert set(WORKERS) <= set(table)
+    assert "PAUSED" in table["exit_monitor"] and "earnings day" in table["exit_monitor"]
+    assert "running" in table["signal_processor"]
+    assert out[-2:] == ["exit_monitor: resumed", "exit_monitor: already running"]
+
+
+def test_cli_trigger_runs_a_paused_worker_and_says_it_is_paused(
+    api_server, db, market, in_process_workers, capsys
+):
+    signal_id = alert("SPY", "BUY", "CALL")
+    api = ["--api", api_server, "--token", token("admin")]
+    main(["workers", "pause", "signal_processor", *api])
+
+    assert main(["workers", "trigger", "signal-processor", *api]) == 0
+
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "signal_processor: triggered (it is paused: this run goes ahead, its schedule stays paused)"
+    )
+    assert status_of(db, signal_id) == "ACCEPTED"
+
+
+def test_cli_with_a_read_token_is_a_one_line_error(api_server, capsys):
+    assert main(["workers", "pause", "exit_monitor", "--api", api_server, "--token", token("read")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("optionflow: POST /workers/exit_monitor/pause: 403") and len(err.splitlines()) == 1
+
+
+def test_cli_unknown_worker_is_a_one_line_error(api_server, capsys):
+    assert main(["workers", "trigger", "nope", "--api", api_server, "--token", token("admin")]) == 2
+    assert "unknown worker 'nope'; known workers: signal_processor" in capsys.readouterr().err

@@ -1,0 +1,156 @@
+"""`optionflow workers list | pause NAME | resume NAME | trigger NAME`: the local stack (or any API), or a
+deployed stack's schedules with `--stack`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from optionflow.cli.table import render
+
+_NAMES = "signal_processor, order_creator, paper_executor, position_refresher, exit_monitor (or with dashes)"
+
+
+def _when(value: Any) -> Any:
+    return str(value)[:19].replace("T", " ") if value else None
+
+
+def _api_list(args: argparse.Namespace) -> int:
+    from optionflow.cli.api_client import client_for
+
+    rows = []
+    for item in client_for(args).get("/workers")["items"]:
+        run = item["last_run"] or {}
+        rows.append(
+            {
+                "worker": item["worker"],
+                "state": "PAUSED" if item["paused"] else "running",
+                "since": _when(item["changed_at"]) if item["paused"] else None,
+                "by": item["changed_by"] if item["paused"] else None,
+                "reason": item["reason"],
+                "last_run": _when(run.get("finished_at") or run.get("started_at")),
+                "trigger": run.get("trigger"),
+                "processed": run.get("processed"),
+                "result": None
+                if not run
+                else ("ok" if run.get("succeeded") else run.get("error") or "failed"),
+            }
+        )
+    columns = ["worker", "state", "since", "by", "reason", "last_run", "trigger", "processed", "result"]
+    print(render(rows, columns))
+    return 0
+
+
+def _stack_list(args: argparse.Namespace) -> int:
+    from optionflow.cli.stack_workers import StackWorkers
+
+    rows = StackWorkers.connect(args.stack, args.region).list()
+    print(render(rows, ["worker", "schedule", "state", "expression", "fast_path", "function"]))
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    return _stack_list(args) if args.stack else _api_list(args)
+
+
+def _set_paused(args: argparse.Namespace, paused: bool) -> int:
+    verb = "paused" if paused else "resumed"
+    if args.stack:
+        from optionflow.cli.stack_workers import StackWorkers
+
+        result = StackWorkers.connect(args.stack, args.region).set_state(args.name, paused)
+        if result["changed"]:
+            print(f"{result['worker']}: {verb} ({' and '.join(result['changed'])} {result['state']})")
+        else:
+            print(f"{result['worker']}: already {verb} (schedule and fast-path rule {result['state']})")
+        return 0
+    from optionflow.cli.api_client import client_for
+    from optionflow.logic.worker_control import canonical
+
+    client = client_for(args)
+    name = canonical(args.name)
+    if paused:
+        body = {"reason": args.reason} if args.reason else {}
+        result = client.post(f"/workers/{name}/pause", body)
+    else:
+        result = client.post(f"/workers/{name}/resume")
+    if result["changed"]:
+        print(f"{result['worker']}: {verb}" + (f" ({result['reason']})" if result.get("reason") else ""))
+    else:
+        since = f" since {_when(result['changed_at'])} by {result['changed_by']}" if paused else ""
+        print(f"{result['worker']}: already {'paused' if paused else 'running'}{since}")
+    return 0
+
+
+def _cmd_pause(args: argparse.Namespace) -> int:
+    return _set_paused(args, True)
+
+
+def _cmd_resume(args: argparse.Namespace) -> int:
+    return _set_paused(args, False)
+
+
+def _cmd_trigger(args: argparse.Namespace) -> int:
+    if args.stack:
+        from optionflow.cli.stack_workers import StackWorkers
+
+        result = StackWorkers.connect(args.stack, args.region).trigger(args.name)
+        print(f"{result['worker']}: invoked {result['function']} asynchronously (status {result['status']})")
+        return 0
+    from optionflow.cli.api_client import client_for
+    from optionflow.logic.worker_control import canonical
+
+    result = client_for(args).post(f"/workers/{canonical(args.name)}/trigger")
+    note = " (it is paused: this run goes ahead, its schedule stays paused)" if result["paused"] else ""
+    print(f"{result['worker']}: triggered{note}")
+    return 0
+
+
+def register(commands: Any) -> None:
+    from optionflow.cli.api_client import add_api_options
+
+    workers = commands.add_parser(
+        "workers",
+        help="list, pause, resume or trigger the pipeline workers",
+        description="Without --stack these go through the API (the local stack by default, or --api URL). "
+        "With --stack they act on a deployed stack's EventBridge schedules and fast-path rules.",
+    ).add_subparsers(dest="workers_command", required=True)
+
+    def with_target(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        add_api_options(parser)
+        parser.add_argument(
+            "--stack", help="act on this deployed stack's schedules, rules and functions instead of the API"
+        )
+        parser.add_argument("--region", help="the stack's region (default: your AWS configuration)")
+        return parser
+
+    listing = with_target(workers.add_parser("list", help="each worker: paused or running, its last run"))
+    listing.set_defaults(func=_cmd_list)
+
+    pause = with_target(
+        workers.add_parser(
+            "pause",
+            help="stop a worker's scheduled and fast-path runs until resumed",
+            description="Pause a worker: its scheduled and fast-path runs do nothing until it is resumed "
+            "(`trigger` still runs it). With --stack its schedule and fast-path rule are disabled.",
+        )
+    )
+    pause.add_argument("name", help=_NAMES)
+    pause.add_argument("--reason", help="why, shown by `workers list` (API only)")
+    pause.set_defaults(func=_cmd_pause)
+
+    resume = with_target(workers.add_parser("resume", help="let a paused worker run on its triggers again"))
+    resume.add_argument("name", help=_NAMES)
+    resume.set_defaults(func=_cmd_resume)
+
+    trigger = with_target(
+        workers.add_parser(
+            "trigger",
+            help="run a worker now, even while it is paused",
+            description="Wake a worker now, asynchronously, in its own process or function. A paused worker "
+            "still runs: that is what trigger is for; its schedule stays paused. With --stack the schedule's "
+            "target is invoked with the schedule's own Input.",
+        )
+    )
+    trigger.add_argument("name", help=_NAMES)
+    trigger.set_defaults(func=_cmd_trigger)
