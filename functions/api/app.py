@@ -11,16 +11,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from optionflow import __version__
 from optionflow.db.connection import DatabaseUnavailable
 from optionflow.db.listing import BadCursor
-from optionflow.observability import logger
+from optionflow.observability import active_metrics, logger, tracer
 
 from api.problems import problem
-from api.routes import dashboard, ops, queries, stats, system, webhook, workers
+from api.routes import dashboard, ops, queries, stats, system, trading_settings, webhook, workers
 
 app = APIGatewayHttpResolver(enable_validation=True)
 app.include_router(webhook.router)
 app.include_router(queries.router)
 app.include_router(stats.router)
 app.include_router(ops.router)
+app.include_router(trading_settings.router)
 app.include_router(workers.router)
 app.include_router(system.router)
 app.include_router(dashboard.router)
@@ -33,6 +34,12 @@ def invalid_request(exc: RequestValidationError) -> Response[Any]:
         for err in exc.errors()
     ]
     return problem(422, "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
+
+
+@app.exception_handler(UnicodeDecodeError)
+def body_not_utf8(exc: UnicodeDecodeError) -> Response[Any]:
+    # Powertools decodes a JSON body as UTF-8 before validating it: other bytes are the client's mistake.
+    return problem(400, "request body is not UTF-8 JSON", errors=[{"field": "body", "message": str(exc)}])
 
 
 @app.exception_handler(BadCursor)
@@ -72,6 +79,9 @@ def openapi_document() -> str:
     return _openapi
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+# The request id is the correlation id until the webhook stores a signal; from then on it is the signal's id.
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@tracer.capture_lambda_handler
+@active_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

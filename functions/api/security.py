@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from optionflow.auth.tokens import Scope, TokenError, bearer_token, verify
+from optionflow.auth.tokens import Principal, Scope, TokenError, bearer_token, verify
 from optionflow.config import get_settings
 
 from api.problems import problem
@@ -27,12 +28,20 @@ def requires(scope: Scope) -> Callable[[APIGatewayHttpResolver, NextMiddleware],
             return problem(401, str(exc), headers={"WWW-Authenticate": 'Bearer realm="optionflow"'})
         if not principal.allows(scope):
             return problem(403, f"this route needs the '{scope}' scope")
-        return next_middleware(app)
         # Routes that record who changed something read it here (the resolver clears it per request).
         app.append_context(principal=principal)
+        return next_middleware(app)
 
     check_token.__name__ = f"requires_{scope}"
     return check_token
+
+
+def current_principal(router: Any) -> Principal:
+    """The verified caller of a route guarded by READ or ADMIN."""
+    principal = router.context.get("principal")
+    if not isinstance(principal, Principal):
+        raise RuntimeError("route has no token middleware: guard it with READ or ADMIN")
+    return principal
 
 
 READ = [requires("read")]

@@ -1,0 +1,88 @@
+"""Risk limits, exit rules and the kill switch: read with a read token, changed with an admin token, and
+every change recorded with the token's subject."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from optionflow.logic import trading_settings
+from optionflow.logic.trading_settings import SettingsRejected
+from optionflow.models.trading_settings import (
+    ExitRules,
+    ExitRulesPatch,
+    KillSwitchRequest,
+    RiskLimits,
+    RiskLimitsPatch,
+    SettingsChange,
+    What,
+)
+
+from api.problems import problem
+from api.security import ADMIN, BEARER, READ, current_principal
+
+router = APIGatewayHttpRouter()
+
+
+@router.exception_handler(SettingsRejected)
+def rejected(exc: SettingsRejected) -> Response[Any]:
+    return problem(422, str(exc), errors=[{"field": exc.field, "message": exc.message}])
+
+
+def _actor() -> str:
+    return current_principal(router).subject
+
+
+@router.get("/risk-limits", middlewares=READ, security=BEARER, summary="The risk limits and the kill switch")
+def get_risk_limits() -> RiskLimits:
+    return trading_settings.risk_limits()
+
+
+@router.patch(
+    "/risk-limits",
+    middlewares=ADMIN,
+    security=BEARER,
+    summary="Change some risk limits (the kill switch has its own route); the change is recorded",
+)
+def patch_risk_limits(patch: RiskLimitsPatch) -> RiskLimits:
+    return trading_settings.change_risk_limits(patch, actor=_actor())
+
+
+@router.get("/exit-rules", middlewares=READ, security=BEARER, summary="The exit rules; null means off")
+def get_exit_rules() -> ExitRules:
+    return trading_settings.exit_rules()
+
+
+@router.patch(
+    "/exit-rules",
+    middlewares=ADMIN,
+    security=BEARER,
+    summary="Change some exit rules (null turns one off); the change is recorded",
+)
+def patch_exit_rules(patch: ExitRulesPatch) -> ExitRules:
+    return trading_settings.change_exit_rules(patch, actor=_actor())
+
+
+@router.post(
+    "/kill-switch",
+    middlewares=ADMIN,
+    security=BEARER,
+    summary="Stop (or resume) new entries; exits always run. Turning it on needs a reason",
+)
+def kill_switch(request: KillSwitchRequest) -> RiskLimits:
+    return trading_settings.set_kill_switch(request.on, reason=request.reason, actor=_actor())
+
+
+@router.get(
+    "/settings/changes",
+    middlewares=READ,
+    security=BEARER,
+    summary="Changes to the risk limits and exit rules, newest first",
+)
+def list_settings_changes(
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    what: Annotated[What | None, Query(description="Only changes to this table")] = None,
+) -> list[SettingsChange]:
+    return trading_settings.history(limit=limit, what=what)
