@@ -15,7 +15,7 @@ from optionflow.db import positions as positions_db
 from optionflow.db import signals as signals_db
 from optionflow.db.connection import transaction
 from optionflow.events import bus
-from optionflow.logic.risk import Check
+from optionflow.logic.risk import Check, kill_switch_check
 from optionflow.logic.runs import drain
 from optionflow.logic.sizing import contracts_for
 from optionflow.market.calendar import NEW_YORK
@@ -136,6 +136,13 @@ def _order_batch(now: datetime, batch: int) -> int:
         for signal in signals:
             if signal["action"] != "BUY":
                 created += int(_exits(cur, signal, now, mode))
+                continue
+            if limits["kill_switch"]:
+                # Switched on after this entry was accepted: it still means no new entries, so the entry
+                # stops here, and this line replaces the passed kill_switch line in its trail.
+                check = kill_switch_check(True)
+                trail.append((signal["id"], check))
+                outcomes.append((signal["id"], "REJECTED", [check.detail]))
                 continue
             check, order = plan_entry(signal, now, limits, min_dte, mode)
             trail.append((signal["id"], check))

@@ -57,18 +57,18 @@ def signal_shape_check(signal: dict[str, Any], today: Any, max_contracts: int) -
     return Check("signal_valid", True, "ticker, action and direction are consistent", inputs)
 
 
+def kill_switch_check(on: bool) -> Check:
+    return Check(
+        "kill_switch",
+        not on,
+        "kill switch is ON: no new entries" if on else "kill switch off",
+        {"kill_switch": on},
+    )
+
+
 def entry_checks(ticker: str, book: Book, limits: dict[str, Any]) -> list[Check]:
     """The limits that gate a new entry. Exits are never blocked by them (nor by the kill switch)."""
-    checks = []
-    kill = bool(limits["kill_switch"])
-    checks.append(
-        Check(
-            "kill_switch",
-            not kill,
-            "kill switch is ON: no new entries" if kill else "kill switch off",
-            {"kill_switch": kill},
-        )
-    )
+    checks = [kill_switch_check(bool(limits["kill_switch"]))]
     max_open = int(limits["max_open_positions"])
     checks.append(
         Check(
