@@ -235,3 +235,33 @@ def test_a_start_date_already_past_is_not_sent_back_since_update_schedule_refuse
     assert "StartDate" not in update_arguments(deployed.scheduler, schedule, "DISABLED", now=now)
     soon = {**schedule, "StartDate": now + timedelta(hours=1)}
     assert update_arguments(deployed.scheduler, soon, "DISABLED", now=now)["StartDate"] == soon["StartDate"]
+
+
+def test_the_api_in_aws_wakes_a_worker_by_an_asynchronous_invoke_of_its_function(
+    deployed, db, settings, monkeypatch
+):
+    from optionflow import config
+    from optionflow.events.worker_invoker import set_invoker
+
+    from tests.api_events import call, request
+
+    config.use_settings(settings.model_copy(update={"exit_monitor_function": "optionflow-test-exit_monitor"}))
+    set_invoker(None)  # built from the settings on first use, as in a cold Lambda
+    sent: list[dict[str, Any]] = []
+    boto3.setup_default_session(region_name=REGION)
+    boto3.DEFAULT_SESSION.events.register(  # type: ignore[union-attr]
+        "provide-client-params.lambda.Invoke", lambda params, **_: sent.append(dict(params))
+    )
+    try:
+        status, body = call(request("POST", "/workers/exit_monitor/trigger", scope="admin"))
+    finally:
+        set_invoker(None)
+        boto3.DEFAULT_SESSION = None
+
+    assert status == 202
+    [invoke] = sent
+    assert (invoke["FunctionName"], invoke["InvocationType"]) == ("optionflow-test-exit_monitor", "Event")
+    assert json.loads(invoke["Payload"]) == body["event"]
+    assert trigger_of(body["event"]) == "manual"
+    status, body = call(request("POST", "/workers/order_creator/trigger", scope="admin"))
+    assert status == 503 and "order_creator" in body["detail"]
