@@ -36,6 +36,25 @@ def set_database_url(url: str | None) -> None:
     close_connection()
 
 
+@contextmanager
+def using_database(url: str) -> Iterator[None]:
+    """Point this process at `url` for the block, then back at the database it used before (the replay's
+    scratch book: the real pipeline code runs unchanged, on another database)."""
+    previous = _url_override
+    set_database_url(url)
+    try:
+        yield
+    finally:
+        set_database_url(previous)
+
+
+def url_with_database(url: str, name: str) -> str:
+    """`url` with its database name replaced by `name`; host, credentials and query are kept."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    return urlunsplit(urlsplit(url)._replace(path="/" + name))
+
+
 def database_url() -> str:
     return _url_override or get_settings().require_database_url()
 

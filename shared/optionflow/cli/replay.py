@@ -1,0 +1,199 @@
+"""`optionflow replay`: the stored alerts of a window, run again on a fresh paper book, side by side with
+what really happened (the engine is optionflow.logic.replay)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import signal
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from optionflow.config import get_settings
+
+
+def _day(option: str, text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{option}: {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _database_url() -> str:
+    """DATABASE_URL (or its secret), else the local stack's embedded Postgres, which a second process can
+    open while `make run` holds it: the server is shared, and stopped only by the last process using it."""
+    settings = get_settings()
+    if settings.database_url:
+        return settings.database_url
+    from optionflow.local import embedded_postgres
+
+    url, _server = embedded_postgres.start(settings.data_dir)
+    return url
+
+
+class _ProgressLine:
+    """Progress on stderr: one line rewritten in place on a terminal, a line per day otherwise."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.written = False
+
+    def __call__(self, p: Any) -> None:
+        text = f"replay: {p.day} ({p.day_number}/{p.days} days), {p.alerts} alerts, {p.positions} positions"
+        if self.tty:
+            self.stream.write("\r\033[K" + text)
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+        self.written = True
+
+    def done(self) -> None:
+        if self.tty and self.written:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from optionflow.db.connection import DatabaseUnavailable
+    from optionflow.logic.replay import Window, replay
+    from optionflow.models.replay_rules import ReplayRules, load_rules
+
+    first, last = _day("--from", args.first), _day("--to", args.last)
+    if last < first:
+        raise ValueError(f"--to: {last} is before --from {first}")
+    if not args.step.isdigit() or int(args.step) == 0:
+        raise ValueError(f"--step: {args.step!r} is not a positive whole number of minutes")
+    rules = load_rules(args.rules) if args.rules else ReplayRules()
+    # A kill from the terminal or a supervisor unwinds like Ctrl-C, so the scratch book is dropped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    progress = _ProgressLine(sys.stderr)
+    try:
+        report = replay(
+            database_url=_database_url(),
+            window=Window(first, last),
+            rules=rules,
+            step=timedelta(minutes=int(args.step)),
+            on_progress=progress,
+        )
+    except DatabaseUnavailable as exc:
+        progress.done()
+        print(f"optionflow: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        import psycopg2.errors
+
+        progress.done()
+        if isinstance(exc, psycopg2.errors.InsufficientPrivilege):
+            print(
+                f"optionflow: replay makes a scratch database beside the real one and needs CREATEDB: {exc}".strip(),
+                file=sys.stderr,
+            )
+            return 2
+        raise
+    progress.done()
+    if args.json:
+        print(json.dumps(_as_json(report), default=str, indent=2))
+    elif not report.alerts:
+        print(f"no alerts were stored from {first} to {last} (New York time); nothing to replay")
+    else:
+        print(render_report(report, rules_source=str(args.rules) if args.rules else None, rules=rules))
+    return 0
+
+
+def _as_json(report: Any) -> dict[str, Any]:
+    document = dataclasses.asdict(report)
+    for row, alert in zip(document["alerts"], report.alerts, strict=True):
+        row["same"] = alert.same
+        row["actual"]["summary"] = alert.actual.describe()
+        if alert.replay is not None:
+            row["replay"]["summary"] = alert.replay.describe()
+    return document
+
+
+_METRICS = (
+    ("alerts", "alerts"),
+    ("positions", "positions opened"),
+    ("closed_trades", "closed trades"),
+    ("wins", "wins"),
+    ("losses", "losses"),
+    ("win_rate", "win rate"),
+    ("realized_pnl", "realized P&L ($)"),
+    ("unrealized_pnl", "unrealized P&L ($)"),
+    ("open_positions", "still open"),
+    ("average_win", "average win ($)"),
+    ("average_loss", "average loss ($)"),
+    ("profit_factor", "profit factor"),
+    ("expectancy", "expectancy ($)"),
+    ("max_drawdown", "max drawdown ($)"),
+)
+
+
+def render_report(report: Any, *, rules_source: str | None, rules: Any) -> str:
+    from optionflow.cli.table import render
+    from optionflow.market.calendar import NEW_YORK
+
+    changes = [f"risk_limits.{k}={v}" for k, v in rules.risk_limit_changes().items()]
+    changes += [f"exit_rules.{k}={v}" for k, v in rules.exit_rule_changes().items()]
+    until = report.replayed_until.astimezone(NEW_YORK)
+    lines = [
+        f"Replay of {len(report.alerts)} alerts received {report.first} to {report.last} (New York time), "
+        f"stepped to {until:%Y-%m-%d %H:%M} ET in {report.seconds:.1f} s",
+        f"Rules: {', '.join(changes)} (from {rules_source}); the rest as in the database"
+        if changes
+        else "Rules: as in the database",
+        "",
+    ]
+    rows = [
+        {
+            "received": f"{a.received_at.astimezone(NEW_YORK):%m-%d %H:%M:%S}",
+            "ticker": a.ticker,
+            "alert": f"{a.action} {a.direction}" if a.direction else a.action,
+            "actual": a.actual.describe(),
+            "replay": a.replay.describe() if a.replay is not None else a.note,
+            "same": "yes" if a.same else "no",
+        }
+        for a in report.alerts
+    ]
+    lines.append(
+        render(
+            rows,
+            ["received", "ticker", "alert", "actual", "replay", "same"],
+            ["received (ET)", "ticker", "alert", "ACTUAL", "REPLAY", "same"],
+        )
+    )
+    lines.append("")
+    summary = [
+        {"metric": title, "actual": report.actual.get(key), "replay": report.replay.get(key)}
+        for key, title in _METRICS
+        if key in report.actual
+    ]
+    lines.append(render(summary, ["metric", "actual", "replay"], ["", "ACTUAL", "REPLAY"]))
+    return "\n".join(lines)
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "replay",
+        help="run the stored alerts of a window again on a fresh paper book (optionally other rules) and "
+        "compare with what happened",
+    )
+    parser.add_argument(
+        "--from", dest="first", required=True, metavar="DATE", help="first day, YYYY-MM-DD (New York)"
+    )
+    parser.add_argument("--to", dest="last", required=True, metavar="DATE", help="last day, included")
+    parser.add_argument(
+        "--rules",
+        type=Path,
+        metavar="FILE",
+        help='JSON or YAML: {"risk_limits": {...}, "exit_rules": {...}}, columns of those tables; '
+        "keys left out keep the database's values",
+    )
+    parser.add_argument(
+        "--step", default="1", metavar="MINUTES", help="minutes between sweeps during sessions (default 1)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.set_defaults(func=_cmd_replay)

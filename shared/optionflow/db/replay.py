@@ -1,0 +1,105 @@
+"""The SQL of a replay: the scratch database it runs in, the rules it runs with, the stored alerts it
+reads, and what became of each alert (asked of the real book and of the scratch book alike)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from psycopg2 import sql
+from psycopg2.extras import RealDictCursor
+
+# Every scratch book is named so; a replay killed with SIGKILL leaves one that this prefix finds.
+SCRATCH_PREFIX = "optionflow_replay_"
+
+RISK_LIMIT_COLUMNS = (
+    "max_open_positions",
+    "max_daily_loss",
+    "max_positions_per_ticker",
+    "max_contracts_per_order",
+    "risk_per_trade",
+    "kill_switch",
+)
+EXIT_RULE_COLUMNS = (
+    "profit_target_pct",
+    "stop_loss_pct",
+    "trailing_stop_pct",
+    "min_dte",
+    "max_hold_days",
+    "close_minutes_before_close",
+)
+
+
+def create_database(cur: Any, name: str) -> None:
+    """CREATE DATABASE (needs an autocommit connection and the CREATEDB privilege)."""
+    _require_scratch(name)
+    cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def drop_database(cur: Any, name: str) -> None:
+    """Drop a scratch book, ending any session still connected to it."""
+    _require_scratch(name)
+    cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def scratch_databases(cur: Any) -> list[str]:
+    cur.execute(
+        "SELECT datname FROM pg_database WHERE starts_with(datname, %s) ORDER BY datname", (SCRATCH_PREFIX,)
+    )
+    return [row[0] if isinstance(row, tuple) else row["datname"] for row in cur.fetchall()]
+
+
+def _require_scratch(name: str) -> None:
+    # The only databases this module creates or drops are scratch books: never the real one by mistake.
+    if not name.startswith(SCRATCH_PREFIX):
+        raise ValueError(f"{name!r} is not a replay scratch database")
+
+
+def write_rules(cur: RealDictCursor, risk_limits: dict[str, Any], exit_rules: dict[str, Any]) -> None:
+    """Set the 'default' risk limits and exit rules to these values (column name: value)."""
+    for table, values, allowed in (
+        ("risk_limits", risk_limits, RISK_LIMIT_COLUMNS),
+        ("exit_rules", exit_rules, EXIT_RULE_COLUMNS),
+    ):
+        unknown = set(values) - set(allowed)
+        if unknown:
+            raise ValueError(f"{table}: no column {', '.join(sorted(unknown))}")
+        if not values:
+            continue
+        cur.execute(
+            sql.SQL("UPDATE {} SET {} WHERE name = 'default'").format(
+                sql.Identifier(table),
+                sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in values),
+            ),
+            list(values.values()),
+        )
+
+
+def alerts_received(cur: RealDictCursor, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """The stored alerts received in [start, end), in arrival order, with the payload as stored."""
+    cur.execute(
+        """SELECT id, received_at, ticker, action, direction, raw_payload FROM signals
+           WHERE received_at >= %s AND received_at < %s ORDER BY received_at, seq""",
+        (start, end),
+    )
+    return list(cur.fetchall())
+
+
+def outcomes(cur: RealDictCursor, signal_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """{signal id: what became of it}: its status and reasons, the position it opened (if any), and how many
+    positions it closed (SELL/CLOSE alerts). Money in dollars: P&L and cost basis per position, prices per
+    share."""
+    if not signal_ids:
+        return {}
+    cur.execute(
+        """SELECT s.id, s.status, s.rejection_reasons,
+                  p.id AS position_id, p.status AS position_status, p.ticker, p.option_type, p.option_symbol,
+                  p.quantity, p.entry_price, p.exit_price, p.cost_basis, p.opened_at, p.closed_at,
+                  p.exit_reason, p.realized_pnl, p.unrealized_pnl,
+                  (SELECT count(*) FROM orders o
+                    WHERE o.signal_id = s.id AND o.purpose = 'EXIT' AND o.status = 'FILLED') AS closed_positions
+           FROM signals s LEFT JOIN positions p ON p.signal_id = s.id
+           WHERE s.id = ANY(%s::uuid[])""",
+        (signal_ids,),
+    )
+    return {str(row["id"]): dict(row) for row in cur.fetchall()}

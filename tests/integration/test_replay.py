@@ -1,0 +1,366 @@
+"""Replay: stored alerts run again through the real pipeline on a scratch book, compared with what happened.
+
+Every test first lives a trading day the way the stack does: each alert through the webhook at its own
+second and on along the fast path, and every minute of the session the five schedules' sweeps.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from optionflow.cli import main
+from optionflow.db.connection import get_connection
+from optionflow.events import bus
+from optionflow.logic.replay import Progress, Report, Window, replay
+from optionflow.market.calendar import NEW_YORK
+from optionflow.models.replay_rules import load_rules
+
+from tests.pipeline_support import ShiftedMarket, alert, rows, run
+
+DAY = date(2026, 11, 23)  # a Monday; MARKET_OPEN in conftest
+# (time in New York, alert fields): entries at odd seconds, one before the open, one closing alert
+ALERTS: list[tuple[time, dict[str, Any]]] = [
+    (time(8, 0, 0), {"ticker": "SPY", "action": "BUY", "direction": "CALL"}),
+    (time(10, 0, 0), {"ticker": "SPY", "action": "BUY", "direction": "CALL"}),
+    (time(10, 3, 27), {"ticker": "QQQ", "action": "BUY", "direction": "PUT"}),
+    (time(10, 41, 5), {"ticker": "AAPL", "action": "BUY", "direction": "CALL"}),
+    (time(11, 15, 40), {"ticker": "SPY", "action": "BUY", "direction": "PUT"}),
+    (time(12, 2, 13), {"ticker": "NVDA", "action": "BUY", "direction": "CALL"}),
+    (time(12, 30, 0), {"ticker": "TSLA", "action": "BUY", "direction": "PUT"}),
+    (time(14, 10, 0), {"ticker": "AMD", "action": "BUY", "direction": "CALL"}),
+    (time(14, 20, 30), {"ticker": "AMD", "action": "CLOSE", "direction": None}),
+    (time(15, 50, 0), {"ticker": "IWM", "action": "BUY", "direction": "CALL"}),
+]
+REAL_TABLES = (
+    "signals",
+    "decisions",
+    "orders",
+    "positions",
+    "trades",
+    "exit_signals",
+    "risk_limits",
+    "exit_rules",
+)
+
+
+def _at(t: time) -> datetime:
+    return datetime.combine(DAY, t, NEW_YORK)
+
+
+def _fast_path(recording: Any) -> None:
+    """What the event rules run after an alert: decide, order, fill, then mark and check the new positions."""
+    seen = len(recording.events)
+    for worker in ("signal_processor", "order_creator", "paper_executor"):
+        run(worker)
+    opened = [
+        i for kind, d in recording.events[seen:] if kind == bus.POSITION_OPENED for i in d["position_ids"]
+    ]
+    if opened:
+        from optionflow.local.lambda_context import LocalContext
+        from workers import exit_monitor, position_refresher
+
+        for handler, detail_type in (
+            (position_refresher, bus.POSITION_OPENED),
+            (exit_monitor, bus.POSITIONS_REFRESHED),
+        ):
+            event = {"detail-type": detail_type, "source": "optionflow", "detail": {"position_ids": opened}}
+            handler.lambda_handler(event, LocalContext(detail_type))
+        run("paper_executor")
+
+
+def _sweep() -> None:
+    for worker in (
+        "signal_processor",
+        "order_creator",
+        "paper_executor",
+        "position_refresher",
+        "exit_monitor",
+    ):
+        run(worker)
+    run("paper_executor")  # the exit orders the monitor just placed, as order.created would
+
+
+def live_day(frozen_clock: Any, recording: Any) -> None:
+    """The live run: the alerts at their seconds, and the schedules every minute from the open to the close."""
+    ticks = [_at(time(9, 30)) + timedelta(minutes=m) for m in range(391)]
+    events = sorted(
+        [(t, 0, None) for t in ticks] + [(_at(t), 1, body) for t, body in ALERTS], key=lambda e: e[:2]
+    )
+    for at, _, body in events:
+        frozen_clock.set(at)
+        if body is None:
+            _sweep()
+        else:
+            alert(**body)
+            _fast_path(recording)
+
+
+def _tight_exits(db: Any) -> None:
+    # exits within the day, so every position closes with a realized P&L to compare
+    db.execute(
+        "UPDATE exit_rules SET profit_target_pct = 10, stop_loss_pct = 10, close_minutes_before_close = 15"
+    )
+
+
+def _fingerprint(db: Any) -> dict[str, str]:
+    prints = {}
+    for table in REAL_TABLES:
+        db.execute(f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS h FROM {table} t")
+        prints[table] = db.fetchone()["h"]
+    return prints
+
+
+def _database_exists(db: Any, name: str) -> bool:
+    db.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+    return db.fetchone() is not None
+
+
+def _current_database() -> str:
+    """The database this thread's pipeline connection is on (read from the connection, no query)."""
+    return str(get_connection().get_dsn_parameters()["dbname"])
+
+
+class _QuotesFailIn(ShiftedMarket):
+    """The simulated market, failing SPY quotes once armed, and noting the database asking for them."""
+
+    armed = False
+    databases: set[str]
+
+    def option_quote(self, ticker: str, option_type: str, strike: Any, expiry: Any, at: Any) -> Any:
+        if self.armed:
+            self.databases.add(_current_database())
+            if ticker == "SPY":
+                raise ConnectionError("no quote for SPY")
+        return super().option_quote(ticker, option_type, strike, expiry, at)
+
+
+class _ScratchSpy:
+    """A progress callback that notes which database the replay is working in (and can stop it)."""
+
+    def __init__(self, interrupt: bool = False) -> None:
+        self.databases: set[str] = set()
+        self.calls: list[Progress] = []
+        self.interrupt = interrupt
+
+    def __call__(self, progress: Progress) -> None:
+        self.calls.append(progress)
+        self.databases.add(_current_database())
+        if self.interrupt:
+            raise KeyboardInterrupt
+
+
+def _replay(settings: Any, **kwargs: Any) -> Report:
+    return replay(database_url=settings.database_url, window=Window(DAY, DAY), **kwargs)
+
+
+def _by_rule(report: Report, side: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for row in report.alerts:
+        outcome = getattr(row, side)
+        if outcome and outcome.exit_rule:
+            counts[outcome.exit_rule] = counts.get(outcome.exit_rule, 0) + 1
+    return counts
+
+
+def test_replay_with_the_same_rules_reproduces_every_outcome_to_the_cent(
+    db: Any, settings: Any, frozen_clock: Any, recording_bus: Any
+) -> None:
+    _tight_exits(db)
+    live_day(frozen_clock, recording_bus)
+
+    report = _replay(settings)
+
+    assert len(report.alerts) == len(ALERTS)
+    different = [
+        (r.ticker, r.actual.describe(), r.replay and r.replay.describe()) for r in report.alerts if not r.same
+    ]
+    assert different == []
+    actual = rows(db, "SELECT exit_reason, realized_pnl FROM positions ORDER BY opened_at")
+    replayed = [
+        {"exit_reason": r.replay.exit_rule, "realized_pnl": r.replay.realized_pnl}
+        for r in report.alerts
+        if r.replay is not None and r.replay.position_status
+    ]
+    assert replayed == actual
+    assert len(actual) == 7  # every BUY in the session but TSLA's, whose premium the $500 budget cannot buy
+    # the day exercised rules and alerts alike, so the equality covers exits, not just entries
+    assert {a["exit_reason"] for a in actual} >= {"CLOSE alert", "TIME_STOP"}
+    assert {a["exit_reason"] for a in actual} & {"STOP_LOSS", "PROFIT_TARGET"}
+    assert report.replay["realized_pnl"] == report.actual["realized_pnl"]
+    assert report.replay["realized_pnl"] == sum((a["realized_pnl"] for a in actual), Decimal(0))
+    before_open = report.alerts[0]
+    assert before_open.replay is not None and before_open.replay.status == "REJECTED"
+    assert "market closed" in before_open.replay.reasons[0]
+
+
+def test_a_tighter_stop_loss_stops_more_trades_sooner_and_never_loses_more_on_them(
+    db: Any, settings: Any, frozen_clock: Any, recording_bus: Any, tmp_path: Path
+) -> None:
+    _tight_exits(db)
+    live_day(frozen_clock, recording_bus)
+    rules_file = tmp_path / "tight.json"
+    rules_file.write_text(json.dumps({"exit_rules": {"stop_loss_pct": 3}}))
+
+    report = _replay(settings, rules=load_rules(rules_file))
+
+    assert report.exit_rules["stop_loss_pct"] == Decimal(3)
+    assert _by_rule(report, "replay").get("STOP_LOSS", 0) > _by_rule(report, "actual").get("STOP_LOSS", 0)
+    for row in report.alerts:
+        if row.actual.exit_rule == "STOP_LOSS":
+            assert row.replay is not None and row.replay.exit_rule == "STOP_LOSS"
+            assert row.replay.closed_at <= row.actual.closed_at
+            assert row.replay.realized_pnl >= row.actual.realized_pnl
+    assert any(not row.same for row in report.alerts)
+
+
+def test_replay_leaves_the_real_tables_untouched_and_drops_its_scratch_book(
+    db: Any, settings: Any, frozen_clock: Any, recording_bus: Any, tmp_path: Path
+) -> None:
+    _tight_exits(db)
+    live_day(frozen_clock, recording_bus)
+    before = _fingerprint(db)
+    rules_file = tmp_path / "other.yaml"
+    rules_file.write_text("risk_limits: {max_open_positions: 2}\nexit_rules: {stop_loss_pct: 3}\n")
+    spy = _ScratchSpy()
+
+    report = _replay(settings, rules=load_rules(rules_file), on_progress=spy)
+
+    assert any(not row.same for row in report.alerts)  # the replay did write a different book...
+    assert _fingerprint(db) == before  # ...but not into the real one
+    assert len(spy.databases) == 1
+    (scratch,) = spy.databases
+    assert scratch.startswith("optionflow_replay_") and scratch != settings.database_url.rsplit("/", 1)[-1]
+    assert not _database_exists(db, scratch)
+    assert recording_bus.of_type(bus.SIGNAL_RECEIVED)  # the live run's events...
+    live_events = len(recording_bus.events)
+    _replay(settings)
+    assert len(recording_bus.events) == live_events  # ...and none from the replay on the process bus
+
+
+def test_a_failing_replay_still_drops_its_scratch_book(
+    db: Any, settings: Any, frozen_clock: Any, recording_bus: Any
+) -> None:
+    from optionflow.market.provider import get_market_data, set_market_data
+
+    set_market_data(None)
+    failing = _QuotesFailIn(get_market_data())
+    set_market_data(failing)
+    try:
+        _tight_exits(db)
+        live_day(frozen_clock, recording_bus)
+        before = _fingerprint(db)
+        failing.armed, failing.databases = True, set()
+
+        with pytest.raises(ConnectionError):
+            _replay(settings)  # sizing the first SPY entry needs a quote
+
+        (scratch,) = failing.databases
+        assert scratch.startswith("optionflow_replay_")
+        assert not _database_exists(db, scratch)
+        assert _fingerprint(db) == before
+    finally:
+        set_market_data(None)
+
+
+def test_ctrl_c_during_a_replay_drops_its_scratch_book(
+    db: Any, settings: Any, frozen_clock: Any, recording_bus: Any
+) -> None:
+    live_day(frozen_clock, recording_bus)
+    spy = _ScratchSpy(interrupt=True)
+
+    with pytest.raises(KeyboardInterrupt):
+        _replay(settings, on_progress=spy)
+
+    (scratch,) = spy.databases
+    assert not _database_exists(db, scratch)
+
+
+def test_cli_prints_the_comparison_table_and_summary(
+    db: Any, settings: Any, frozen_clock: Any, recording_bus: Any, tmp_path: Path, capsys: Any
+) -> None:
+    _tight_exits(db)
+    live_day(frozen_clock, recording_bus)
+    rules_file = tmp_path / "tight.yaml"
+    rules_file.write_text("exit_rules:\n  stop_loss_pct: 3\n")
+    capsys.readouterr()  # the live run's output
+
+    code = main(["replay", "--from", "2026-11-23", "--to", "2026-11-23", "--rules", str(rules_file)])
+
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "Rules: exit_rules.stop_loss_pct=3" in out
+    header = next(line for line in out.splitlines() if line.startswith("received (ET)"))
+    assert header.split() == ["received", "(ET)", "ticker", "alert", "ACTUAL", "REPLAY", "same"]
+    assert any(line.startswith("11-23 10:03:27  QQQ") and "BUY PUT" in line for line in out.splitlines())
+    assert any("STOP_LOSS" in line and line.rstrip().endswith("no") for line in out.splitlines())
+    assert any(line.split()[:2] == ["closed", "trades"] for line in out.splitlines())
+    assert any(line.startswith("realized P&L") for line in out.splitlines())
+    # progress goes to stderr, one line per day when it is not a terminal
+    assert err.strip() == "replay: 2026-11-23 (1/1 days), 10 alerts, 7 positions"
+
+
+def test_cli_json_report_carries_both_sides(
+    db: Any, settings: Any, frozen_clock: Any, recording_bus: Any, capsys: Any
+) -> None:
+    _tight_exits(db)
+    live_day(frozen_clock, recording_bus)
+    capsys.readouterr()  # the live run's output
+
+    code = main(["replay", "--from", "2026-11-23", "--to", "2026-11-23", "--json"])
+
+    out, _ = capsys.readouterr()
+    assert code == 0
+    document = json.loads(out)
+    assert len(document["alerts"]) == len(ALERTS)
+    assert all(row["same"] for row in document["alerts"])
+    assert document["replay"]["realized_pnl"] == document["actual"]["realized_pnl"]
+    assert document["alerts"][1]["actual"]["summary"] == document["alerts"][1]["replay"]["summary"]
+
+
+def test_cli_refuses_a_bad_rules_file_naming_the_field(
+    db: Any, settings: Any, tmp_path: Path, capsys: Any
+) -> None:
+    rules_file = tmp_path / "bad.json"
+    rules_file.write_text(json.dumps({"exit_rules": {"stop_loss_pct": 150}}))
+
+    code = main(["replay", "--from", "2026-11-23", "--to", "2026-11-23", "--rules", str(rules_file)])
+
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert err.count("\n") == 1
+    assert err.startswith("optionflow: ") and "exit_rules.stop_loss_pct" in err and "100" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--from", "2026-11-23", "--to", "2026-11-20"], "--to"),
+        (["--from", "23/11/2026", "--to", "2026-11-23"], "--from"),
+        (["--from", "2026-11-23", "--to", "2026-11-23", "--step", "0"], "--step"),
+        (["--from", "2026-11-23", "--to", "2026-11-23", "--rules", "/nonexistent/rules.yaml"], "rules.yaml"),
+    ],
+)
+def test_cli_refuses_bad_arguments_in_one_line(
+    db: Any, settings: Any, capsys: Any, args: list[str], named: str
+) -> None:
+    code = main(["replay", *args])
+
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert err.startswith("optionflow: ") and named in err and err.count("\n") == 1
+
+
+def test_an_empty_window_says_so_and_succeeds(db: Any, settings: Any, capsys: Any) -> None:
+    code = main(["replay", "--from", "2026-11-28", "--to", "2026-11-29"])
+
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert (
+        out.strip()
+        == "no alerts were stored from 2026-11-28 to 2026-11-29 (New York time); nothing to replay"
+    )
