@@ -1,0 +1,96 @@
+"""Replay's pure parts: the rules file, the window, the sweep times, and its copy of the fast-path routes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from optionflow.local.template import worker_specs
+from optionflow.logic.replay import FAST_PATH, SWEEP, Window, session_ticks
+from optionflow.market.calendar import NEW_YORK
+from optionflow.models.replay_rules import RulesFileError, load_rules, parse_rules
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_replay_routes_fast_path_events_as_the_template_rules_do() -> None:
+    routes = {dt: spec.name for spec in worker_specs(ROOT / "template.yaml") for dt in spec.detail_types}
+    assert routes == FAST_PATH
+    assert set(SWEEP) == {spec.name for spec in worker_specs(ROOT / "template.yaml")}
+
+
+def test_rules_file_sets_only_the_keys_it_names_and_null_switches_an_exit_rule_off() -> None:
+    rules = parse_rules(
+        '{"risk_limits": {"risk_per_trade": 250.5, "kill_switch": false},'
+        ' "exit_rules": {"stop_loss_pct": 20, "trailing_stop_pct": null}}',
+        source="r.json",
+        yaml_syntax=False,
+    )
+    assert rules.risk_limit_changes() == {"risk_per_trade": Decimal("250.5"), "kill_switch": False}
+    assert rules.exit_rule_changes() == {"stop_loss_pct": Decimal(20), "trailing_stop_pct": None}
+
+
+def test_yaml_rules_file_reads_like_json(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yml"
+    path.write_text("exit_rules:\n  close_minutes_before_close: 15\nrisk_limits:\n  max_open_positions: 3\n")
+    rules = load_rules(path)
+    assert rules.exit_rule_changes() == {"close_minutes_before_close": 15}
+    assert rules.risk_limit_changes() == {"max_open_positions": 3}
+
+
+def test_an_empty_rules_file_changes_nothing() -> None:
+    rules = parse_rules("", source="r.yaml", yaml_syntax=True)
+    assert rules.risk_limit_changes() == {} and rules.exit_rule_changes() == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        (
+            '{"exit_rules": {"stop_loss_pct": 150}}',
+            "exit_rules.stop_loss_pct: Input should be less than or equal to 100",
+        ),
+        ('{"exit_rules": {"stop_loss": 5}}', "exit_rules.stop_loss: is not a known key"),
+        ('{"risk_limits": {"max_open_positions": null}}', "risk_limits.max_open_positions"),
+        ('{"risk_limits": {"risk_per_trade": 0}}', "risk_limits.risk_per_trade"),
+        ('{"risk_limits": {"kill_switch": "yes"}}', "risk_limits.kill_switch"),
+        ('{"kill_switch": true}', "kill_switch: is not a known key"),
+        ('{"exit_rule": {}}', "exit_rule: is not a known key"),
+        ('{"exit_rules": {"min_dte": 1.5}}', "exit_rules.min_dte"),
+        ("[1, 2]", "must be a mapping"),
+        ('{"exit_rules": ', "not valid JSON"),
+    ],
+)
+def test_a_bad_rules_file_is_refused_naming_the_key(text: str, named: str) -> None:
+    with pytest.raises(RulesFileError) as caught:
+        parse_rules(text, source="rules.json", yaml_syntax=False)
+    assert str(caught.value).startswith("rules.json: ")
+    assert named in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_an_unreadable_rules_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(RulesFileError, match=r"missing\.yaml: cannot read it"):
+        load_rules(tmp_path / "missing.yaml")
+
+
+def test_window_covers_whole_new_york_days_with_the_last_included() -> None:
+    window = Window(date(2026, 11, 23), date(2026, 11, 24))
+    assert window.start == datetime(2026, 11, 23, 0, 0, tzinfo=NEW_YORK)
+    assert window.end == datetime(2026, 11, 25, 0, 0, tzinfo=NEW_YORK)
+    assert window.days() == [date(2026, 11, 23), date(2026, 11, 24)]
+    with pytest.raises(ValueError, match="before it starts"):
+        Window(date(2026, 11, 24), date(2026, 11, 23))
+
+
+def test_sweeps_run_every_step_from_the_open_through_the_close_and_not_on_closed_days() -> None:
+    ticks = session_ticks(date(2026, 11, 23), timedelta(minutes=1))
+    assert ticks[0] == datetime(2026, 11, 23, 9, 30, tzinfo=NEW_YORK)
+    assert ticks[-1] == datetime(2026, 11, 23, 16, 0, tzinfo=NEW_YORK)
+    assert len(ticks) == 391
+    early = session_ticks(date(2026, 11, 27), timedelta(minutes=7))  # the day after Thanksgiving closes 13:00
+    assert early[-1] == datetime(2026, 11, 27, 13, 0, tzinfo=NEW_YORK)
+    assert session_ticks(date(2026, 11, 26), timedelta(minutes=1)) == []  # Thanksgiving
+    assert session_ticks(date(2026, 11, 28), timedelta(minutes=1)) == []  # Saturday
