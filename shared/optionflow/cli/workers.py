@@ -37,7 +37,18 @@ def _api_list(args: argparse.Namespace) -> int:
             }
         )
     columns = ["worker", "state", "since", "by", "reason", "last_run", "trigger", "processed", "result"]
-    print(render(rows, columns))
+    headers = [
+        "worker",
+        "state",
+        "since (UTC)",
+        "by",
+        "reason",
+        "last run (UTC)",
+        "trigger",
+        "processed",
+        "result",
+    ]
+    print(render(rows, columns, headers))
     return 0
 
 
