@@ -96,13 +96,18 @@ class Deployed:
                 EventPattern=json.dumps({"source": ["optionflow"]}),
                 State="ENABLED",
             )
+        self.create_stack(STACK)
+
+    def create_stack(self, name: str, **extra_outputs: str) -> None:
+        """A stack whose outputs name the schedules and the bus, as template.yaml's do."""
         outputs = {output_key(w): {"Value": schedule_name(w)} for w in WORKERS}
         outputs["EventBusName"] = {"Value": BUS}
+        outputs.update({key: {"Value": value} for key, value in extra_outputs.items()})
         template = {
             "Resources": {"Placeholder": {"Type": "AWS::SQS::Queue", "Properties": {}}},
             "Outputs": outputs,
         }
-        self.cloudformation.create_stack(StackName=STACK, TemplateBody=json.dumps(template))
+        self.cloudformation.create_stack(StackName=name, TemplateBody=json.dumps(template))
 
     def workers(self) -> StackWorkers:
         return StackWorkers(STACK, self.cloudformation, self.scheduler, self.events, self.lambda_client)
@@ -165,9 +170,12 @@ def test_pausing_a_paused_worker_changes_nothing_and_says_so(deployed, capsys):
     assert main(args) == 0
 
     out = capsys.readouterr().out.splitlines()
+    unrecorded = "exit_monitor: not recorded in the database (pass --token to record it through the API)"
     assert out == [
         "exit_monitor: paused (schedule and fast-path rule DISABLED)",
+        unrecorded,
         "exit_monitor: already paused (schedule and fast-path rule DISABLED)",
+        unrecorded,
     ]
     assert deployed.schedule("exit_monitor")["LastModificationDate"] == modified
 
@@ -265,3 +273,27 @@ def test_the_api_in_aws_wakes_a_worker_by_an_asynchronous_invoke_of_its_function
     assert trigger_of(body["event"]) == "manual"
     status, body = call(request("POST", "/workers/order_creator/trigger", scope="admin"))
     assert status == 503 and "order_creator" in body["detail"]
+
+
+def test_with_a_token_the_pause_is_also_recorded_in_the_stack_database_through_its_api(
+    deployed, api_server, db, capsys
+):
+    from tests.api_events import token
+
+    deployed.create_stack("with-api", ApiUrl=api_server)
+    stack = ["--stack", "with-api", "--region", REGION, "--token", token("admin")]
+
+    assert main(["workers", "pause", "exit_monitor", "--reason", "earnings", *stack]) == 0
+    assert deployed.schedule("exit_monitor")["State"] == "DISABLED"
+    db.execute("SELECT paused, reason FROM worker_controls WHERE worker = 'exit_monitor'")
+    assert db.fetchone() == {"paused": True, "reason": "earnings"}
+    assert main(["workers", "resume", "exit_monitor", *stack]) == 0
+    db.execute("SELECT paused FROM worker_controls WHERE worker = 'exit_monitor'")
+    assert db.fetchone() == {"paused": False}
+
+    assert capsys.readouterr().out.splitlines() == [
+        "exit_monitor: paused (schedule and fast-path rule DISABLED)",
+        "exit_monitor: paused in the stack's database (earnings)",
+        "exit_monitor: resumed (schedule and fast-path rule ENABLED)",
+        "exit_monitor: resumed in the stack's database",
+    ]

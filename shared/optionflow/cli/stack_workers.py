@@ -99,6 +99,10 @@ class StackWorkers:
             )
         return {w: outputs[output_key(w)] for w in WORKERS}, outputs["EventBusName"]
 
+    def api_url(self) -> str | None:
+        """The stack's HTTP API (output ApiUrl), where the pause is also recorded in its database."""
+        return self._outputs().get("ApiUrl")
+
     def _schedule(self, name: str) -> dict[str, Any]:
         from botocore.exceptions import BotoCoreError, ClientError
 

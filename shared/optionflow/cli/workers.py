@@ -65,20 +65,41 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _set_paused(args: argparse.Namespace, paused: bool) -> int:
-    verb = "paused" if paused else "resumed"
     if args.stack:
-        from optionflow.cli.stack_workers import StackWorkers
-
-        result = StackWorkers.connect(args.stack, args.region).set_state(args.name, paused)
-        if result["changed"]:
-            print(f"{result['worker']}: {verb} ({' and '.join(result['changed'])} {result['state']})")
-        else:
-            print(f"{result['worker']}: already {verb} (schedule and fast-path rule {result['state']})")
-        return 0
+        return _set_paused_in_stack(args, paused)
     from optionflow.cli.api_client import client_for
+
+    _record_through_api(client_for(args), args, paused)
+    return 0
+
+
+def _set_paused_in_stack(args: argparse.Namespace, paused: bool) -> int:
+    """Disable (or enable) the schedule and the fast-path rule, then record the pause in the stack's
+    database through its API when a token is at hand, so a run already queued is skipped too."""
+    from optionflow.cli.api_client import ApiClient
+    from optionflow.cli.stack_workers import StackWorkers
+    from optionflow.config import get_settings
+
+    verb = "paused" if paused else "resumed"
+    stack = StackWorkers.connect(args.stack, args.region)
+    result = stack.set_state(args.name, paused)
+    if result["changed"]:
+        print(f"{result['worker']}: {verb} ({' and '.join(result['changed'])} {result['state']})")
+    else:
+        print(f"{result['worker']}: already {verb} (schedule and fast-path rule {result['state']})")
+    token = args.token or get_settings().api_token
+    url = args.api or stack.api_url()
+    if token and url:
+        _record_through_api(ApiClient(url, token), args, paused, where=" in the stack's database")
+    else:
+        print(f"{result['worker']}: not recorded in the database (pass --token to record it through the API)")
+    return 0
+
+
+def _record_through_api(client: Any, args: argparse.Namespace, paused: bool, where: str = "") -> None:
     from optionflow.logic.worker_control import canonical
 
-    client = client_for(args)
+    verb = "paused" if paused else "resumed"
     name = canonical(args.name)
     if paused:
         body = {"reason": args.reason} if args.reason else {}
@@ -86,11 +107,11 @@ def _set_paused(args: argparse.Namespace, paused: bool) -> int:
     else:
         result = client.post(f"/workers/{name}/resume")
     if result["changed"]:
-        print(f"{result['worker']}: {verb}" + (f" ({result['reason']})" if result.get("reason") else ""))
+        reason = f" ({result['reason']})" if result.get("reason") else ""
+        print(f"{result['worker']}: {verb}{where}{reason}")
     else:
         since = f" since {_when(result['changed_at'])} by {result['changed_by']}" if paused else ""
-        print(f"{result['worker']}: already {'paused' if paused else 'running'}{since}")
-    return 0
+        print(f"{result['worker']}: already {'paused' if paused else 'running'}{where}{since}")
 
 
 def _cmd_pause(args: argparse.Namespace) -> int:
@@ -147,7 +168,7 @@ def register(commands: Any) -> None:
         )
     )
     pause.add_argument("name", help=_NAMES)
-    pause.add_argument("--reason", help="why, shown by `workers list` (API only)")
+    pause.add_argument("--reason", help="why, shown by `workers list` (recorded through the API)")
     pause.set_defaults(func=_cmd_pause)
 
     resume = with_target(workers.add_parser("resume", help="let a paused worker run on its triggers again"))
