@@ -37,9 +37,15 @@ class LambdaInvoker:
             import boto3  # on first trigger only: boto3 is half of a cold start
 
             self._client = boto3.client("lambda")
-        self._client.invoke(
-            FunctionName=function, InvocationType="Event", Payload=json.dumps(event, default=str).encode()
-        )
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._client.invoke(
+                FunctionName=function, InvocationType="Event", Payload=json.dumps(event, default=str).encode()
+            )
+        except (ClientError, BotoCoreError) as exc:
+            # Throttled, not permitted, or gone: the operator gets why (503), not a bare 500.
+            raise WorkerInvokerUnavailable(f"cannot invoke {function}: {exc}") from exc
 
 
 class CallbackInvoker:
