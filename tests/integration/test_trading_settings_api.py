@@ -139,7 +139,7 @@ def test_a_budget_above_the_daily_loss_limit_is_refused_naming_the_field_just_se
     status, body = patch("/risk-limits", {"risk_per_trade": 1500})
     assert status == 422
     assert body["errors"][0]["field"] == "risk_per_trade"
-    assert "above max_daily_loss $1,000.00" in body["detail"]
+    assert "$1,500.00 budget per trade (risk_per_trade) is above the $1,000.00 daily loss" in body["detail"]
     status, body = patch("/risk-limits", {"max_daily_loss": 400})
     assert (status, body["errors"][0]["field"]) == (422, "max_daily_loss")
     # both at once, consistent: accepted

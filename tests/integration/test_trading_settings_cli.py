@@ -105,7 +105,8 @@ def test_settings_history_lists_changes_newest_first_with_who_and_why(api_server
     assert code == 0
     header, _, newest, oldest = out.splitlines()
     assert header.split() == ["when", "by", "what", "change", "reason"]
-    assert "bo" in newest and "kill_switch off -> ON (no new entries)" in newest and newest.endswith("halt")
+    assert newest.split()[2] == "UTC"
+    assert "bo" in newest and "kill_switch off -> ON" in newest and newest.endswith("halt")
     assert "ana" in oldest and "stop_loss_pct 50% -> 30%" in oldest
     code, out, _ = run_cli(capsys, api_server, "settings", "history", "--what", "rules", "--limit", "5")
     assert len(out.splitlines()) == 3

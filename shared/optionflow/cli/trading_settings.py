@@ -74,7 +74,7 @@ def _value(key: str, text: str) -> Any:
 
 def _shown(key: str, value: Any) -> str:
     if key == "kill_switch":
-        return "ON (no new entries)" if value else "off"
+        return "ON" if value else "off"
     if value is None:
         return "off"
     if key in _DOLLARS:
@@ -86,9 +86,13 @@ def _shown(key: str, value: Any) -> str:
 
 def _settings_table(body: dict[str, Any], keys: tuple[str, ...]) -> str:
     rows = [{"setting": key, "value": _shown(key, body[key])} for key in keys]
-    return (
-        render(rows, ["setting", "value"]) + f"\n(updated {str(body['updated_at'])[:19].replace('T', ' ')})"
-    )
+    if body.get("kill_switch"):
+        rows[keys.index("kill_switch")]["value"] = "ON: no new entries (exits still run)"
+    return render(rows, ["setting", "value"]) + f"\n(updated {_when(body['updated_at'])})"
+
+
+def _when(value: Any) -> str:
+    return str(value)[:19].replace("T", " ") + " UTC"
 
 
 def _cmd_limits_show(args: argparse.Namespace) -> int:
@@ -138,7 +142,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
     items = client_for(args).get("/settings/changes", limit=args.limit, what=what)
     rows = [
         {
-            "when": str(item["changed_at"])[:19].replace("T", " "),
+            "when": _when(item["changed_at"]),
             "by": item["actor"],
             "what": item["what"],
             "change": _change_text(item),

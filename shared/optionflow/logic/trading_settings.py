@@ -70,8 +70,9 @@ def sanity_check(what: What, proposed: dict[str, Any], named: set[str]) -> None:
             field = "risk_per_trade" if "risk_per_trade" in named else "max_daily_loss"
             raise SettingsRejected(
                 field,
-                f"risk_per_trade ${budget:,.2f} is above max_daily_loss ${day_limit:,.2f}: one losing trade "
-                "could lose more than the day allows (to stop entries use the kill switch)",
+                f"a ${budget:,.2f} budget per trade (risk_per_trade) is above the ${day_limit:,.2f} daily loss "
+                "limit (max_daily_loss): one losing trade could lose more than the day allows; to stop "
+                "entries use the kill switch",
             )
 
 
