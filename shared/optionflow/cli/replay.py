@@ -8,7 +8,7 @@ import dataclasses
 import json
 import signal
 import sys
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -132,6 +132,13 @@ _METRICS = (
 )
 
 
+def _metric(key: str, value: Any) -> Any:
+    # win_rate is a fraction (0..1); a trader reads it as a percentage
+    if key == "win_rate" and value is not None:
+        return f"{value * 100:.1f} %"
+    return value
+
+
 def render_report(report: Any, *, rules_source: str | None, rules: Any) -> str:
     from optionflow.cli.table import render
     from optionflow.market.calendar import NEW_YORK
@@ -139,9 +146,15 @@ def render_report(report: Any, *, rules_source: str | None, rules: Any) -> str:
     changes = [f"risk_limits.{k}={v}" for k, v in rules.risk_limit_changes().items()]
     changes += [f"exit_rules.{k}={v}" for k, v in rules.exit_rule_changes().items()]
     until = report.replayed_until.astimezone(NEW_YORK)
+    # the window's end is the midnight after --to; a replay cut short by the present says where it stopped
+    reached = (
+        f"through {report.last}"
+        if until.time() == time(0) and until.date() == report.last + timedelta(days=1)
+        else f"up to {until:%Y-%m-%d %H:%M} ET (now)"
+    )
     lines = [
         f"Replay of {len(report.alerts)} alerts received {report.first} to {report.last} (New York time), "
-        f"stepped to {until:%Y-%m-%d %H:%M} ET in {report.seconds:.1f} s",
+        f"stepped {reached} in {report.seconds:.1f} s",
         f"Rules: {', '.join(changes)} (from {rules_source}); the rest as in the database"
         if changes
         else "Rules: as in the database",
@@ -167,7 +180,11 @@ def render_report(report: Any, *, rules_source: str | None, rules: Any) -> str:
     )
     lines.append("")
     summary = [
-        {"metric": title, "actual": report.actual.get(key), "replay": report.replay.get(key)}
+        {
+            "metric": title,
+            "actual": _metric(key, report.actual.get(key)),
+            "replay": _metric(key, report.replay.get(key)),
+        }
         for key, title in _METRICS
         if key in report.actual
     ]
