@@ -21,6 +21,7 @@ from tests.pipeline_support import alert, one, run, run_entry_chain
 # P&L colours: `--line`, `--pos` and `--neg` in functions/api/dashboard/index.html.
 LINE = (0x25, 0x63, 0xEB)
 REJECTED_REASON = "no open IWM CALL or PUT position to close"
+MARKUP = "<i id=xss>5</i>"  # a timeframe TradingView would pass through as given
 
 
 def chromium() -> str:
@@ -69,12 +70,15 @@ class Sections(HTMLParser):
         self.stack: list[tuple[str, str | None]] = []
         self.text: dict[str, list[str]] = {}
         self.hidden: set[str] = set()
+        self.ids: set[str] = set()
         self.paths: list[dict[str, str]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = {k: v or "" for k, v in attrs}
         if tag == "path":
             self.paths.append(attributes)
+        if "id" in attributes:
+            self.ids.add(attributes["id"])
         if "hidden" in attributes and "id" in attributes:
             self.hidden.add(attributes["id"])
         if tag not in self.VOID:
@@ -99,7 +103,7 @@ class Sections(HTMLParser):
 def book(db: Any, market: Any, frozen_clock: Any) -> dict[str, Any]:
     """Through the webhook and the five workers: a win closed by its target, a loss closed by its stop,
     an open SPY call re-priced with Greeks and held past max hold (a MAX_HOLD exit alert), and a CLOSE
-    alert for a ticker with nothing open (rejected, with its reason)."""
+    alert for a ticker with nothing open (rejected, with its reason) whose timeframe is markup."""
     alert("SPY", "BUY", "CALL", alert_id="winner")
     run_entry_chain()
     frozen_clock.advance(timedelta(minutes=20))
@@ -130,7 +134,7 @@ def book(db: Any, market: Any, frozen_clock: Any) -> dict[str, Any]:
     run("position_refresher")
     run("exit_monitor")
 
-    alert("IWM", "CLOSE", None, alert_id="nothing-to-close")
+    alert("IWM", "CLOSE", None, alert_id="nothing-to-close", timeframe=MARKUP)
     run("signal_processor")
     position = one(db, "SELECT * FROM positions WHERE status = 'OPEN'")
     assert position["delta"] is not None and position["unrealized_pnl"] > 0
@@ -154,6 +158,7 @@ def test_dashboard_renders_positions_signals_exit_alerts_and_the_equity_curve(ap
     assert "live" in positions and "STALE" not in positions
     assert REJECTED_REASON in page.of("signals")
     assert "REJECTED" in page.of("signals")
+    assert MARKUP in page.of("signals") and "xss" not in page.ids, "alert text was parsed as HTML"
     assert "MAX_HOLD" in page.of("exits") and book["option_symbol"] in page.of("exits")
     assert "no statistics yet" not in page.of("board")
     assert "Win rate 50.0%" in page.of("overall")
