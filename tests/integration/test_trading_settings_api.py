@@ -3,6 +3,7 @@ without the admin scope, and every accepted change recorded with who made it, be
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -256,3 +257,28 @@ def test_the_change_record_is_append_only(db):
     with pytest.raises(psycopg2.errors.InsufficientPrivilege, match="append-only"):
         db.execute("DELETE FROM settings_changes")
     assert [c["actor"] for c in changes(db)] == ["optionflow-user"]
+
+
+def test_concurrent_changes_apply_one_after_another_and_each_record_starts_where_the_last_ended(db):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from optionflow.db.connection import close_connection
+    from optionflow.logic.trading_settings import change_risk_limits
+    from optionflow.models.trading_settings import RiskLimitsPatch
+
+    def change(value: int) -> None:
+        try:  # each thread has its own connection, as each Lambda instance has
+            change_risk_limits(RiskLimitsPatch(max_open_positions=value), actor=f"op-{value}")
+        finally:
+            close_connection()
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(change, range(1, 17)))
+
+    recorded = changes(db)
+    assert len(recorded) == 16
+    assert recorded[0]["before"] == {"max_open_positions": 20}
+    for previous, following in itertools.pairwise(recorded):
+        assert following["before"] == previous["after"]
+    final = one(db, "SELECT max_open_positions FROM risk_limits")
+    assert final == recorded[-1]["after"]
