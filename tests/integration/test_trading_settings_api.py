@@ -282,3 +282,17 @@ def test_concurrent_changes_apply_one_after_another_and_each_record_starts_where
         assert following["before"] == previous["after"]
     final = one(db, "SELECT max_open_positions FROM risk_limits")
     assert final == recorded[-1]["after"]
+
+
+def test_the_kill_switch_event_fixture_drives_the_handler(db, lambda_context):
+    # the file `sam local invoke ApiFunction -e events/api/post_kill_switch.json` sends
+    from api.app import lambda_handler
+
+    from tests.conftest import load_event
+
+    event = load_event("api/post_kill_switch.json")
+    event["headers"]["authorization"] = f"Bearer {token('admin', subject='sam-local')}"
+    result = lambda_handler(event, lambda_context)
+    assert result["statusCode"] == 200, result
+    [change] = changes(db)
+    assert (change["actor"], change["after"]) == ("sam-local", {"kill_switch": True})
