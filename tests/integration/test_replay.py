@@ -7,10 +7,12 @@ second and on along the fast path, and every minute of the session the five sche
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from optionflow.cli import main
@@ -364,3 +366,31 @@ def test_an_empty_window_says_so_and_succeeds(db: Any, settings: Any, capsys: An
         out.strip()
         == "no alerts were stored from 2026-11-28 to 2026-11-29 (New York time); nothing to replay"
     )
+
+
+def test_a_user_who_cannot_create_databases_gets_one_line_saying_so(
+    db: Any, settings: Any, frozen_clock: Any, recording_bus: Any, capsys: Any
+) -> None:
+    from optionflow import config
+
+    live_day(frozen_clock, recording_bus)
+    role = f"replay_reader_{uuid.uuid4().hex[:8]}"
+    db.execute(f'CREATE ROLE "{role}" LOGIN NOCREATEDB')
+    db.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{role}"')
+    try:
+        parts = urlsplit(settings.database_url)
+        # the same server (host and port, or the embedded server's socket in the query) as another user
+        reader = urlunsplit(parts._replace(netloc=f"{role}@{parts.netloc.rpartition('@')[2]}"))
+        config.use_settings(settings.model_copy(update={"database_url": reader}))
+        capsys.readouterr()
+
+        code = main(["replay", "--from", "2026-11-23", "--to", "2026-11-23"])
+
+        _, err = capsys.readouterr()
+        assert code == 2
+        assert err.startswith("optionflow: permission denied to create database") and "CREATEDB" in err
+        assert err.count("\n") == 1
+    finally:
+        config.use_settings(settings)
+        db.execute(f'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "{role}"')
+        db.execute(f'DROP ROLE "{role}"')

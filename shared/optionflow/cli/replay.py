@@ -68,8 +68,10 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     if not args.step.isdigit() or int(args.step) == 0:
         raise ValueError(f"--step: {args.step!r} is not a positive whole number of minutes")
     rules = load_rules(args.rules) if args.rules else ReplayRules()
+    import psycopg2.errors
+
     # A kill from the terminal or a supervisor unwinds like Ctrl-C, so the scratch book is dropped.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    previous_handler = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     progress = _ProgressLine(sys.stderr)
     try:
         report = replay(
@@ -80,21 +82,19 @@ def _cmd_replay(args: argparse.Namespace) -> int:
             on_progress=progress,
         )
     except DatabaseUnavailable as exc:
-        progress.done()
         print(f"optionflow: {exc}", file=sys.stderr)
         return 2
-    except Exception as exc:
-        import psycopg2.errors
-
+    except psycopg2.errors.InsufficientPrivilege as exc:
+        reason = " ".join(str(exc).split())
+        print(
+            f"optionflow: {reason} (replay reads the real book and creates a scratch database beside it, "
+            "which needs CREATEDB)",
+            file=sys.stderr,
+        )
+        return 2
+    finally:
         progress.done()
-        if isinstance(exc, psycopg2.errors.InsufficientPrivilege):
-            print(
-                f"optionflow: replay makes a scratch database beside the real one and needs CREATEDB: {exc}".strip(),
-                file=sys.stderr,
-            )
-            return 2
-        raise
-    progress.done()
+        signal.signal(signal.SIGTERM, previous_handler)
     if args.json:
         print(json.dumps(_as_json(report), default=str, indent=2))
     elif not report.alerts:
@@ -158,8 +158,13 @@ def render_report(report: Any, *, rules_source: str | None, rules: Any) -> str:
         f"Rules: {', '.join(changes)} (from {rules_source}); the rest as in the database"
         if changes
         else "Rules: as in the database",
-        "",
     ]
+    if report.risk_limits.get("kill_switch"):
+        lines.append(
+            "The kill switch is ON, so no alert opened a position in the replay; "
+            "a rules file with risk_limits: {kill_switch: false} replays without it"
+        )
+    lines.append("")
     rows = [
         {
             "received": f"{a.received_at.astimezone(NEW_YORK):%m-%d %H:%M:%S}",

@@ -45,13 +45,6 @@ def drop_database(cur: Any, name: str) -> None:
     cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def scratch_databases(cur: Any) -> list[str]:
-    cur.execute(
-        "SELECT datname FROM pg_database WHERE starts_with(datname, %s) ORDER BY datname", (SCRATCH_PREFIX,)
-    )
-    return [row[0] if isinstance(row, tuple) else row["datname"] for row in cur.fetchall()]
-
-
 def _require_scratch(name: str) -> None:
     # The only databases this module creates or drops are scratch books: never the real one by mistake.
     if not name.startswith(SCRATCH_PREFIX):
