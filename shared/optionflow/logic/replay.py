@@ -34,7 +34,13 @@ from optionflow import clock as app_clock
 from optionflow.config import get_settings
 from optionflow.db import book as book_db
 from optionflow.db import replay as replay_db
-from optionflow.db.connection import connect, run_in_transaction, url_with_database, using_database
+from optionflow.db.connection import (
+    Cursor,
+    connect,
+    run_in_transaction,
+    url_with_database,
+    using_database,
+)
 from optionflow.db.migrate import migrate_database
 from optionflow.events import bus
 from optionflow.logic import intake
@@ -264,15 +270,15 @@ def replay(
     if not alerts:
         empty = _summary([])
         return Report(
-            window.first,
-            window.last,
-            None,
-            risk_limits,
-            exit_rules,
-            [],
-            empty,
-            empty,
-            wall_time.monotonic() - started,
+            first=window.first,
+            last=window.last,
+            replayed_until=None,
+            risk_limits=risk_limits,
+            exit_rules=exit_rules,
+            alerts=[],
+            actual=empty,
+            replay=empty,
+            seconds=wall_time.monotonic() - started,
         )
 
     until = min(window.end, now or app_clock.get_clock().now())
@@ -281,11 +287,9 @@ def replay(
     with (
         _scratch_book(database_url) as scratch_url,
         using_database(scratch_url),
-        _replay_time(window) as (
-            clock,
-            wakeups,
-        ),
+        _replay_time(window) as moving,
     ):
+        clock, wakeups = moving
         run_in_transaction(lambda cur: replay_db.write_rules(cur, risk_limits, exit_rules))
         stored, notes = _walk(window, alerts, until, step, clock, wakeups, on_progress)
         replayed = run_in_transaction(lambda cur: replay_db.outcomes(cur, sorted(set(stored.values()))))
@@ -326,9 +330,7 @@ def _read_real_book(
     conn = connect(url)
     try:
         conn.set_session(readonly=True)
-        import psycopg2.extras
-
-        with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+        with conn.cursor(cursor_factory=Cursor) as cur:
             alerts = replay_db.alerts_received(cur, window.start, window.end)
             outcomes = replay_db.outcomes(cur, [str(a["id"]) for a in alerts])
             limits = book_db.risk_limits(cur)
