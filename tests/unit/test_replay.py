@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from optionflow.cli.replay import _ProgressLine
 from optionflow.local.template import worker_specs
-from optionflow.logic.replay import FAST_PATH, SWEEP, Window, session_ticks
+from optionflow.logic.replay import FAST_PATH, SWEEP, Progress, Window, session_ticks
 from optionflow.market.calendar import NEW_YORK
 from optionflow.models.replay_rules import RulesFileError, load_rules, parse_rules
 
@@ -94,3 +96,25 @@ def test_sweeps_run_every_step_from_the_open_through_the_close_and_not_on_closed
     assert early[-1] == datetime(2026, 11, 27, 13, 0, tzinfo=NEW_YORK)
     assert session_ticks(date(2026, 11, 26), timedelta(minutes=1)) == []  # Thanksgiving
     assert session_ticks(date(2026, 11, 28), timedelta(minutes=1)) == []  # Saturday
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_rewrites_one_line_on_a_terminal_and_writes_a_line_per_day_elsewhere() -> None:
+    days = [Progress(date(2026, 11, 23 + i), i + 1, 3, 40 * (i + 1), 12 * (i + 1)) for i in range(3)]
+    terminal, log = _Terminal(), io.StringIO()
+    for stream in (terminal, log):
+        line = _ProgressLine(stream)
+        for progress in days:
+            line(progress)
+        line.done()
+    assert log.getvalue().splitlines() == [
+        "replay: 2026-11-23 (1/3 days), 40 alerts, 12 positions",
+        "replay: 2026-11-24 (2/3 days), 80 alerts, 24 positions",
+        "replay: 2026-11-25 (3/3 days), 120 alerts, 36 positions",
+    ]
+    assert terminal.getvalue().count("\n") == 1 and terminal.getvalue().count("\r") == 3
+    assert terminal.getvalue().endswith("replay: 2026-11-25 (3/3 days), 120 alerts, 36 positions\n")

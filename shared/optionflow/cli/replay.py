@@ -96,12 +96,17 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         progress.done()
         signal.signal(signal.SIGTERM, previous_handler)
     if args.json:
-        print(json.dumps(_as_json(report), default=str, indent=2))
+        print(json.dumps(_as_json(report), default=_json_value, indent=2))
     elif not report.alerts:
         print(f"no alerts were stored from {first} to {last} (New York time); nothing to replay")
     else:
         print(render_report(report, rules_source=str(args.rules) if args.rules else None, rules=rules))
     return 0
+
+
+def _json_value(value: Any) -> str:
+    # times as ISO 8601 with their offset; money as exact decimal strings ("12.50"), never floats
+    return value.isoformat() if isinstance(value, date) else str(value)
 
 
 def _as_json(report: Any) -> dict[str, Any]:
