@@ -102,6 +102,13 @@ def live_day(frozen_clock: Any, recording: Any) -> None:
             _fast_path(recording)
 
 
+def store_alerts(frozen_clock: Any) -> None:
+    """Only the webhook's part of the day, for tests that need stored alerts and not what became of them."""
+    for t, body in ALERTS:
+        frozen_clock.set(_at(t))
+        alert(**body)
+
+
 def _tight_exits(db: Any) -> None:
     # exits within the day, so every position closes with a realized P&L to compare
     db.execute(
@@ -254,7 +261,7 @@ def test_a_failing_replay_still_drops_its_scratch_book(
     set_market_data(failing)
     try:
         _tight_exits(db)
-        live_day(frozen_clock, recording_bus)
+        store_alerts(frozen_clock)  # the replay reads only the stored alerts
         before = _fingerprint(db)
         failing.armed, failing.databases = True, set()
 
@@ -272,7 +279,7 @@ def test_a_failing_replay_still_drops_its_scratch_book(
 def test_ctrl_c_during_a_replay_drops_its_scratch_book(
     db: Any, settings: Any, frozen_clock: Any, recording_bus: Any
 ) -> None:
-    live_day(frozen_clock, recording_bus)
+    store_alerts(frozen_clock)  # the replay reads only the stored alerts
     spy = _ScratchSpy(interrupt=True)
 
     with pytest.raises(KeyboardInterrupt):
@@ -373,7 +380,7 @@ def test_a_user_who_cannot_create_databases_gets_one_line_saying_so(
 ) -> None:
     from optionflow import config
 
-    live_day(frozen_clock, recording_bus)
+    store_alerts(frozen_clock)  # the replay reads only the stored alerts
     role = f"replay_reader_{uuid.uuid4().hex[:8]}"
     db.execute(f'CREATE ROLE "{role}" LOGIN NOCREATEDB')
     db.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{role}"')
