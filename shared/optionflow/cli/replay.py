@@ -207,6 +207,11 @@ def register(commands: Any) -> None:
         "replay",
         help="run the stored alerts of a window again on a fresh paper book (optionally other rules) and "
         "compare with what happened",
+        description="Runs the alerts stored in the window through the real decision, sizing, fill, mark and "
+        "exit logic on a scratch database beside the real one (dropped afterwards; the real book is only "
+        "read), stepping a simulated clock every --step minutes through each NYSE session, and prints each "
+        "alert's actual and replayed outcome with a summary of both. Uses DATABASE_URL, or the local "
+        "stack's embedded Postgres (also while `make run` holds it).",
     )
     parser.add_argument(
         "--from", dest="first", required=True, metavar="DATE", help="first day, YYYY-MM-DD (New York)"
