@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, PlainSerializer
+from pydantic import BaseModel, ConfigDict, PlainSerializer
 
 Money = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
 Number = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
@@ -15,7 +15,14 @@ Number = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used=
 T = TypeVar("T")
 
 
-class SignalOut(BaseModel):
+class Out(BaseModel):
+    """A response body. Its validator and serializer are built on first use, not at import: a Lambda
+    serving webhooks never builds the query models, and the API's cold start stays short."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class SignalOut(Out):
     id: UUID
     received_at: datetime
     ticker: str
@@ -34,7 +41,7 @@ class SignalOut(BaseModel):
     raw_payload: dict[str, Any]
 
 
-class DecisionOut(BaseModel):
+class DecisionOut(Out):
     check_name: str
     passed: bool
     detail: str
@@ -46,7 +53,7 @@ class SignalDetail(SignalOut):
     decisions: list[DecisionOut]
 
 
-class OrderOut(BaseModel):
+class OrderOut(Out):
     id: UUID
     signal_id: UUID | None
     position_id: UUID | None
@@ -70,7 +77,7 @@ class OrderOut(BaseModel):
     filled_at: datetime | None
 
 
-class PositionOut(BaseModel):
+class PositionOut(Out):
     id: UUID
     signal_id: UUID | None
     ticker: str
@@ -102,7 +109,7 @@ class PositionOut(BaseModel):
     price_stale: bool
 
 
-class TradeOut(BaseModel):
+class TradeOut(Out):
     id: UUID
     order_id: UUID
     position_id: UUID | None
@@ -116,7 +123,7 @@ class TradeOut(BaseModel):
     executed_at: datetime
 
 
-class Page(BaseModel, Generic[T]):
+class Page(Out, Generic[T]):
     items: list[T]
     count: int
     next_cursor: str | None

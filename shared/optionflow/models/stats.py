@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from optionflow.models.entities import Money, Number
+from optionflow.models.entities import Money, Number, Out
 
 
-class Summary(BaseModel):
+class Summary(Out):
     closed_trades: int
     wins: int
     losses: int
@@ -25,13 +25,13 @@ class Summary(BaseModel):
     open_positions: int
 
 
-class EquityPoint(BaseModel):
+class EquityPoint(Out):
     at: datetime
     equity: Money = Field(description="cumulative realized P&L after this close, dollars")
     drawdown: Money = Field(description="dollars below the running peak (which starts at 0)")
 
 
-class StatsReport(BaseModel):
+class StatsReport(Out):
     as_of: datetime
     since: datetime | None
     until: datetime | None

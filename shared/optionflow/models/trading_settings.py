@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from optionflow.models.entities import Money, Number
+from optionflow.models.entities import Money, Number, Out
 
 What = Literal["risk_limits", "exit_rules"]
 
@@ -33,7 +33,7 @@ Reason = Annotated[str, Field(min_length=1, max_length=500)]
 OMITTED: Any = None
 
 
-class RiskLimits(BaseModel):
+class RiskLimits(Out):
     """The limits every new entry is checked against. Money in dollars."""
 
     name: str
@@ -50,7 +50,7 @@ class RiskLimits(BaseModel):
     updated_at: datetime
 
 
-class ExitRules(BaseModel):
+class ExitRules(Out):
     """When the exit monitor closes a position. Percentages are of the entry price; null means the rule is off."""
 
     name: str
@@ -145,7 +145,7 @@ class KillSwitchRequest(BaseModel):
         return value or None
 
 
-class SettingsChange(BaseModel):
+class SettingsChange(Out):
     """One recorded change: the changed fields' values before and after, who made it, and why."""
 
     id: int

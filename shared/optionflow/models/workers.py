@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from optionflow.models.entities import Out
+
 
 class PauseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -14,7 +16,7 @@ class PauseRequest(BaseModel):
     reason: str | None = Field(default=None, max_length=500, description="Why, for whoever resumes it")
 
 
-class WorkerRunOut(BaseModel):
+class WorkerRunOut(Out):
     trigger: str = Field(description="schedule, event:<detail-type> (fast path) or manual")
     started_at: datetime
     finished_at: datetime | None
@@ -23,7 +25,7 @@ class WorkerRunOut(BaseModel):
     error: str | None
 
 
-class WorkerOut(BaseModel):
+class WorkerOut(Out):
     worker: str
     paused: bool
     changed_at: datetime | None = Field(description="When it was last paused or resumed")
@@ -33,11 +35,11 @@ class WorkerOut(BaseModel):
     last_run: WorkerRunOut | None
 
 
-class WorkerList(BaseModel):
+class WorkerList(Out):
     items: list[WorkerOut]
 
 
-class WorkerControlOut(BaseModel):
+class WorkerControlOut(Out):
     worker: str
     changed: bool = Field(description="False when it already was in the asked-for state")
     paused: bool
@@ -46,7 +48,7 @@ class WorkerControlOut(BaseModel):
     reason: str | None
 
 
-class TriggerOut(BaseModel):
+class TriggerOut(Out):
     worker: str
     triggered: bool
     paused: bool = Field(description="Paused workers still run when triggered by hand")
