@@ -42,6 +42,9 @@ ORDERS_FILLED = "OrdersFilled"  # dimension Purpose: ENTRY or EXIT
 EXITS = "Exits"  # exit orders placed, one series per rule (dimension Rule)
 ALERT_TO_FILL = "AlertToFillLatency"  # milliseconds from the alert's arrival to its entry fill
 WORKER_ERRORS = "WorkerErrors"
+# Age of the oldest signal not yet decided or ordered, sent by every signal-processor run; the template's
+# stale-pipeline alarm watches it (a missing datapoint counts as stale).
+OLDEST_WAITING_SIGNAL = "OldestPendingSignalAgeSeconds"
 
 _recording = threading.local()
 _metrics_wanted = [True]
@@ -49,6 +52,11 @@ _metrics_wanted = [True]
 
 def _active() -> bool:
     return _metrics_wanted[0] and bool(getattr(_recording, "on", False))
+
+
+def recording() -> bool:
+    """Whether metrics recorded now will be flushed (inside a handler, with metrics kept)."""
+    return _active()
 
 
 def keep_metrics(enabled: bool) -> None:
@@ -86,8 +94,11 @@ def count_by(name: str, dimension: str, values: Iterable[str]) -> None:
     Powertools shares dimensions across a handler's metrics, so these go out as single metrics."""
     if not _active():
         return
+    service = {"service": metrics.service} if metrics.service else None
     for value, n in Counter(values).items():
-        with single_metric(name=name, unit=MetricUnit.Count, value=n, namespace=metrics.namespace) as metric:
+        with single_metric(
+            name=name, unit=MetricUnit.Count, value=n, namespace=metrics.namespace, default_dimensions=service
+        ) as metric:
             metric.add_dimension(name=dimension, value=value)
 
 
@@ -97,6 +108,12 @@ def milliseconds(name: str, values: Iterable[float]) -> None:
         return
     for value in values:
         metrics.add_metric(name=name, unit=MetricUnit.Milliseconds, value=round(value, 3))
+
+
+def seconds(name: str, value: float) -> None:
+    """Record a duration in seconds (a gauge-like value the alarms compare with a threshold)."""
+    if _active():
+        metrics.add_metric(name=name, unit=MetricUnit.Seconds, value=round(value, 3))
 
 
 def signal_lines(message: str, rows: list[tuple[Any, dict[str, Any]]], **batch: Any) -> None:

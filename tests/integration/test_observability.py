@@ -285,3 +285,30 @@ def test_the_local_stack_keeps_no_metrics_since_nothing_reads_emf_there(db, mark
 
     assert _emf(output.read()) == []
     assert observability.metrics.metric_set == {}
+
+
+def test_every_signal_processor_run_reports_the_oldest_waiting_signal_for_the_stale_alarm(
+    db, market, frozen_clock, output
+):
+    from datetime import timedelta
+
+    run("signal_processor")  # idle: still reports, so a missing datapoint means the processor stopped
+    alert("SPY", "BUY", "CALL")
+    run("signal_processor")  # decided at once: nothing waits
+    alert("QQQ", "BUY", "CALL", alert_id="stuck")
+    db.execute(
+        "UPDATE signals SET status = 'ACCEPTED' WHERE alert_id = 'stuck'"
+    )  # an order creator that is down
+    frozen_clock.advance(timedelta(minutes=7))
+    run("signal_processor")
+
+    docs = output.read()
+    assert _metric_values(docs, "OldestPendingSignalAgeSeconds") == [0.0, 0.0, 420.0]
+    units = {
+        m["Unit"]
+        for d in _emf(docs)
+        for ns in d["_aws"]["CloudWatchMetrics"]
+        for m in ns["Metrics"]
+        if m["Name"] == "OldestPendingSignalAgeSeconds"
+    }
+    assert units == {"Seconds"}

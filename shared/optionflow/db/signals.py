@@ -122,3 +122,14 @@ def record_decisions(cur: RealDictCursor, trail: list[tuple[UUID, Any]], at: dat
         ],
         page_size=1000,
     )
+
+
+def oldest_waiting_age_seconds(cur: RealDictCursor, now: datetime) -> float:
+    """Seconds since the oldest signal still waiting for a decision or an order arrived (0 when none);
+    both steps take a minute at most at any hour, so an old one means the pipeline is stuck."""
+    cur.execute(
+        """SELECT received_at FROM signals WHERE status IN ('PENDING', 'ACCEPTED')
+           ORDER BY seq LIMIT 1"""
+    )
+    row = cur.fetchone()
+    return max((now - row["received_at"]).total_seconds(), 0.0) if row else 0.0

@@ -8,7 +8,7 @@ from typing import Any
 from optionflow import observability
 from optionflow.db import book as book_db
 from optionflow.db import signals as signals_db
-from optionflow.db.connection import transaction
+from optionflow.db.connection import run_statement, transaction
 from optionflow.events import bus
 from optionflow.logic.risk import (
     Book,
@@ -45,8 +45,15 @@ def decide(
 
 
 def process_pending(now: datetime) -> int:
-    """Decide every pending signal, a batch per transaction; returns how many were decided."""
-    return drain(lambda batch: _decide_batch(now, batch), BATCH)
+    """Decide every pending signal, a batch per transaction; returns how many were decided.
+
+    Each run in Lambda also reports how long the oldest unhandled signal has waited: the stale-pipeline
+    alarm fires when that grows, or when the metric stops arriving (the processor no longer runs)."""
+    decided = drain(lambda batch: _decide_batch(now, batch), BATCH)
+    if observability.recording():
+        age = run_statement(lambda cur: signals_db.oldest_waiting_age_seconds(cur, now))
+        observability.seconds(observability.OLDEST_WAITING_SIGNAL, age)
+    return decided
 
 
 def _decide_batch(now: datetime, batch: int) -> int:
