@@ -10,35 +10,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from optionflow import clock, config
-from optionflow.config import Settings
-from optionflow.db import connection
-from optionflow.events import bus
 
 from tests.api_events import token
-from tests.conftest import JWT_SECRET, MARKET_OPEN, WEBHOOK_SECRET
+from tests.conftest import WEBHOOK_SECRET
+from tests.e2e.local_stack_support import running_local_stack
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from optionflow.local import stack as local_stack
-
-    # Always the embedded database here, whatever DATABASE_URL says: this is the path a new user takes.
-    settings = Settings(
-        database_url=None,
-        data_dir=tmp_path_factory.mktemp("optionflow-data"),
-        port=0,
-        jwt_secret=JWT_SECRET,
-        webhook_secret=WEBHOOK_SECRET,
-        clock_start=MARKET_OPEN,
-    )
-    running = local_stack.start(settings)
-    yield running
-    running.stop()
-    bus.set_bus(None)
-    clock.set_clock(None)
-    config.reset_settings()
-    connection.set_database_url(None)
+    with running_local_stack(tmp_path_factory.mktemp("optionflow-data")) as running:
+        yield running
 
 
 def http(

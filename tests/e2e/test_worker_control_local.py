@@ -9,37 +9,18 @@ from typing import Any
 import psycopg2
 import psycopg2.extras
 import pytest
-from optionflow import clock, config
 from optionflow.cli import main
-from optionflow.config import Settings
-from optionflow.db import connection
-from optionflow.events import bus, worker_invoker
 
 from tests.api_events import token
-from tests.conftest import JWT_SECRET, MARKET_OPEN, WEBHOOK_SECRET
+from tests.conftest import WEBHOOK_SECRET
+from tests.e2e.local_stack_support import running_local_stack
 from tests.e2e.test_local_stack import http, wait_for
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from optionflow.local import stack as local_stack
-
-    settings = Settings(
-        database_url=None,
-        data_dir=tmp_path_factory.mktemp("optionflow-workers"),
-        port=0,
-        jwt_secret=JWT_SECRET,
-        webhook_secret=WEBHOOK_SECRET,
-        clock_start=MARKET_OPEN,
-    )
-    running = local_stack.start(settings)
-    yield running
-    running.stop()
-    bus.set_bus(None)
-    worker_invoker.set_invoker(None)
-    clock.set_clock(None)
-    config.reset_settings()
-    connection.set_database_url(None)
+    with running_local_stack(tmp_path_factory.mktemp("optionflow-workers")) as running:
+        yield running
 
 
 def sql(stack: Any, statement: str, *args: Any) -> list[dict[str, Any]]:

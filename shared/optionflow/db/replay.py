@@ -9,25 +9,14 @@ from typing import Any
 from psycopg2 import sql
 from psycopg2.extras import RealDictCursor
 
+from optionflow.db.trading_settings import EDITABLE
+
 # Every scratch book is named so; a replay killed with SIGKILL leaves one that this prefix finds.
 SCRATCH_PREFIX = "optionflow_replay_"
 
-RISK_LIMIT_COLUMNS = (
-    "max_open_positions",
-    "max_daily_loss",
-    "max_positions_per_ticker",
-    "max_contracts_per_order",
-    "risk_per_trade",
-    "kill_switch",
-)
-EXIT_RULE_COLUMNS = (
-    "profit_target_pct",
-    "stop_loss_pct",
-    "trailing_stop_pct",
-    "min_dte",
-    "max_hold_days",
-    "close_minutes_before_close",
-)
+# A scratch book gets exactly the settings an operator may change on the real one.
+RISK_LIMIT_COLUMNS = EDITABLE["risk_limits"]
+EXIT_RULE_COLUMNS = EDITABLE["exit_rules"]
 
 
 def create_database(cur: Any, name: str) -> None:
