@@ -123,6 +123,22 @@ def test_a_patch_that_changes_nothing_is_a_422(db, body):
     assert "at least one setting" in answer["detail"]
 
 
+@pytest.mark.parametrize(
+    "method, path, body",
+    [
+        ("PATCH", "/risk-limits", {"max_open_positions": 3, "reason": "nul \u0000 here"}),
+        ("PATCH", "/exit-rules", {"stop_loss_pct": 30, "reason": "nul \u0000 here"}),
+        ("POST", "/kill-switch", {"on": True, "reason": "nul \u0000 here"}),
+    ],
+)
+def test_a_reason_with_a_nul_character_is_a_422_naming_it_not_a_500(db, method, path, body):
+    # Postgres text cannot hold NUL: unchecked, the driver raises and the change is a bare 500.
+    status, answer = call(request(method, path, body=body, scope="admin"))
+    assert status == 422, answer
+    assert [e["field"] for e in answer["errors"]] == ["reason"]
+    assert changes(db) == []
+
+
 def test_a_body_that_is_not_json_is_a_4xx_not_a_5xx(db):
     bearer = token("admin")
     event = request("PATCH", "/risk-limits", body="{not json", headers={"authorization": f"Bearer {bearer}"})

@@ -197,6 +197,15 @@ def test_a_too_long_pause_reason_is_a_422_naming_the_field(db):
     assert one(db, "SELECT count(*) AS n FROM worker_controls")["n"] == 0
 
 
+def test_a_pause_reason_with_a_nul_character_is_a_422_not_a_500(db):
+    # Postgres text cannot hold NUL: unchecked, the driver raises and the pause is a bare 500.
+    status, body = call(
+        request("POST", "/workers/exit_monitor/pause", body={"reason": "nul \u0000 here"}, scope="admin")
+    )
+    assert status == 422 and [e["field"] for e in body["errors"]] == ["reason"]
+    assert one(db, "SELECT count(*) AS n FROM worker_controls")["n"] == 0
+
+
 def test_trigger_wakes_a_paused_worker_outside_the_request(db, market, in_process_workers):
     signal_id = alert("SPY", "BUY", "CALL")
     call(request("POST", "/workers/signal_processor/pause", scope="admin"))

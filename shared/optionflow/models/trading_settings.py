@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_
 from pydantic.json_schema import SkipJsonSchema
 
 from optionflow.models.entities import Money, Number, Out
+from optionflow.models.text import OperatorText
 
 What = Literal["risk_limits", "exit_rules"]
 
@@ -28,7 +29,7 @@ BOOK_CEILING = 10_000
 # A regular NYSE session is 390 minutes: a time stop longer than that would close every position the
 # moment it opened.
 SESSION_MINUTES = 390
-Reason = Annotated[str, Field(min_length=1, max_length=500)]
+Reason = Annotated[OperatorText, Field(min_length=1, max_length=500)]
 # The default of a field that may be omitted but not null; typed Any so a non-optional field may hold it.
 OMITTED: Any = None
 

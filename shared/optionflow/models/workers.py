@@ -8,12 +8,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from optionflow.models.entities import Out
+from optionflow.models.text import OperatorText
 
 
 class PauseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str | None = Field(default=None, max_length=500, description="Why, for whoever resumes it")
+    reason: OperatorText | None = Field(
+        default=None, max_length=500, description="Why, for whoever resumes it"
+    )
 
 
 class WorkerRunOut(Out):
