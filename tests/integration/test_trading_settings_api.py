@@ -139,6 +139,14 @@ def test_a_reason_with_a_nul_character_is_a_422_naming_it_not_a_500(db, method, 
     assert changes(db) == []
 
 
+@pytest.mark.parametrize("subject", ["", "  ", "nul \u0000 here"])
+def test_a_token_without_a_usable_subject_is_a_401_since_a_change_must_say_who(db, subject):
+    # Every change is recorded with the token's subject (actor <> ''): unchecked, this was a 500.
+    status, answer = patch("/risk-limits", {"max_open_positions": 3}, subject=subject)
+    assert status == 401 and "subject" in answer["detail"], answer
+    assert changes(db) == []
+
+
 def test_a_body_that_is_not_json_is_a_4xx_not_a_5xx(db):
     bearer = token("admin")
     event = request("PATCH", "/risk-limits", body="{not json", headers={"authorization": f"Bearer {bearer}"})

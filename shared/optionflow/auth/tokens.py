@@ -79,8 +79,12 @@ def verify(token: str, *, secret: str, issuer: str, audience: str) -> Principal:
         raise TokenError("token signature does not verify") from None
     except jwt.PyJWTError as exc:
         raise TokenError(f"invalid token: {exc}") from None
+    subject = str(claims["sub"])
+    # Changes are recorded with the subject as who made them: a blank one says nobody, and NUL cannot be stored.
+    if not subject.strip() or "\x00" in subject:
+        raise TokenError("token names no usable subject (sub)")
     scopes = frozenset(str(claims.get("scope", "")).split())
-    return Principal(subject=str(claims["sub"]), scopes=scopes)
+    return Principal(subject=subject, scopes=scopes)
 
 
 def bearer_token(authorization: str | None) -> str:
