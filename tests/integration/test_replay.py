@@ -401,3 +401,26 @@ def test_a_user_who_cannot_create_databases_gets_one_line_saying_so(
         config.use_settings(settings)
         db.execute(f'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "{role}"')
         db.execute(f'DROP ROLE "{role}"')
+
+
+def test_a_database_url_naming_its_database_in_the_query_still_replays_on_a_scratch_book(
+    db: Any, settings: Any, frozen_clock: Any, recording_bus: Any, tmp_path: Path
+) -> None:
+    # libpq lets ?dbname= override the URL's path, so a scratch URL made by replacing the path alone
+    # would point the replay's writes at the real book
+    store_alerts(frozen_clock)  # the replay reads only the stored alerts
+    before = _fingerprint(db)
+    parts = urlsplit(settings.database_url)
+    real_name = parts.path.lstrip("/")
+    query = "&".join(q for q in (parts.query, f"dbname={real_name}") if q)
+    url = urlunsplit(parts._replace(query=query))
+    rules_file = tmp_path / "other.json"
+    rules_file.write_text(json.dumps({"risk_limits": {"max_open_positions": 2}}))
+    spy = _ScratchSpy()
+
+    replay(database_url=url, window=Window(DAY, DAY), rules=load_rules(rules_file), on_progress=spy)
+
+    (scratch,) = spy.databases
+    assert scratch.startswith("optionflow_replay_") and scratch != real_name
+    assert _fingerprint(db) == before
+    assert not _database_exists(db, scratch)

@@ -49,10 +49,13 @@ def using_database(url: str) -> Iterator[None]:
 
 
 def url_with_database(url: str, name: str) -> str:
-    """`url` with its database name replaced by `name`; host, credentials and query are kept."""
-    from urllib.parse import urlsplit, urlunsplit
+    """A connection string for database `name` with `url`'s host, credentials and options (`url` a URL or
+    key=value string).
 
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
+    libpq's own parser does the merge: a `?dbname=` in the query overrides the path, so replacing the
+    path alone would still connect to the database `url` names.
+    """
+    return str(psycopg2.extensions.make_dsn(url, dbname=name))
 
 
 def database_url() -> str:
