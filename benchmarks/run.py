@@ -259,6 +259,52 @@ def worker_peak_rss(url: str) -> dict[str, float]:
     return {"rows": int(out[-2]), "peak_rss_mb": int(out[-1]) / 1024}
 
 
+def replay_one_day(url: str, n: int) -> dict[str, Any]:
+    """`optionflow replay` of one session holding n alerts (six tickers, calls and puts, spread over the day),
+    stepping every minute: the scratch book's creation and migration, every alert, every sweep."""
+    from datetime import timedelta
+
+    from api.app import lambda_handler
+    from optionflow import clock
+    from optionflow.db.connection import set_database_url
+    from optionflow.events.bus import NullBus, set_bus
+    from optionflow.local.http_bridge import to_event
+    from optionflow.local.lambda_context import LocalContext
+    from optionflow.logic.replay import Window, replay
+
+    stored = fresh_database(url, "optionflow_bench_replay")
+    set_database_url(stored)
+    set_bus(NullBus())
+    before = clock.get_clock()
+    day_open = MONDAY_10AM.replace(hour=9, minute=31)
+    frozen = clock.FrozenClock(day_open)
+    clock.set_clock(frozen)
+    tickers = ("SPY", "QQQ", "IWM", "AAPL", "MSFT", "NVDA")
+    try:
+        for i in range(n):
+            frozen.set(day_open + timedelta(minutes=380 * i / n))
+            body = json.dumps(
+                {
+                    "ticker": tickers[i % len(tickers)],
+                    "action": "BUY",
+                    "direction": "CALL" if i % 2 else "PUT",
+                    "timeframe": "5",
+                    "secret": SECRET,
+                    "alert_id": f"bench-replay-{i}",
+                }
+            ).encode()
+            event = to_event("POST", "/webhook", {"content-type": "application/json"}, body, "127.0.0.1")
+            assert lambda_handler(event, LocalContext("ApiFunction"))["statusCode"] == 202
+        day = MONDAY_10AM.date()
+        start = time.perf_counter()
+        report = replay(database_url=stored, window=Window(day, day), now=MONDAY_10AM + timedelta(days=1))
+        elapsed = time.perf_counter() - start
+    finally:
+        clock.set_clock(before)
+    opened = sum(1 for row in report.alerts if row.replay is not None and row.replay.position_status)
+    return {"alerts": len(report.alerts), "positions": opened, "seconds": elapsed}
+
+
 def cold_imports() -> dict[str, float]:
     modules = ["api.app"] + [
         f"workers.{w}"
@@ -322,6 +368,7 @@ def main() -> None:
     scale = int(os.environ.get("BENCH_SCALE", "10000"))
     results["pipeline_at_scale"] = pipeline_at_scale(running.settings.database_url, scale)
     results["worker_peak_rss"] = worker_peak_rss(running.settings.database_url)
+    results["replay_one_day"] = replay_one_day(running.settings.database_url, 100)
     running.stop()
     results["cold_import_ms"] = cold_imports()
 
