@@ -6,6 +6,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +16,7 @@ import pytest
 from optionflow import config, observability
 from optionflow.logic.decide import process_pending
 
+from tests.conftest import ROOT
 from tests.pipeline_support import alert, run, run_entry_chain
 
 
@@ -214,16 +218,26 @@ def test_tracing_is_on_only_inside_lambda_and_can_be_switched_off():
     assert config.tracing_enabled({"LAMBDA_TASK_ROOT": "/var/task", "AWS_SAM_LOCAL": "true"}) is False
 
 
-def test_outside_lambda_the_xray_sdk_is_never_imported(db, market):
-    import sys
-
-    observability.tracer.reset()
-    run("signal_processor")
-
-    assert observability.tracer.get() is None
-    if "aws_xray_sdk" in sys.modules:  # another test imported it; the point is we did not build a Tracer
-        return
-    assert "aws_xray_sdk" not in sys.modules
+def test_outside_lambda_the_xray_sdk_is_never_imported(db, settings):
+    # In a fresh interpreter: this one may have imported the SDK for another test. (Powertools imports the
+    # bare botocore package, a millisecond; the SDK would bring botocore's client machinery.)
+    script = (
+        "import sys; from optionflow.local.lambda_context import LocalContext; "
+        "from workers.signal_processor import lambda_handler; "
+        "from optionflow.observability import tracer; "
+        "lambda_handler({'source': 'optionflow.schedule'}, LocalContext('SignalProcessorFunction')); "
+        "print(tracer.get(), sorted(m for m in sys.modules "
+        "if m.split('.')[0] in ('aws_xray_sdk', 'boto3') or m.startswith('botocore.')))"
+    )
+    paths = os.pathsep.join(str(ROOT / part) for part in ("shared", "functions"))
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": paths, "DATABASE_URL": settings.database_url},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.splitlines()[-1] == "None []"
 
 
 @pytest.fixture
