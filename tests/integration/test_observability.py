@@ -97,7 +97,9 @@ def test_one_signal_id_correlates_the_webhook_and_every_stage_to_the_fill(db, ma
         assert [line["correlation_id"] for line in lines] == [signal_id], message
     opened = _log_lines(docs, "entry filled, position opened")[0]
     assert opened["option_symbol"].startswith("SPY")
-    assert _log_lines(docs, "signal decided")[0]["status"] == "ACCEPTED"
+    decided = _log_lines(docs, "signal decided")[0]
+    assert decided["status"] == "ACCEPTED"
+    assert (decided["worker"], decided["trigger"]) == ("signal_processor", "schedule")
 
 
 def test_each_invocation_flushes_its_pipeline_metrics_as_emf(db, market, output):

@@ -56,7 +56,8 @@ def run_worker(name: str, event: dict[str, Any], work: Callable[[datetime], Any]
     in worker_runs); a manual run goes ahead, since running it by hand is what an operator triggers for.
     """
     trigger = trigger_of(event)
-    logger.append_keys(worker=name, trigger=trigger)
+    # per thread: the local stack runs several workers at once in one process (Lambda runs one)
+    logger.thread_safe_append_keys(worker=name, trigger=trigger)
     tracer.annotate(worker=name, trigger=trigger)
     if trigger != "manual" and run_statement(lambda cur: worker_controls.is_paused(cur, name)):
         logger.debug("worker paused; run skipped")
