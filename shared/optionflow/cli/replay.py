@@ -14,6 +14,8 @@ from typing import Any, TextIO
 
 from optionflow.config import get_settings
 
+SESSION_MINUTES = 390  # a regular NYSE session
+
 
 def _day(option: str, text: str) -> date:
     try:
@@ -65,8 +67,12 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     first, last = _day("--from", args.first), _day("--to", args.last)
     if last < first:
         raise ValueError(f"--to: {last} is before --from {first}")
-    if not args.step.isdigit() or int(args.step) == 0:
-        raise ValueError(f"--step: {args.step!r} is not a positive whole number of minutes")
+    # ASCII digits only (str.isdigit also takes "²"); a step longer than a session sweeps only at the open
+    # and the close, and a huge one would step the clock past the year 9999
+    if not (args.step.isascii() and args.step.isdigit()) or not 1 <= int(args.step) <= SESSION_MINUTES:
+        raise ValueError(
+            f"--step: {args.step!r} is not a whole number of minutes from 1 to {SESSION_MINUTES}"
+        )
     rules = load_rules(args.rules) if args.rules else ReplayRules()
     import psycopg2.errors
 
@@ -225,7 +231,10 @@ def register(commands: Any) -> None:
         "keys left out keep the database's values",
     )
     parser.add_argument(
-        "--step", default="1", metavar="MINUTES", help="minutes between sweeps during sessions (default 1)"
+        "--step",
+        default="1",
+        metavar="MINUTES",
+        help=f"minutes between sweeps during sessions, 1 to {SESSION_MINUTES} (default 1)",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(func=_cmd_replay)
