@@ -123,6 +123,45 @@ def test_pausing_twice_says_so_and_keeps_who_paused_it_and_why(db, frozen_clock)
     assert worker_control.set_paused("exit_monitor", False, by="bob")["changed"] is False
 
 
+def test_two_operators_pausing_a_never_paused_worker_at_once_get_one_change_and_one_already(db, settings):
+    import threading
+    import time
+
+    import psycopg2
+    import psycopg2.extras
+    from optionflow.db import worker_controls
+
+    def connect() -> Any:
+        return psycopg2.connect(settings.database_url, cursor_factory=psycopg2.extras.RealDictCursor)
+
+    first, second = connect(), connect()
+    try:
+        now = one(db, "SELECT now() AS t")["t"]
+        # alice's pause is written but not yet committed when bob's arrives (no row yet to lock)
+        assert worker_controls.set_paused(first.cursor(), "exit_monitor", True, now, "alice", "earnings")[0]
+        answer: list[Any] = []
+        bob = threading.Thread(
+            target=lambda: answer.append(
+                worker_controls.set_paused(second.cursor(), "exit_monitor", True, now, "bob", "other")
+            )
+        )
+        bob.start()
+        time.sleep(0.3)  # bob now waits on alice's row
+        first.commit()
+        bob.join(10)
+        second.commit()
+    finally:
+        first.close()
+        second.close()
+
+    [(changed, control)] = answer
+    assert changed is False and (control["changed_by"], control["reason"]) == ("alice", "earnings")
+    assert one(db, "SELECT changed_by, reason FROM worker_controls") == {
+        "changed_by": "alice",
+        "reason": "earnings",
+    }
+
+
 def test_resuming_a_worker_never_paused_changes_nothing(db):
     assert worker_control.set_paused("order_creator", False, by="ops")["changed"] is False
     assert one(db, "SELECT count(*) AS n FROM worker_controls")["n"] == 0

@@ -25,27 +25,30 @@ def set_paused(
 ) -> tuple[bool, dict[str, Any]]:
     """Pause or resume `worker`; returns (changed, the control now in force).
 
-    The row is locked first so two operators racing get one change and one "already"; asking for the
-    state a worker is already in leaves its row (who paused it, and why) untouched.
+    One upsert that writes only when the state changes, so two operators racing get one change and one
+    "already" even for a worker with no row yet (a SELECT ... FOR UPDATE has nothing to lock then: both
+    would insert, and the second would overwrite who paused it and why). Asking for the state a worker is
+    already in leaves its row untouched; resuming a worker never paused writes no row.
     """
     cur.execute(
-        "SELECT worker, paused, changed_at, changed_by, reason FROM worker_controls WHERE worker = %s FOR UPDATE",
+        """INSERT INTO worker_controls (worker, paused, changed_at, changed_by, reason)
+           SELECT %(worker)s, %(paused)s, %(at)s, %(by)s, %(reason)s
+           WHERE %(paused)s OR EXISTS (SELECT 1 FROM worker_controls WHERE worker = %(worker)s)
+           ON CONFLICT (worker) DO UPDATE SET paused = EXCLUDED.paused, changed_at = EXCLUDED.changed_at,
+               changed_by = EXCLUDED.changed_by, reason = EXCLUDED.reason
+           WHERE worker_controls.paused IS DISTINCT FROM EXCLUDED.paused
+           RETURNING worker, paused, changed_at, changed_by, reason""",
+        {"worker": worker, "paused": paused, "at": changed_at, "by": changed_by, "reason": reason},
+    )
+    row = cur.fetchone()
+    if row is not None:
+        return True, dict(row)
+    cur.execute(
+        "SELECT worker, paused, changed_at, changed_by, reason FROM worker_controls WHERE worker = %s",
         (worker,),
     )
     current = cur.fetchone()
-    if bool(current and current["paused"]) == paused:
-        return False, dict(current) if current else never_paused(worker)
-    cur.execute(
-        """INSERT INTO worker_controls (worker, paused, changed_at, changed_by, reason)
-           VALUES (%s, %s, %s, %s, %s)
-           ON CONFLICT (worker) DO UPDATE SET paused = EXCLUDED.paused, changed_at = EXCLUDED.changed_at,
-               changed_by = EXCLUDED.changed_by, reason = EXCLUDED.reason
-           RETURNING worker, paused, changed_at, changed_by, reason""",
-        (worker, paused, changed_at, changed_by, reason),
-    )
-    row = cur.fetchone()
-    assert row is not None  # an upsert with RETURNING always returns its row
-    return True, dict(row)
+    return False, dict(current) if current else never_paused(worker)
 
 
 def never_paused(worker: str) -> dict[str, Any]:
