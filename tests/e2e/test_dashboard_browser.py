@@ -228,3 +228,26 @@ def test_an_empty_book_shows_empty_tables_and_no_statistics_yet(api_server, db, 
     assert page.of("exits").endswith("no active exit alerts")
     assert page.of("chart") == "no statistics yet"
     assert not [p for p in page.paths if "equity" in p.get("class", "").split()]
+
+
+def test_a_position_whose_exit_order_has_not_filled_is_still_shown_as_open(
+    api_server, db, market, frozen_clock, tmp_path
+):
+    # the exit monitor placed the exit order, the paper executor has not filled it yet (paused, say):
+    # the position is still held, so the board must show it and say its exit is pending
+    alert("SPY", "BUY", "CALL", alert_id="closing")
+    run_entry_chain()
+    frozen_clock.advance(timedelta(minutes=5))
+    market.factor = Decimal(2)
+    run("position_refresher")
+    run("exit_monitor")
+    position = one(db, "SELECT * FROM positions")
+    assert position["status"] == "CLOSING"
+
+    page = Sections()
+    page.feed(browse(f"{api_server}/#token={token('read')}", tmp_path / "profile", "--dump-dom"))
+
+    positions = page.of("positions")
+    assert position["option_symbol"] in positions, positions
+    assert "EXIT PENDING" in positions
+    assert f"+${position['unrealized_pnl']:,.2f}" in positions
