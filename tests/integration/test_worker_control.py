@@ -107,6 +107,21 @@ def test_paused_exit_monitor_leaves_a_stopped_out_position_open_until_resumed(db
     }
 
 
+def test_running_the_whole_chain_now_skips_a_paused_exit_monitor(db, market):
+    # POST /paper-trading is "run everything now", not a trigger of this worker: a pause holds.
+    alert("SPY", "BUY", "CALL")
+    run_entry_chain()
+    market.factor = Decimal("0.4")  # through the 50 % stop
+    worker_control.set_paused("exit_monitor", True, by="ops", reason="earnings day")
+
+    status, body = call(request("POST", "/paper-trading", scope="admin"))
+
+    assert status == 200, body
+    assert body["stages"]["exit_monitor"] == {"paused": True}
+    assert one(db, "SELECT status FROM positions")["status"] == "OPEN"
+    assert one(db, "SELECT count(*) AS n FROM orders WHERE purpose = 'EXIT'")["n"] == 0
+
+
 def test_pausing_twice_says_so_and_keeps_who_paused_it_and_why(db, frozen_clock):
     first = worker_control.set_paused("exit_monitor", True, by="alice", reason="earnings")
     again = worker_control.set_paused("exit_monitor", True, by="bob", reason="other")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
+from optionflow.db import worker_controls
+from optionflow.db.connection import run_statement
 from optionflow.logic.decide import process_pending
 from optionflow.logic.execution import execute_pending
 from optionflow.logic.exit_monitor import monitor
@@ -14,17 +18,25 @@ from optionflow.logic.runs import run_worker
 MANUAL = {"source": "optionflow.api"}
 
 
+def _stage(name: str, work: Callable[[datetime], Any]) -> Any:
+    """A stage of the chain, skipped while its worker is paused: running everything now is not an
+    operator's trigger of that worker (`POST /workers/{name}/trigger` is), so a pause holds here too."""
+    if run_statement(lambda cur: worker_controls.is_paused(cur, name)):
+        return {"paused": True}
+    return run_worker(name, MANUAL, work)["result"]
+
+
 def run_chain() -> dict[str, Any]:
     """Decide, order and fill everything pending now, then mark and check exits (which may fill exits)."""
     stages = {
-        "signal_processor": run_worker("signal_processor", MANUAL, process_pending)["result"],
-        "order_creator": run_worker("order_creator", MANUAL, create_pending)["result"],
-        "paper_executor": run_worker("paper_executor", MANUAL, execute_pending)["result"],
-        "position_refresher": run_worker("position_refresher", MANUAL, refresh_all)["result"],
-        "exit_monitor": run_worker("exit_monitor", MANUAL, monitor)["result"],
+        "signal_processor": _stage("signal_processor", process_pending),
+        "order_creator": _stage("order_creator", create_pending),
+        "paper_executor": _stage("paper_executor", execute_pending),
+        "position_refresher": _stage("position_refresher", refresh_all),
+        "exit_monitor": _stage("exit_monitor", monitor),
     }
-    if stages["exit_monitor"]["exit_orders"]:
-        stages["paper_executor_exits"] = run_worker("paper_executor", MANUAL, execute_pending)["result"]
+    if stages["exit_monitor"].get("exit_orders"):
+        stages["paper_executor_exits"] = _stage("paper_executor", execute_pending)
     fills = [stages["paper_executor"], stages.get("paper_executor_exits", {})]
     executed = sum(s.get("opened", 0) + s.get("closed", 0) for s in fills)
     return {
