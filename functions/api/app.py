@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from optionflow import __version__
 from optionflow.db.connection import DatabaseUnavailable
 from optionflow.db.listing import BadCursor
+from optionflow.logic.queries import BadWindow
 from optionflow.observability import active_metrics, logger, tracer
 
 from api.problems import problem
@@ -45,6 +46,12 @@ def body_not_utf8(exc: UnicodeDecodeError) -> Response[Any]:
 @app.exception_handler(BadCursor)
 def bad_cursor(exc: BadCursor) -> Response[Any]:
     return problem(400, str(exc), errors=[{"field": "cursor", "message": str(exc)}])
+
+
+@app.exception_handler(BadWindow)
+def bad_window(exc: BadWindow) -> Response[Any]:
+    # the same 422 problem as a parameter pydantic refused, naming the field
+    return problem(422, f"{exc.field}: {exc}", errors=[{"field": exc.field, "message": str(exc)}])
 
 
 @app.exception_handler(DatabaseUnavailable)

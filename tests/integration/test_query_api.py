@@ -172,3 +172,25 @@ def test_time_filters_with_offsets_postgres_cannot_parse_are_normalised_not_500(
     status, body = call(request("GET", "/signals?since=2000-01-01T00:00:00%2B16:00", scope="read"))
     assert status == 200
     assert body["items"] == []
+
+
+@pytest.mark.parametrize("path", ["/signals", "/orders", "/positions", "/trades"])
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("until=0001-01-01T00:00:00%2B01:00", "until"), ("since=9999-12-31T23:59:59-01:00", "since")],
+)
+def test_time_filters_outside_the_years_postgres_holds_once_in_utc_are_a_422_naming_the_field(
+    db, path, query, field
+):
+    status, body = call(request("GET", f"{path}?{query}", scope="read"))
+    assert status == 422
+    assert [e["field"] for e in body["errors"]] == [field]
+
+
+def test_a_cursor_whose_time_leaves_the_calendar_in_utc_is_400(db):
+    import base64
+
+    crafted = base64.urlsafe_b64encode(b"0001-01-01T00:00:00+01:00|00000000-0000-4000-8000-000000000000")
+    status, body = call(request("GET", f"/signals?cursor={crafted.decode().rstrip('=')}", scope="read"))
+    assert status == 400
+    assert body["errors"][0]["field"] == "cursor"

@@ -39,8 +39,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, row_id = text.split("|", 1)
-        return datetime.fromisoformat(at), UUID(row_id)
-    except (ValueError, UnicodeDecodeError):
+        return _utc(datetime.fromisoformat(at)), UUID(row_id)
+    except (ValueError, UnicodeDecodeError, OverflowError):  # Overflow: a time past year 1 or 9999 in UTC
         raise BadCursor("cursor is not one this API returned") from None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -23,6 +24,10 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def list_page(name: str, model: type[M], filters: listing.Filters) -> Page[M]:
+    """One page of a listing. Raises BadWindow for a since/until no timestamp column can hold."""
+    filters = replace(
+        filters, since=_window_bound("since", filters.since), until=_window_bound("until", filters.until)
+    )
     rows, next_cursor = run_in_transaction(lambda cur: listing.page(cur, name, filters))
     items = [model.model_validate(row) for row in rows]
     return Page[model](items=items, count=len(items), next_cursor=next_cursor)  # type: ignore[valid-type]
