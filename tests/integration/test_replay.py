@@ -349,6 +349,7 @@ def test_cli_refuses_a_bad_rules_file_naming_the_field(
     ("args", "named"),
     [
         (["--from", "2026-11-23", "--to", "2026-11-20"], "--to"),
+        (["--from", "2026-11-23", "--to", "9999-12-31"], "--to"),  # the window ends the midnight after
         (["--from", "23/11/2026", "--to", "2026-11-23"], "--from"),
         (["--from", "2026-11-23", "--to", "2026-11-23", "--step", "0"], "--step"),
         (["--from", "2026-11-23", "--to", "2026-11-23", "--step", "100000000000"], "--step"),

@@ -67,6 +67,8 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     first, last = _day("--from", args.first), _day("--to", args.last)
     if last < first:
         raise ValueError(f"--to: {last} is before --from {first}")
+    if last == date.max:  # the window ends at the midnight after --to, which no date can hold
+        raise ValueError(f"--to: {last} is the last day a date can hold; choose an earlier one")
     # ASCII digits only (str.isdigit also takes "²"); a step longer than a session sweeps only at the open
     # and the close, and a huge one would step the clock past the year 9999
     if not (args.step.isascii() and args.step.isdigit()) or not 1 <= int(args.step) <= SESSION_MINUTES:
