@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 import psycopg2
+import pytest
 from optionflow.auth.webhook import signature_for
 from optionflow.db import connection
 
@@ -167,6 +168,24 @@ def test_unfilled_tradingview_placeholder_is_422_naming_the_field(db):
     status, body = call(request("POST", "/webhook", body={**ALERT, "price": "{{close}}"}))
     assert status == 422
     assert body["errors"][0]["field"] == "price"
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"alert_id": "a\u0000b"}, "alert_id"),
+        ({"timeframe": "5\u0000"}, "timeframe"),
+        ({"note": {"lines": ["ok", "bad\u0000"]}}, "note.lines[1]"),  # an unknown field is stored raw
+        ({"k\u0000": 1}, "k\u0000"),
+    ],
+)
+def test_a_nul_character_anywhere_in_the_alert_is_422_naming_it_not_a_500(db, extra, field):
+    status, body = call(request("POST", "/webhook", body={**ALERT, **extra}))
+
+    assert status == 422, body
+    assert body["errors"][0]["field"] == field
+    assert "NUL" in body["detail"]
+    assert signal_count(db) == 0
 
 
 def test_bad_ticker_is_422(db):

@@ -40,7 +40,31 @@ def read_payload(body: bytes) -> dict[str, Any]:
         raise BadRequest(400, "body", f"is not valid JSON ({exc})") from None
     if not isinstance(payload, dict):
         raise BadRequest(400, "body", 'must be a JSON object such as {"ticker":"SPY","action":"BUY",…}')
+    where = _nul_at(payload, "")
+    if where is not None:
+        # Postgres text and jsonb cannot hold U+0000; storing the raw alert would fail with a 500.
+        raise BadRequest(422, where or "body", "contains a NUL character (\\u0000), which cannot be stored")
     return payload
+
+
+def _nul_at(value: Any, path: str) -> str | None:
+    """The dotted path of the first key or string holding U+0000, or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return here
+            found = _nul_at(item, here)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_at(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
 
 
 def parse_alert(payload: dict[str, Any]) -> Alert:
