@@ -427,3 +427,26 @@ def test_a_database_url_naming_its_database_in_the_query_still_replays_on_a_scra
     assert scratch.startswith("optionflow_replay_") and scratch != real_name
     assert _fingerprint(db) == before
     assert not _database_exists(db, scratch)
+
+
+def test_a_position_the_live_run_closed_after_the_window_counts_as_open_at_its_end(
+    db: Any, settings: Any, frozen_clock: Any, recording_bus: Any
+) -> None:
+    live_day(frozen_clock, recording_bus)
+    held = rows(db, "SELECT id FROM positions WHERE status = 'OPEN' ORDER BY opened_at")
+    assert held, "the default rules keep some of the day's positions overnight"
+    # the next morning the live run stops one of them out
+    db.execute(
+        """UPDATE positions SET status = 'CLOSED', closed_at = %s, exit_reason = 'STOP_LOSS',
+                  exit_price = entry_price / 2, realized_pnl = -42 WHERE id = %s""",
+        (_at(time(10, 0)) + timedelta(days=1), held[0]["id"]),
+    )
+
+    report = _replay(settings, now=_at(time(12, 0)) + timedelta(days=2))
+
+    [row] = [r for r in report.alerts if r.actual.closed_later]
+    assert row.actual.position_status == "OPEN" and row.actual.realized_pnl is None
+    assert row.actual.describe() == "open (closed after the window: STOP_LOSS -42.00)"
+    assert row.replay is not None and row.replay.position_status == "OPEN"
+    assert row.same
+    assert report.actual["realized_pnl"] == report.replay["realized_pnl"]

@@ -24,7 +24,7 @@ import time as wall_time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -127,6 +127,8 @@ class Outcome:
     realized_pnl: Decimal | None = None
     unrealized_pnl: Decimal | None = None
     closed_positions: int = 0
+    # a position that was still open when the replay stopped and closed later, e.g. "STOP_LOSS -42.00"
+    closed_later: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Outcome:
@@ -147,10 +149,29 @@ class Outcome:
             closed_positions=int(row["closed_positions"] or 0),
         )
 
+    def as_of(self, until: datetime) -> Outcome:
+        """This outcome as the book stood at `until`, where the replay stops: a position the live run closed
+        after that was still open then. Compared with its later close, the replay would seem to differ
+        under the very same rules. Its unrealized P&L at `until` is not recorded, so it counts as 0."""
+        if self.position_status != "CLOSED" or self.closed_at is None or self.closed_at <= until:
+            return self
+        return replace(
+            self,
+            position_status="OPEN",
+            exit_price=None,
+            closed_at=None,
+            exit_rule=None,
+            realized_pnl=None,
+            unrealized_pnl=None,
+            closed_later=f"{self.exit_rule} {self.realized_pnl:+,.2f}",
+        )
+
     def describe(self) -> str:
         """One line for the table, e.g. `STOP_LOSS -42.00`, `open +12.50`, `rejected: kill switch is ON`."""
         if self.position_status == "CLOSED":
             return f"{self.exit_rule} {self.realized_pnl:+,.2f}"
+        if self.closed_later:
+            return f"open (closed after the window: {self.closed_later})"
         if self.position_status is not None:
             return f"open {self.unrealized_pnl or 0:+,.2f}"
         if self.status in ("REJECTED", "FAILED"):
@@ -284,6 +305,7 @@ def replay(
     until = min(window.end, now or app_clock.get_clock().now())
     # a clock behind the stored alerts (a demo's shifted clock) must not cut the replay short of them
     until = max(until, alerts[-1]["received_at"])
+    actual = {sid: outcome.as_of(until) for sid, outcome in actual.items()}
     with (
         _scratch_book(database_url) as scratch_url,
         using_database(scratch_url),
