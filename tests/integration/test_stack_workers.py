@@ -297,3 +297,15 @@ def test_with_a_token_the_pause_is_also_recorded_in_the_stack_database_through_i
         "exit_monitor: resumed (schedule and fast-path rule ENABLED)",
         "exit_monitor: resumed in the stack's database",
     ]
+
+
+def test_a_pause_that_fails_halfway_says_what_already_changed(deployed):
+    from optionflow.cli.stack import StackError
+
+    deployed.events.delete_rule(Name=schedule_name("exit_monitor"), EventBusName=BUS)  # drifted by hand
+
+    with pytest.raises(StackError) as failed:
+        deployed.workers().set_state("exit_monitor", paused=True)
+
+    assert "schedule already disabled; run it again" in str(failed.value)
+    assert deployed.schedule("exit_monitor")["State"] == "DISABLED"

@@ -160,8 +160,10 @@ class StackWorkers:
                 toggle = self.events.disable_rule if paused else self.events.enable_rule
                 toggle(Name=schedule_name, EventBusName=bus)
                 changed.append("fast-path rule")
-        except (ClientError, BotoCoreError) as exc:
-            raise StackError(f"{schedule_name}: {exc}") from None
+        except (ClientError, BotoCoreError, StackError) as exc:
+            # say what already changed: a schedule disabled but its rule still enabled is half a pause
+            done = f" ({' and '.join(changed)} already {state.lower()}; run it again)" if changed else ""
+            raise StackError(f"{schedule_name}: {exc}{done}") from None
         return {"worker": worker, "schedule": schedule_name, "state": state, "changed": changed}
 
     def trigger(self, name: str, *, now: datetime | None = None) -> dict[str, Any]:
