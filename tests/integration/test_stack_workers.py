@@ -309,3 +309,16 @@ def test_a_pause_that_fails_halfway_says_what_already_changed(deployed):
 
     assert "schedule already disabled; run it again" in str(failed.value)
     assert deployed.schedule("exit_monitor")["State"] == "DISABLED"
+
+
+def test_resuming_in_aws_without_a_token_warns_that_a_database_pause_still_holds(deployed, capsys):
+    assert main(["workers", "pause", "exit_monitor", "--stack", STACK, "--region", REGION]) == 0
+    capsys.readouterr()
+
+    assert main(["workers", "resume", "exit_monitor", "--stack", STACK, "--region", REGION]) == 0
+
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "exit_monitor: resumed (schedule and fast-path rule ENABLED)",
+        "exit_monitor: a pause also recorded in the database still holds there; pass --token to resume it there too",
+    ]

@@ -92,7 +92,15 @@ def _set_paused_in_stack(args: argparse.Namespace, paused: bool) -> int:
     if token and url:
         _record_through_api(ApiClient(url, token), args, paused, where=" in the stack's database")
     else:
-        print(f"{result['worker']}: not recorded in the database (pass --token to record it through the API)")
+        if paused:
+            print(
+                f"{result['worker']}: not recorded in the database (pass --token to record it through the API)"
+            )
+        else:  # a pause recorded in the database still makes the worker skip its runs
+            print(
+                f"{result['worker']}: a pause also recorded in the database still holds there; "
+                "pass --token to resume it there too"
+            )
     return 0
 
 
