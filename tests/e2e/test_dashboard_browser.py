@@ -251,3 +251,22 @@ def test_a_position_whose_exit_order_has_not_filled_is_still_shown_as_open(
     assert position["option_symbol"] in positions, positions
     assert "EXIT PENDING" in positions
     assert f"+${position['unrealized_pnl']:,.2f}" in positions
+
+
+def test_wins_and_no_losses_show_an_infinite_profit_factor(api_server, db, market, frozen_clock, tmp_path):
+    # GET /stats gives profit_factor null when there is no loss to divide by; with a win that is ∞, not "—"
+    alert("SPY", "BUY", "CALL", alert_id="only-winner")
+    run_entry_chain()
+    frozen_clock.advance(timedelta(minutes=20))
+    market.factor = Decimal(2)
+    run("position_refresher")
+    run("exit_monitor")
+    run("paper_executor")
+    assert one(db, "SELECT realized_pnl FROM positions WHERE status = 'CLOSED'")["realized_pnl"] > 0
+
+    page = Sections()
+    page.feed(browse(f"{api_server}/#token={token('read')}", tmp_path / "profile", "--dump-dom"))
+
+    overall = page.of("overall")
+    assert "Win rate 100.0%" in overall, overall
+    assert "Profit factor ∞" in overall, overall
