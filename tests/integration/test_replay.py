@@ -289,6 +289,48 @@ def test_ctrl_c_during_a_replay_drops_its_scratch_book(
     assert not _database_exists(db, scratch)
 
 
+def _interrupting_connect(statement: str, created: list[str]) -> Any:
+    """`connect` whose cursors raise KeyboardInterrupt the moment the server has run a statement starting
+    with `statement`: a Ctrl-C that lands right after it. Notes the databases CREATE DATABASE made."""
+    import psycopg2.extensions
+    from optionflow.db.connection import connect
+
+    class InterruptingCursor(psycopg2.extensions.cursor):
+        def execute(self, query: Any, params: Any = None) -> None:
+            text = query if isinstance(query, str) else query.as_string(self)
+            super().execute(query, params)
+            if text.startswith("CREATE DATABASE"):
+                created.append(text.split()[2].strip('"'))
+            if text.startswith(statement):
+                raise KeyboardInterrupt
+
+    def interrupting(url: str | None = None) -> Any:
+        conn = connect(url)
+        conn.cursor_factory = InterruptingCursor
+        return conn
+
+    return interrupting
+
+
+@pytest.mark.parametrize("statement", ["CREATE DATABASE", "ALTER DATABASE"])
+def test_ctrl_c_right_after_the_scratch_book_is_created_or_tuned_drops_it(
+    db: Any, settings: Any, frozen_clock: Any, recording_bus: Any, monkeypatch: Any, statement: str
+) -> None:
+    store_alerts(frozen_clock)  # the replay reads only the stored alerts
+    created: list[str] = []
+    monkeypatch.setattr("optionflow.logic.replay.connect", _interrupting_connect(statement, created))
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            _replay(settings)
+
+        (scratch,) = created
+        assert scratch.startswith("optionflow_replay_")
+        assert not _database_exists(db, scratch)
+    finally:
+        for name in created:  # a leaked book must not outlive a failing test
+            db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def test_cli_prints_the_comparison_table_and_summary(
     db: Any, settings: Any, frozen_clock: Any, recording_bus: Any, tmp_path: Path, capsys: Any
 ) -> None:

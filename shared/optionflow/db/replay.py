@@ -20,11 +20,16 @@ EXIT_RULE_COLUMNS = EDITABLE["exit_rules"]
 
 
 def create_database(cur: Any, name: str) -> None:
-    """CREATE DATABASE (needs an autocommit connection and the CREATEDB privilege)."""
+    """CREATE DATABASE (needs an autocommit connection and the CREATEDB privilege). Only that: whatever the
+    caller runs next may fail or be interrupted, so it must already be inside the block that drops the book."""
     _require_scratch(name)
     cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    # A scratch book lost in a crash is simply replayed again, so its commits need not wait for the disk
-    # (a replay commits a few thousand small transactions per day of alerts).
+
+
+def tune_database(cur: Any, name: str) -> None:
+    """A scratch book lost in a crash is simply replayed again, so its commits need not wait for the disk
+    (a replay commits a few thousand small transactions per day of alerts)."""
+    _require_scratch(name)
     cur.execute(sql.SQL("ALTER DATABASE {} SET synchronous_commit = off").format(sql.Identifier(name)))
 
 

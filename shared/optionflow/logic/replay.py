@@ -30,6 +30,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
+import psycopg2
+
 from optionflow import clock as app_clock
 from optionflow.config import get_settings
 from optionflow.db import book as book_db
@@ -365,26 +367,57 @@ def _read_real_book(
 
 @contextmanager
 def _scratch_book(url: str) -> Iterator[str]:
-    """A new, migrated database beside the real one; dropped when the block ends, however it ends."""
+    """A new, migrated database beside the real one; dropped when the block ends, however it ends.
+
+    Everything from CREATE DATABASE on runs inside the block that drops it: an error or Ctrl-C the moment the
+    CREATE returns, or while the book is tuned or migrated, still drops it. Only a process killed outright
+    leaves it."""
     name = f"{replay_db.SCRATCH_PREFIX}{uuid4().hex[:12]}"
-    _on_server(url, lambda cur: replay_db.create_database(cur, name))
+    holder = _server_connection(url)  # CREATE/DROP DATABASE cannot run in a transaction
+    refused = False
     try:
+        with holder.cursor() as cur:
+            try:
+                replay_db.create_database(cur, name)
+            except psycopg2.Error as exc:
+                # the server's answer to the CREATE: it made nothing, and a name already taken (one chance in
+                # 2**48) would be another replay's book, not ours to drop
+                refused = exc.pgcode is not None
+                raise
+            replay_db.tune_database(cur, name)
         scratch_url = url_with_database(url, name)
         migrate_database(scratch_url)
         yield scratch_url
     finally:
-        _on_server(url, lambda cur: replay_db.drop_database(cur, name))
+        try:
+            if not refused:
+                _drop_scratch_book(holder, url, name)
+        finally:
+            holder.close()
 
 
-def _on_server(url: str, work: Callable[[Any], None]) -> None:
-    # CREATE/DROP DATABASE cannot run in a transaction; a connection of its own, in autocommit
+def _drop_scratch_book(holder: Any, url: str, name: str) -> None:
+    try:
+        with holder.cursor() as cur:
+            replay_db.drop_database(cur, name)
+    except (psycopg2.OperationalError, psycopg2.InterfaceError):
+        # the held connection broke during the replay (a server restart, say): drop over a new one
+        fresh = _server_connection(url)
+        try:
+            with fresh.cursor() as cur:
+                replay_db.drop_database(cur, name)
+        finally:
+            fresh.close()
+
+
+def _server_connection(url: str) -> Any:
     conn = connect(url)
     try:
         conn.autocommit = True
-        with conn.cursor() as cur:
-            work(cur)
-    finally:
+    except BaseException:
         conn.close()
+        raise
+    return conn
 
 
 @contextmanager
