@@ -7,6 +7,7 @@ second and on along the fast path, and every minute of the session the five sche
 from __future__ import annotations
 
 import json
+import time as time_module
 import uuid
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -331,6 +332,75 @@ def test_ctrl_c_right_after_the_scratch_book_is_created_or_tuned_drops_it(
             db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _new_database(db: Any, name: str) -> str:
+    db.execute(f'CREATE DATABASE "{name}"')
+    return name
+
+
+def test_drop_leftovers_drops_unused_scratch_books_and_nothing_else(
+    db: Any, settings: Any, capsys: Any
+) -> None:
+    import psycopg2
+
+    tag = uuid.uuid4().hex[:8]
+    leftover = _new_database(db, f"optionflow_replay_{tag}left")
+    in_use = _new_database(db, f"optionflow_replay_{tag}used")
+    # "_" in a LIKE pattern matches any character: a prefix matched with LIKE would take this one
+    lookalike = _new_database(db, f"optionflowXreplayX{tag}")
+    session = psycopg2.connect(urlunsplit(urlsplit(settings.database_url)._replace(path=f"/{in_use}")))
+    try:
+        code = main(["replay", "--drop-leftovers"])
+
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        assert f"dropped {leftover}" in out.splitlines()
+        assert not _database_exists(db, leftover)
+        assert _database_exists(db, in_use) and in_use not in out
+        assert _database_exists(db, lookalike) and lookalike not in out
+
+        code = main(["replay", "--drop-leftovers"])
+
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        assert out.strip() == (
+            "no leftover replay databases (optionflow_replay_*) without a connection; nothing dropped"
+        )
+    finally:
+        session.close()
+        for name in (leftover, in_use, lookalike):
+            db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_drop_leftovers_beside_a_running_replay_keeps_its_book_even_between_its_connections(
+    db: Any, settings: Any, frozen_clock: Any, recording_bus: Any, capsys: Any
+) -> None:
+    from optionflow.db.connection import close_connection
+
+    store_alerts(frozen_clock)  # the replay reads only the stored alerts
+    seen: list[tuple[str, int, str]] = []
+
+    def drop_leftovers_meanwhile(progress: Progress) -> None:
+        scratch = _current_database()
+        close_connection()  # the replay reconnects when it next needs its book
+        for _ in range(100):  # until the server has ended that session
+            db.execute("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = %s", (scratch,))
+            if db.fetchone()["n"] == 0:
+                break
+            time_module.sleep(0.05)
+        else:
+            pytest.fail(f"a session is still connected to {scratch}")
+        code = main(["replay", "--drop-leftovers"])
+        seen.append((scratch, code, capsys.readouterr().out))
+
+    report = _replay(settings, on_progress=drop_leftovers_meanwhile)
+
+    [(scratch, code, out)] = seen
+    assert code == 0
+    assert scratch.startswith("optionflow_replay_") and scratch not in out
+    assert all(row.replay is not None or row.note for row in report.alerts)  # the replay ran to its end
+    assert not _database_exists(db, scratch)
+
+
 def test_cli_prints_the_comparison_table_and_summary(
     db: Any, settings: Any, frozen_clock: Any, recording_bus: Any, tmp_path: Path, capsys: Any
 ) -> None:
@@ -397,6 +467,10 @@ def test_cli_refuses_a_bad_rules_file_naming_the_field(
         (["--from", "2026-11-23", "--to", "2026-11-23", "--step", "100000000000"], "--step"),
         (["--from", "2026-11-23", "--to", "2026-11-23", "--step", "\u00b2"], "--step"),
         (["--from", "2026-11-23", "--to", "2026-11-23", "--rules", "/nonexistent/rules.yaml"], "rules.yaml"),
+        (["--to", "2026-11-23"], "--from"),
+        (["--from", "2026-11-23"], "--to"),
+        (["--drop-leftovers", "--from", "2026-11-23"], "--drop-leftovers"),
+        (["--drop-leftovers", "--json"], "--json"),
     ],
 )
 def test_cli_refuses_bad_arguments_in_one_line(

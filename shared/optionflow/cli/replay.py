@@ -64,17 +64,21 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     from optionflow.logic.replay import Window, replay
     from optionflow.models.replay_rules import ReplayRules, load_rules
 
+    if args.drop_leftovers:
+        return _cmd_drop_leftovers(args)
+    for option, value in (("--from", args.first), ("--to", args.last)):
+        if value is None:
+            raise ValueError(f"{option} DATE is required (or --drop-leftovers)")
     first, last = _day("--from", args.first), _day("--to", args.last)
     if last < first:
         raise ValueError(f"--to: {last} is before --from {first}")
     if last == date.max:  # the window ends at the midnight after --to, which no date can hold
         raise ValueError(f"--to: {last} is the last day a date can hold; choose an earlier one")
+    step = "1" if args.step is None else args.step  # no default in the parser: --drop-leftovers refuses it
     # ASCII digits only (str.isdigit also takes "²"); a step longer than a session sweeps only at the open
     # and the close, and a huge one would step the clock past the year 9999
-    if not (args.step.isascii() and args.step.isdigit()) or not 1 <= int(args.step) <= SESSION_MINUTES:
-        raise ValueError(
-            f"--step: {args.step!r} is not a whole number of minutes from 1 to {SESSION_MINUTES}"
-        )
+    if not (step.isascii() and step.isdigit()) or not 1 <= int(step) <= SESSION_MINUTES:
+        raise ValueError(f"--step: {step!r} is not a whole number of minutes from 1 to {SESSION_MINUTES}")
     rules = load_rules(args.rules) if args.rules else ReplayRules()
     import psycopg2.errors
 
@@ -86,7 +90,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
             database_url=_database_url(),
             window=Window(first, last),
             rules=rules,
-            step=timedelta(minutes=int(args.step)),
+            step=timedelta(minutes=int(step)),
             on_progress=progress,
         )
     except DatabaseUnavailable as exc:
@@ -109,6 +113,40 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         print(f"no alerts were stored from {first} to {last} (New York time); nothing to replay")
     else:
         print(render_report(report, rules_source=str(args.rules) if args.rules else None, rules=rules))
+    return 0
+
+
+def _cmd_drop_leftovers(args: argparse.Namespace) -> int:
+    from optionflow.db.connection import DatabaseUnavailable
+    from optionflow.db.replay import SCRATCH_PREFIX
+    from optionflow.logic.replay import drop_leftovers
+
+    given = [
+        option
+        for option, value in (
+            ("--from", args.first),
+            ("--to", args.last),
+            ("--rules", args.rules),
+            ("--step", args.step),
+            ("--json", args.json),
+        )
+        if value not in (None, False)
+    ]
+    if given:
+        raise ValueError(f"--drop-leftovers takes no other options (got {', '.join(given)})")
+    try:
+        leftovers = drop_leftovers(_database_url())
+    except DatabaseUnavailable as exc:
+        print(f"optionflow: {exc}", file=sys.stderr)
+        return 2
+    if not leftovers:
+        print(f"no leftover replay databases ({SCRATCH_PREFIX}*) without a connection; nothing dropped")
+    for leftover in leftovers:
+        print(
+            f"dropped {leftover.name}"
+            if leftover.dropped
+            else f"kept {leftover.name}: {leftover.kept_because}"
+        )
     return 0
 
 
@@ -219,12 +257,14 @@ def register(commands: Any) -> None:
         "exit logic on a scratch database beside the real one (dropped afterwards; the real book is only "
         "read), stepping a simulated clock every --step minutes through each NYSE session, and prints each "
         "alert's actual and replayed outcome with a summary of both. Uses DATABASE_URL, or the local "
-        "stack's embedded Postgres (also while `make run` holds it).",
+        "stack's embedded Postgres (also while `make run` holds it). --drop-leftovers instead drops the "
+        "scratch databases that killed replays left behind.",
     )
+    # --from and --to are required for a replay; _cmd_replay says so, since --drop-leftovers takes neither
     parser.add_argument(
-        "--from", dest="first", required=True, metavar="DATE", help="first day, YYYY-MM-DD (New York)"
+        "--from", dest="first", metavar="DATE", help="first day, YYYY-MM-DD (New York); required to replay"
     )
-    parser.add_argument("--to", dest="last", required=True, metavar="DATE", help="last day, included")
+    parser.add_argument("--to", dest="last", metavar="DATE", help="last day, included; required to replay")
     parser.add_argument(
         "--rules",
         type=Path,
@@ -234,9 +274,14 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--step",
-        default="1",
         metavar="MINUTES",
         help=f"minutes between sweeps during sessions, 1 to {SESSION_MINUTES} (default 1)",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--drop-leftovers",
+        action="store_true",
+        help="instead of replaying, drop the scratch databases (optionflow_replay_*) that replays killed "
+        "before their cleanup left on the server: those no session is connected to or claims",
+    )
     parser.set_defaults(func=_cmd_replay)

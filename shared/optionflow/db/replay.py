@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import psycopg2.errors
 from psycopg2 import sql
 from psycopg2.extras import RealDictCursor
 
@@ -17,6 +18,19 @@ SCRATCH_PREFIX = "optionflow_replay_"
 # A scratch book gets exactly the settings an operator may change on the real one.
 RISK_LIMIT_COLUMNS = EDITABLE["risk_limits"]
 EXIT_RULE_COLUMNS = EDITABLE["exit_rules"]
+
+
+# A replay names its own connection to the server after its scratch book, from before CREATE DATABASE until
+# after the drop: between the replay's connections to the book nobody is connected to it, and this claim is
+# what tells a running replay's book from one a killed replay left behind.
+CLAIM_PREFIX = "optionflow replay "
+
+
+def claim_database(cur: Any, name: str) -> None:
+    """Name this session after scratch book `name` (application_name, which pg_stat_activity shows to every
+    role), so that drop_unused_database's callers leave the book alone while this session lasts."""
+    _require_scratch(name)
+    cur.execute("SELECT set_config('application_name', %s, false)", (CLAIM_PREFIX + name,))
 
 
 def create_database(cur: Any, name: str) -> None:
@@ -37,6 +51,36 @@ def drop_database(cur: Any, name: str) -> None:
     """Drop a scratch book, ending any session still connected to it."""
     _require_scratch(name)
     cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def unused_scratch_databases(cur: RealDictCursor) -> list[dict[str, Any]]:
+    """The scratch books on the server that no session is connected to and no session claims, by name, each
+    with its owner and whether this role may drop it (`name`, `owner`, `droppable`)."""
+    # starts_with, not LIKE: in LIKE the prefix's underscores match any character
+    cur.execute(
+        """SELECT d.datname AS name, pg_get_userbyid(d.datdba) AS owner,
+                  pg_has_role(current_user, d.datdba, 'MEMBER') AS droppable
+           FROM pg_database d
+           WHERE starts_with(d.datname, %(prefix)s)
+             AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+                             WHERE a.datid = d.oid OR a.application_name = %(claim)s || d.datname)
+           ORDER BY d.datname""",
+        {"prefix": SCRATCH_PREFIX, "claim": CLAIM_PREFIX},
+    )
+    return [dict(row) for row in cur.fetchall()]
+
+
+def drop_unused_database(cur: Any, name: str) -> bool:
+    """Drop scratch book `name` unless a session is connected to it; False (and nothing dropped) if one is.
+
+    Without FORCE, the server itself refuses while anyone is connected, so a session that connected after
+    unused_scratch_databases looked is never cut off."""
+    _require_scratch(name)
+    try:
+        cur.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+    except psycopg2.errors.ObjectInUse:
+        return False
+    return True
 
 
 def _require_scratch(name: str) -> None:

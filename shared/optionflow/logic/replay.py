@@ -371,12 +371,15 @@ def _scratch_book(url: str) -> Iterator[str]:
 
     Everything from CREATE DATABASE on runs inside the block that drops it: an error or Ctrl-C the moment the
     CREATE returns, or while the book is tuned or migrated, still drops it. Only a process killed outright
-    leaves it."""
+    leaves it, and `drop_leftovers` finds it then. The server connection that creates and drops the book is
+    held open and claims it meanwhile, so `drop_leftovers` run beside a replay never drops its book, even
+    while the replay has no connection to it."""
     name = f"{replay_db.SCRATCH_PREFIX}{uuid4().hex[:12]}"
     holder = _server_connection(url)  # CREATE/DROP DATABASE cannot run in a transaction
     refused = False
     try:
         with holder.cursor() as cur:
+            replay_db.claim_database(cur, name)
             try:
                 replay_db.create_database(cur, name)
             except psycopg2.Error as exc:
@@ -418,6 +421,37 @@ def _server_connection(url: str) -> Any:
         conn.close()
         raise
     return conn
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """A scratch book that `drop_leftovers` found: no session connected to it or claiming it."""
+
+    name: str
+    dropped: bool
+    kept_because: str | None = None
+
+
+def drop_leftovers(database_url: str) -> list[Leftover]:
+    """Drop the scratch books left on `database_url`'s server by replays killed before they could drop them
+    (SIGKILL, a lost machine): every `optionflow_replay_*` database that no session is connected to and no
+    running replay claims. A book a session connects to meanwhile, or one this role does not own, is kept and
+    says why. Raises DatabaseUnavailable when the server cannot be reached."""
+    conn = _server_connection(database_url)
+    try:
+        with conn.cursor(cursor_factory=Cursor) as cur:
+            found = replay_db.unused_scratch_databases(cur)
+            results = []
+            for book in found:
+                if not book["droppable"]:
+                    results.append(Leftover(book["name"], False, f"owned by {book['owner']}"))
+                elif replay_db.drop_unused_database(cur, book["name"]):
+                    results.append(Leftover(book["name"], True))
+                else:
+                    results.append(Leftover(book["name"], False, "a session connected to it meanwhile"))
+    finally:
+        conn.close()
+    return results
 
 
 @contextmanager
