@@ -401,6 +401,40 @@ def test_drop_leftovers_beside_a_running_replay_keeps_its_book_even_between_its_
     assert not _database_exists(db, scratch)
 
 
+@pytest.mark.parametrize(
+    ("clock_at", "reached"),
+    [
+        (
+            datetime.combine(DAY, time(11, 0), NEW_YORK),
+            "stepped up to 2026-11-23 15:50:00 ET, the last stored alert "
+            "(the clock, at 2026-11-23 11:00 ET, is behind it) in ",
+        ),
+        (datetime.combine(DAY, time(16, 30), NEW_YORK), "stepped up to 2026-11-23 16:30 ET (now) in "),
+        (datetime.combine(DAY + timedelta(days=1), time(9, 0), NEW_YORK), "stepped through 2026-11-23 in "),
+    ],
+)
+def test_the_report_header_says_where_the_replay_stopped_and_why(
+    db: Any,
+    settings: Any,
+    frozen_clock: Any,
+    recording_bus: Any,
+    capsys: Any,
+    clock_at: datetime,
+    reached: str,
+) -> None:
+    store_alerts(frozen_clock)  # the last at 15:50
+    frozen_clock.set(clock_at)
+    capsys.readouterr()
+
+    code = main(["replay", "--from", "2026-11-23", "--to", "2026-11-23"])
+
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    header = out.splitlines()[0]
+    assert header.startswith("Replay of 10 alerts received 2026-11-23 to 2026-11-23 (New York time), ")
+    assert reached in header, header
+
+
 def test_cli_prints_the_comparison_table_and_summary(
     db: Any, settings: Any, frozen_clock: Any, recording_bus: Any, tmp_path: Path, capsys: Any
 ) -> None:

@@ -8,7 +8,7 @@ import dataclasses
 import json
 import signal
 import sys
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -197,12 +197,18 @@ def render_report(report: Any, *, rules_source: str | None, rules: Any) -> str:
     changes = [f"risk_limits.{k}={v}" for k, v in rules.risk_limit_changes().items()]
     changes += [f"exit_rules.{k}={v}" for k, v in rules.exit_rule_changes().items()]
     until = report.replayed_until.astimezone(NEW_YORK)
-    # the window's end is the midnight after --to; a replay cut short by the present says where it stopped
-    reached = (
-        f"through {report.last}"
-        if until.time() == time(0) and until.date() == report.last + timedelta(days=1)
-        else f"up to {until:%Y-%m-%d %H:%M} ET (now)"
-    )
+    # the window's end is the midnight after --to; a replay stopped short of it, or pushed past the clock,
+    # says where and why
+    if report.stopped_by == "end of window":
+        reached = f"through {report.last}"
+    elif report.stopped_by == "last stored alert":
+        clock_at = report.clock_at.astimezone(NEW_YORK)
+        reached = (
+            f"up to {until:%Y-%m-%d %H:%M:%S} ET, the last stored alert "
+            f"(the clock, at {clock_at:%Y-%m-%d %H:%M} ET, is behind it)"
+        )
+    else:
+        reached = f"up to {until:%Y-%m-%d %H:%M} ET (now)"
     lines = [
         f"Replay of {len(report.alerts)} alerts received {report.first} to {report.last} (New York time), "
         f"stepped {reached} in {report.seconds:.1f} s",

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 from uuid import uuid4
 
 import psycopg2
@@ -211,11 +211,18 @@ class AlertRow:
         return self.replay is not None and self.actual.same_as(self.replay)
 
 
+StoppedBy = Literal["end of window", "now", "last stored alert"]
+
+
 @dataclass(frozen=True)
 class Report:
     first: date
     last: date
     replayed_until: datetime | None
+    # why the replay stopped at replayed_until: at the window's end, at `clock_at` (the present, which the
+    # window reaches into), or after the last stored alert, when the clock is behind it
+    stopped_by: StoppedBy | None
+    clock_at: datetime | None
     risk_limits: dict[str, Any]
     exit_rules: dict[str, Any]
     alerts: list[AlertRow]
@@ -296,6 +303,8 @@ def replay(
             first=window.first,
             last=window.last,
             replayed_until=None,
+            stopped_by=None,
+            clock_at=None,
             risk_limits=risk_limits,
             exit_rules=exit_rules,
             alerts=[],
@@ -304,9 +313,12 @@ def replay(
             seconds=wall_time.monotonic() - started,
         )
 
-    until = min(window.end, now or app_clock.get_clock().now())
-    # a clock behind the stored alerts (a demo's shifted clock) must not cut the replay short of them
-    until = max(until, alerts[-1]["received_at"])
+    now = now or app_clock.get_clock().now()
+    stopped_by: StoppedBy = "end of window" if window.end <= now else "now"
+    until = window.end if stopped_by == "end of window" else now
+    if alerts[-1]["received_at"] > until:
+        # a clock behind the stored alerts (a demo's shifted clock) must not cut the replay short of them
+        until, stopped_by = alerts[-1]["received_at"], "last stored alert"
     actual = {sid: outcome.as_of(until) for sid, outcome in actual.items()}
     with (
         _scratch_book(database_url) as scratch_url,
@@ -338,6 +350,8 @@ def replay(
         first=window.first,
         last=window.last,
         replayed_until=until,
+        stopped_by=stopped_by,
+        clock_at=now,
         risk_limits=risk_limits,
         exit_rules=exit_rules,
         alerts=rows,
