@@ -371,6 +371,66 @@ def test_drop_leftovers_drops_unused_scratch_books_and_nothing_else(
             db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _unclaimed_scratch_books(db: Any) -> set[str]:
+    db.execute(
+        """SELECT d.datname FROM pg_database d WHERE starts_with(d.datname, 'optionflow_replay_')
+           AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+                           WHERE a.datid = d.oid OR a.application_name = 'optionflow replay ' || d.datname)"""
+    )
+    return {row["datname"] for row in db.fetchall()}
+
+
+def test_drop_leftovers_drops_the_book_of_a_replay_killed_with_sigkill(
+    db: Any, settings: Any, frozen_clock: Any, recording_bus: Any, capsys: Any
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    store_alerts(frozen_clock)  # the replay reads only the stored alerts
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "PYTHONPATH": os.pathsep.join(str(root / p) for p in ("shared", "functions", ".")),
+    }
+    before = _unclaimed_scratch_books(db)
+    command = "import sys; from optionflow.cli import main; sys.exit(main(sys.argv[1:]))"
+    killed = subprocess.Popen(
+        [sys.executable, "-c", command, "replay", "--from", "2026-11-23", "--to", "2026-11-27"],
+        cwd=root,
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert killed.stderr is not None
+        assert killed.stderr.readline().startswith("replay: 2026-11-23 (1/5 days)")  # mid-replay
+        os.kill(killed.pid, signal.SIGKILL)
+        killed.wait(10)
+    finally:
+        if killed.poll() is None:
+            killed.kill()
+    left: set[str] = set()
+    for _ in range(100):  # until the server has ended the killed process's sessions
+        left = _unclaimed_scratch_books(db) - before
+        if left:
+            break
+        time_module.sleep(0.05)
+    (scratch,) = left
+    try:
+        code = main(["replay", "--drop-leftovers"])
+
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        assert f"dropped {scratch}" in out.splitlines()
+        assert not _database_exists(db, scratch)
+    finally:
+        db.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+
+
 def test_drop_leftovers_beside_a_running_replay_keeps_its_book_even_between_its_connections(
     db: Any, settings: Any, frozen_clock: Any, recording_bus: Any, capsys: Any
 ) -> None:
