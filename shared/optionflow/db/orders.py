@@ -41,9 +41,11 @@ def insert_many(cur: RealDictCursor, orders: list[dict[str, Any]]) -> int:
 def claim_working(cur: RealDictCursor, mode: str, limit: int) -> list[dict[str, Any]]:
     """Working orders, each with its signal's arrival time (`signal_received_at`, for the alert-to-fill
     latency) and, for exits, the signal that opened the position (`entry_signal_id`, the correlation id of
-    its log lines); only the orders are locked."""
+    its log lines); only the orders are locked, and only the columns the paper executor reads are read."""
     cur.execute(
-        """SELECT o.*, s.received_at AS signal_received_at, p.signal_id AS entry_signal_id
+        """SELECT o.id, o.purpose, o.signal_id, o.position_id, o.ticker, o.option_symbol, o.option_type,
+                  o.strike, o.expiry, o.side, o.quantity, o.mode, o.reason, o.created_at,
+                  s.received_at AS signal_received_at, p.signal_id AS entry_signal_id
            FROM orders o LEFT JOIN signals s ON s.id = o.signal_id
                          LEFT JOIN positions p ON p.id = o.position_id
            WHERE o.status = 'PENDING' AND o.mode = %s
