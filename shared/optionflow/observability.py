@@ -15,8 +15,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
@@ -38,7 +37,7 @@ SIGNALS_DUPLICATE = "SignalsDuplicate"
 SIGNALS_ACCEPTED = "SignalsAccepted"
 SIGNALS_REJECTED = "SignalsRejected"  # one series per failed check (dimension Reason)
 ORDERS_CREATED = "OrdersCreated"
-ORDERS_FILLED = "OrdersFilled"  # dimension Purpose: ENTRY or EXIT
+ORDERS_FILLED = "OrdersFilled"  # entries and exits
 EXITS = "Exits"  # exit orders placed, one series per rule (dimension Rule)
 ALERT_TO_FILL = "AlertToFillLatency"  # milliseconds from the alert's arrival to its entry fill
 WORKER_ERRORS = "WorkerErrors"
@@ -50,13 +49,9 @@ _recording = threading.local()
 _metrics_wanted = [True]
 
 
-def _active() -> bool:
-    return _metrics_wanted[0] and bool(getattr(_recording, "on", False))
-
-
 def recording() -> bool:
     """Whether metrics recorded now will be flushed (inside a handler, with metrics kept)."""
-    return _active()
+    return _metrics_wanted[0] and bool(getattr(_recording, "on", False))
 
 
 def keep_metrics(enabled: bool) -> None:
@@ -85,14 +80,14 @@ def active_metrics(handler: F) -> F:
 
 def count(name: str, value: float = 1) -> None:
     """Add to a metric of the current invocation (flushed with the handler's other metrics)."""
-    if _active() and value:
+    if recording() and value:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
 
 def count_by(name: str, dimension: str, values: Iterable[str]) -> None:
     """One metric per distinct value (e.g. rejections by check), each with its own dimension, emitted now:
     Powertools shares dimensions across a handler's metrics, so these go out as single metrics."""
-    if not _active():
+    if not recording():
         return
     service = {"service": metrics.service} if metrics.service else None
     for value, n in Counter(values).items():
@@ -104,7 +99,7 @@ def count_by(name: str, dimension: str, values: Iterable[str]) -> None:
 
 def milliseconds(name: str, values: Iterable[float]) -> None:
     """Record latencies (milliseconds); CloudWatch computes percentiles over the values."""
-    if not _active():
+    if not recording():
         return
     for value in values:
         metrics.add_metric(name=name, unit=MetricUnit.Milliseconds, value=round(value, 3))
@@ -112,22 +107,22 @@ def milliseconds(name: str, values: Iterable[float]) -> None:
 
 def seconds(name: str, value: float) -> None:
     """Record a duration in seconds (a gauge-like value the alarms compare with a threshold)."""
-    if _active():
+    if recording():
         metrics.add_metric(name=name, unit=MetricUnit.Seconds, value=round(value, 3))
 
 
-def signal_lines(message: str, rows: list[tuple[Any, dict[str, Any]]], **batch: Any) -> None:
+def signal_lines(message: str, rows: list[tuple[Any, dict[str, Any]]]) -> None:
     """Log `message` once per (signal id, details) with the id as correlation_id; a backlog-sized batch
     is one line whose `signal_ids` lists them (see PER_SIGNAL_LINES)."""
     if not rows:
         return
     if len(rows) <= PER_SIGNAL_LINES:
         for signal_id, details in rows:
-            logger.info(message, extra={"correlation_id": str(signal_id), **batch, **details})
+            logger.info(message, extra={"correlation_id": str(signal_id), **details})
     else:
         logger.info(
             message,
-            extra={"signal_ids": [str(signal_id) for signal_id, _ in rows], "signals": len(rows), **batch},
+            extra={"signal_ids": [str(signal_id) for signal_id, _ in rows], "signals": len(rows)},
         )
 
 
@@ -183,15 +178,6 @@ class LazyTracer:
             return
         for key, value in annotations.items():
             tracer.put_annotation(key=key, value=value)
-
-    @contextmanager
-    def subsegment(self, name: str) -> Iterator[None]:
-        tracer = self.get()
-        if tracer is None:
-            yield
-            return
-        with tracer.provider.in_subsegment(name):
-            yield
 
 
 tracer = LazyTracer()
