@@ -1,5 +1,6 @@
-"""The SQL of a replay: the scratch database it runs in, the rules it runs with, the stored alerts it
-reads, and what became of each alert (asked of the real book and of the scratch book alike)."""
+"""The SQL of a replay: the scratch database it runs in, the stored alerts it reads, and what became of
+each alert (asked of the real book and of the scratch book alike). Its rules are written with
+db/trading_settings.py, like the real book's."""
 
 from __future__ import annotations
 
@@ -10,15 +11,8 @@ import psycopg2.errors
 from psycopg2 import sql
 from psycopg2.extras import RealDictCursor
 
-from optionflow.db.trading_settings import EDITABLE
-
 # Every scratch book is named so; a replay killed with SIGKILL leaves one that this prefix finds.
 SCRATCH_PREFIX = "optionflow_replay_"
-
-# A scratch book gets exactly the settings an operator may change on the real one.
-RISK_LIMIT_COLUMNS = EDITABLE["risk_limits"]
-EXIT_RULE_COLUMNS = EDITABLE["exit_rules"]
-
 
 # A replay names its own connection to the server after its scratch book, from before CREATE DATABASE until
 # after the drop: between the replay's connections to the book nobody is connected to it, and this claim is
@@ -87,26 +81,6 @@ def _require_scratch(name: str) -> None:
     # The only databases this module creates or drops are scratch books: never the real one by mistake.
     if not name.startswith(SCRATCH_PREFIX):
         raise ValueError(f"{name!r} is not a replay scratch database")
-
-
-def write_rules(cur: RealDictCursor, risk_limits: dict[str, Any], exit_rules: dict[str, Any]) -> None:
-    """Set the 'default' risk limits and exit rules to these values (column name: value)."""
-    for table, values, allowed in (
-        ("risk_limits", risk_limits, RISK_LIMIT_COLUMNS),
-        ("exit_rules", exit_rules, EXIT_RULE_COLUMNS),
-    ):
-        unknown = set(values) - set(allowed)
-        if unknown:
-            raise ValueError(f"{table}: no column {', '.join(sorted(unknown))}")
-        if not values:
-            continue
-        cur.execute(
-            sql.SQL("UPDATE {} SET {} WHERE name = 'default'").format(
-                sql.Identifier(table),
-                sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in values),
-            ),
-            list(values.values()),
-        )
 
 
 def alerts_received(cur: RealDictCursor, start: datetime, end: datetime) -> list[dict[str, Any]]:

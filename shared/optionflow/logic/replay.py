@@ -36,6 +36,7 @@ from optionflow import clock as app_clock
 from optionflow.config import get_settings
 from optionflow.db import book as book_db
 from optionflow.db import replay as replay_db
+from optionflow.db import trading_settings as settings_db
 from optionflow.db.connection import (
     Cursor,
     connect,
@@ -294,8 +295,11 @@ def replay(
     started = wall_time.monotonic()
     rules = rules or ReplayRules()
     alerts, actual_rows, live_limits, live_exits = _read_real_book(database_url, window)
-    risk_limits = {c: live_limits[c] for c in replay_db.RISK_LIMIT_COLUMNS} | rules.risk_limit_changes()
-    exit_rules = {c: live_exits[c] for c in replay_db.EXIT_RULE_COLUMNS} | rules.exit_rule_changes()
+    # a scratch book gets exactly the settings an operator may change on the real one
+    risk_limits = {
+        c: live_limits[c] for c in settings_db.EDITABLE["risk_limits"]
+    } | rules.risk_limit_changes()
+    exit_rules = {c: live_exits[c] for c in settings_db.EDITABLE["exit_rules"]} | rules.exit_rule_changes()
     actual = {sid: Outcome.from_row(row) for sid, row in actual_rows.items()}
     if not alerts:
         empty = _summary([])
@@ -326,7 +330,12 @@ def replay(
         _replay_time(window) as moving,
     ):
         clock, wakeups = moving
-        run_in_transaction(lambda cur: replay_db.write_rules(cur, risk_limits, exit_rules))
+        run_in_transaction(
+            lambda cur: (
+                settings_db.update(cur, "risk_limits", risk_limits, at=clock.now()),
+                settings_db.update(cur, "exit_rules", exit_rules, at=clock.now()),
+            )
+        )
         stored, notes = _walk(window, alerts, until, step, clock, wakeups, on_progress)
         replayed = run_in_transaction(lambda cur: replay_db.outcomes(cur, sorted(set(stored.values()))))
 
