@@ -18,7 +18,7 @@ from optionflow.models.workers import (
 )
 
 from api.problems import problem
-from api.security import ADMIN, BEARER
+from api.security import ADMIN, BEARER, current_principal
 
 router = APIGatewayHttpRouter()
 
@@ -28,8 +28,7 @@ WorkerName = Annotated[
 
 
 def _operator() -> str:
-    principal = router.context.get("principal")
-    return principal.subject if principal is not None else "unknown"
+    return current_principal(router).subject
 
 
 # Raised from the routes rather than returned: a problem body is not the route's response model.
