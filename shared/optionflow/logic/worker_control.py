@@ -14,6 +14,7 @@ from optionflow.clock import get_clock
 from optionflow.config import get_settings
 from optionflow.db import health, worker_controls
 from optionflow.db.connection import run_in_transaction
+from optionflow.logic.runs import MANUAL_EXECUTION_PREFIX
 from optionflow.observability import logger
 
 # In pipeline order, as `optionflow workers list` shows them.
@@ -103,7 +104,7 @@ def manual_event(worker: str, requested_by: str) -> dict[str, Any]:
         "worker": worker,
         "requested_by": requested_by,
         "requested_at": get_clock().now().isoformat(),
-        "execution_id": f"manual-{uuid.uuid4()}",
+        "execution_id": f"{MANUAL_EXECUTION_PREFIX}{uuid.uuid4()}",
     }
 
 
