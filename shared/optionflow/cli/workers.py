@@ -164,33 +164,33 @@ def register(commands: Any) -> None:
         parser.add_argument("--region", help="the stack's region (default: your AWS configuration)")
         return parser
 
+    def for_worker(
+        verb: str, func: Any, help_text: str, description: str | None = None
+    ) -> argparse.ArgumentParser:
+        parser = with_target(workers.add_parser(verb, help=help_text, description=description))
+        parser.add_argument("name", help=_NAMES)
+        parser.set_defaults(func=func)
+        return parser
+
     listing = with_target(workers.add_parser("list", help="each worker: paused or running, its last run"))
     listing.set_defaults(func=_cmd_list)
 
-    pause = with_target(
-        workers.add_parser(
-            "pause",
-            help="stop a worker's scheduled and fast-path runs until resumed",
-            description="Pause a worker: its scheduled and fast-path runs do nothing until it is resumed "
-            "(`trigger` still runs it). With --stack its schedule and fast-path rule are disabled.",
-        )
+    pause = for_worker(
+        "pause",
+        _cmd_pause,
+        "stop a worker's scheduled and fast-path runs until resumed",
+        "Pause a worker: its scheduled and fast-path runs do nothing until it is resumed "
+        "(`trigger` still runs it). With --stack its schedule and fast-path rule are disabled.",
     )
-    pause.add_argument("name", help=_NAMES)
     pause.add_argument("--reason", help="why, shown by `workers list` (recorded through the API)")
-    pause.set_defaults(func=_cmd_pause)
 
-    resume = with_target(workers.add_parser("resume", help="let a paused worker run on its triggers again"))
-    resume.add_argument("name", help=_NAMES)
-    resume.set_defaults(func=_cmd_resume)
+    for_worker("resume", _cmd_resume, "let a paused worker run on its triggers again")
 
-    trigger = with_target(
-        workers.add_parser(
-            "trigger",
-            help="run a worker now, even while it is paused",
-            description="Wake a worker now, asynchronously, in its own process or function. A paused worker "
-            "still runs: that is what trigger is for; its schedule stays paused. With --stack the schedule's "
-            "target is invoked with the schedule's own Input.",
-        )
+    for_worker(
+        "trigger",
+        _cmd_trigger,
+        "run a worker now, even while it is paused",
+        "Wake a worker now, asynchronously, in its own process or function. A paused worker "
+        "still runs: that is what trigger is for; its schedule stays paused. With --stack the schedule's "
+        "target is invoked with the schedule's own Input.",
     )
-    trigger.add_argument("name", help=_NAMES)
-    trigger.set_defaults(func=_cmd_trigger)
