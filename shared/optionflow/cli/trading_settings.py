@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import re
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from optionflow.cli.api_client import add_api_options, client_for
@@ -95,25 +96,14 @@ def _when(value: Any) -> str:
     return str(value)[:19].replace("T", " ") + " UTC"
 
 
-def _cmd_limits_show(args: argparse.Namespace) -> int:
-    print(_settings_table(client_for(args).get("/risk-limits"), _LIMITS))
+def _cmd_show(args: argparse.Namespace, *, path: str, keys: tuple[str, ...]) -> int:
+    print(_settings_table(client_for(args).get(path), keys))
     return 0
 
 
-def _cmd_limits_set(args: argparse.Namespace) -> int:
+def _cmd_set(args: argparse.Namespace, *, path: str, keys: tuple[str, ...]) -> int:
     body = {**parse_assignments(args.assignments), **({"reason": args.reason} if args.reason else {})}
-    print(_settings_table(client_for(args).patch("/risk-limits", body), _LIMITS))
-    return 0
-
-
-def _cmd_rules_show(args: argparse.Namespace) -> int:
-    print(_settings_table(client_for(args).get("/exit-rules"), _RULES))
-    return 0
-
-
-def _cmd_rules_set(args: argparse.Namespace) -> int:
-    body = {**parse_assignments(args.assignments), **({"reason": args.reason} if args.reason else {})}
-    print(_settings_table(client_for(args).patch("/exit-rules", body), _RULES))
+    print(_settings_table(client_for(args).patch(path, body), keys))
     return 0
 
 
@@ -164,33 +154,31 @@ def _leaf(group: Any, name: str, help_text: str, func: Any) -> argparse.Argument
     return parser
 
 
-def _settings_group(commands: Any, name: str, what: str, show: Any, change: Any, example: str) -> None:
+def _settings_group(
+    commands: Any, name: str, what: str, path: str, keys: tuple[str, ...], example: str
+) -> None:
+    show = partial(_cmd_show, path=path, keys=keys)
     group = commands.add_parser(name, help=f"{what}: show, or set KEY=VALUE ...")
     add_api_options(group)
     group.set_defaults(func=show)
     verbs = group.add_subparsers(dest=f"{name}_command")
     _leaf(verbs, "show", f"print the {what} (the default)", show)
-    setter = _leaf(verbs, "set", f"change some, e.g. `optionflow {name} set {example}`", change)
+    setter = _leaf(
+        verbs,
+        "set",
+        f"change some, e.g. `optionflow {name} set {example}`",
+        partial(_cmd_set, path=path, keys=keys),
+    )
     setter.add_argument("assignments", nargs="+", metavar="KEY=VALUE", help="off (or none) turns a rule off")
     setter.add_argument("--reason", help="why; kept with the change")
 
 
 def register(commands: Any) -> None:
     _settings_group(
-        commands,
-        "limits",
-        "risk limits",
-        _cmd_limits_show,
-        _cmd_limits_set,
-        "max_open_positions=10 risk_per_trade=250",
+        commands, "limits", "risk limits", "/risk-limits", _LIMITS, "max_open_positions=10 risk_per_trade=250"
     )
     _settings_group(
-        commands,
-        "rules",
-        "exit rules",
-        _cmd_rules_show,
-        _cmd_rules_set,
-        "stop_loss_pct=30 trailing_stop_pct=off",
+        commands, "rules", "exit rules", "/exit-rules", _RULES, "stop_loss_pct=30 trailing_stop_pct=off"
     )
 
     kill = commands.add_parser("kill-switch", help="stop new entries (exits still run): on --reason R | off")
