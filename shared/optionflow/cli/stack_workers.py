@@ -15,6 +15,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from optionflow.cli.stack import StackError
@@ -79,7 +80,9 @@ class StackWorkers:
         )
 
     # -- reading ---------------------------------------------------------------------------------
+    @cached_property
     def _outputs(self) -> dict[str, str]:
+        """Read once: a command asks for the schedule names and then the API's URL."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
@@ -90,7 +93,7 @@ class StackWorkers:
 
     def names(self) -> tuple[dict[str, str], str]:
         """(worker -> schedule name, the bus name) from the stack's outputs."""
-        outputs = self._outputs()
+        outputs = self._outputs
         missing = [output_key(w) for w in WORKERS if output_key(w) not in outputs]
         if missing or "EventBusName" not in outputs:
             absent = ", ".join(missing + ([] if "EventBusName" in outputs else ["EventBusName"]))
@@ -101,7 +104,7 @@ class StackWorkers:
 
     def api_url(self) -> str | None:
         """The stack's HTTP API (output ApiUrl), where the pause is also recorded in its database."""
-        return self._outputs().get("ApiUrl")
+        return self._outputs.get("ApiUrl")
 
     def _schedule(self, name: str) -> dict[str, Any]:
         from botocore.exceptions import BotoCoreError, ClientError
