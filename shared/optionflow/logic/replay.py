@@ -302,20 +302,7 @@ def replay(
     exit_rules = {c: live_exits[c] for c in settings_db.EDITABLE["exit_rules"]} | rules.exit_rule_changes()
     actual = {sid: Outcome.from_row(row) for sid, row in actual_rows.items()}
     if not alerts:
-        empty = _summary([])
-        return Report(
-            first=window.first,
-            last=window.last,
-            replayed_until=None,
-            stopped_by=None,
-            clock_at=None,
-            risk_limits=risk_limits,
-            exit_rules=exit_rules,
-            alerts=[],
-            actual=empty,
-            replay=empty,
-            seconds=wall_time.monotonic() - started,
-        )
+        return _report(window, risk_limits, exit_rules, [], started=started)
 
     now = now or app_clock.get_clock().now()
     stopped_by: StoppedBy = "end of window" if window.end <= now else "now"
@@ -355,12 +342,37 @@ def replay(
                 note=notes.get(sid),
             )
         )
+    return _report(
+        window,
+        risk_limits,
+        exit_rules,
+        rows,
+        started=started,
+        until=until,
+        stopped_by=stopped_by,
+        clock_at=now,
+    )
+
+
+def _report(
+    window: Window,
+    risk_limits: dict[str, Any],
+    exit_rules: dict[str, Any],
+    rows: list[AlertRow],
+    *,
+    started: float,
+    until: datetime | None = None,
+    stopped_by: StoppedBy | None = None,
+    clock_at: datetime | None = None,
+) -> Report:
+    """The report of `rows`, both books summarized; `until`, `stopped_by` and `clock_at` are None when the
+    window held no alerts and nothing was replayed."""
     return Report(
         first=window.first,
         last=window.last,
         replayed_until=until,
         stopped_by=stopped_by,
-        clock_at=now,
+        clock_at=clock_at,
         risk_limits=risk_limits,
         exit_rules=exit_rules,
         alerts=rows,
