@@ -166,7 +166,7 @@ class Outcome:
             exit_rule=None,
             realized_pnl=None,
             unrealized_pnl=None,
-            closed_later=f"{self.exit_rule} {self.realized_pnl:+,.2f}",
+            closed_later=self.describe(),
         )
 
     def describe(self) -> str:
