@@ -33,13 +33,10 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
             else f"{args.stack}: database is up to date (latest {result['latest']})"
         )
         return 0
-    settings = get_settings()
-    url = settings.database_url
-    if not url:
-        from optionflow.local import embedded_postgres
+    from optionflow.local.embedded_postgres import url_for
 
-        url, _server = embedded_postgres.start(settings.data_dir)
-    applied = migrate(connect(url))
+    settings = get_settings()
+    applied = migrate(connect(url_for(settings.database_url, settings.data_dir)))
     print(f"applied {', '.join(applied)}" if applied else "database is up to date")
     return 0
 

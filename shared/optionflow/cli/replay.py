@@ -25,15 +25,11 @@ def _day(option: str, text: str) -> date:
 
 
 def _database_url() -> str:
-    """DATABASE_URL (or its secret), else the local stack's embedded Postgres, which a second process can
-    open while `make run` holds it: the server is shared, and stopped only by the last process using it."""
-    settings = get_settings()
-    if settings.database_url:
-        return settings.database_url
-    from optionflow.local import embedded_postgres
+    """DATABASE_URL (or its secret), else the local stack's embedded Postgres."""
+    from optionflow.local.embedded_postgres import url_for
 
-    url, _server = embedded_postgres.start(settings.data_dir)
-    return url
+    settings = get_settings()
+    return url_for(settings.database_url, settings.data_dir)
 
 
 class _ProgressLine:

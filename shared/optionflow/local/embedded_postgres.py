@@ -30,3 +30,13 @@ def start(data_dir: Path, *, database: str = "optionflow", stop_at_exit: bool = 
             cur.execute(f'CREATE DATABASE "{database}"')
     conn.close()
     return admin_url.replace("/postgres?", f"/{database}?", 1), server
+
+
+def url_for(database_url: str | None, data_dir: Path) -> str:
+    """`database_url` when set, else the local stack's embedded server in `data_dir`, started if need be.
+    A second process may open it while `make run` holds it: the server is shared, and stopped only by the
+    last process using it."""
+    if database_url:
+        return database_url
+    url, _server = start(data_dir)
+    return url
