@@ -34,18 +34,24 @@ def load_event(relative: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_server_url() -> Iterator[str]:
     """A server to create test databases on: DATABASE_URL when set, else an embedded Postgres."""
     url = os.environ.get("DATABASE_URL")
     if url:
         yield url
         return
+    import shutil
+    import tempfile
+
     from optionflow.local import embedded_postgres
 
-    data_dir = tmp_path_factory.mktemp("embedded-pg")
+    # Not under pytest's basetemp: a later pytest session on this machine prunes old basetemps, and would
+    # delete a running session's database files under it.
+    data_dir = Path(tempfile.mkdtemp(prefix="optionflow-test-pg-"))
     admin_url, server = embedded_postgres.start(data_dir, database="postgres")
     yield admin_url
     server.cleanup()
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def _with_database(url: str, name: str) -> str:
