@@ -14,7 +14,16 @@ from tests.api_events import call, token
 from tests.contract.openapi_snapshot import current_document
 
 schema = schemathesis.openapi.from_dict(current_document())
-TABLES = ("signals", "decisions", "orders", "positions", "trades", "exit_signals", "settings_changes")
+TABLES = (
+    "signals",
+    "decisions",
+    "orders",
+    "positions",
+    "trades",
+    "exit_signals",
+    "settings_changes",
+    "worker_controls",
+)
 
 
 def row_counts(db: Any) -> dict[str, int]:
