@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import datetime
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -40,11 +41,18 @@ class Settings(BaseModel):
     jwt_audience: str = "optionflow-api"
     # TradingView bodies are a few hundred bytes; anything near this limit is not an alert.
     max_webhook_bytes: int = 16 * 1024
-    # The seed deduplicated alerts without an id inside a 5-minute window.
-    dedupe_window_seconds: int = Field(default=300, ge=1)
+    # A byte-identical body inside this window is one of TradingView's resends (up to three, 5 s apart);
+    # two identical alerts further apart are two alerts.
+    dedupe_window_seconds: int = Field(default=30, ge=1, le=3600)
     market_seed: int = 7
     # Paper fills pay the far side of the quote; this adds slippage against the trader on top.
     paper_slippage_bps: int = Field(default=0, ge=0, le=1000)
+    # Fees on every fill, dollars per contract: the broker's commission and the regulatory fees (ORF, OCC,
+    # FINRA TAF together). $0 is allowed; sizing and realized P&L include them.
+    commission_per_contract: Decimal = Field(default=Decimal(0), ge=0, le=100)
+    regulatory_fee_per_contract: Decimal = Field(default=Decimal(0), ge=0, le=100)
+    # In a session, a mark older than this is stale: price rules wait for a fresh one.
+    mark_max_age_seconds: int = Field(default=300, ge=10, le=86400)
     # Where the command line finds the API (default: the local stack on `port`) and the token it sends.
     api_url: str | None = None
     api_token: str | None = None
@@ -95,6 +103,11 @@ class Settings(BaseModel):
             raise ConfigurationError("JWT_SECRET (or JWT_SECRET_PARAMETER) is not set")
         return self.jwt_secret
 
+    @property
+    def fee_per_contract(self) -> Decimal:
+        """Every fee charged per contract filled, dollars."""
+        return self.commission_per_contract + self.regulatory_fee_per_contract
+
     def worker_functions(self) -> dict[str, str]:
         """Worker name -> its Lambda function, for the workers whose function is configured."""
         names = {
@@ -119,6 +132,9 @@ _ENV = {
     "stage": "STAGE",
     "market_seed": "OPTIONFLOW_MARKET_SEED",
     "paper_slippage_bps": "PAPER_SLIPPAGE_BPS",
+    "commission_per_contract": "COMMISSION_PER_CONTRACT",
+    "regulatory_fee_per_contract": "REGULATORY_FEE_PER_CONTRACT",
+    "mark_max_age_seconds": "MARK_MAX_AGE_SECONDS",
     "api_url": "OPTIONFLOW_API_URL",
     "api_token": "OPTIONFLOW_TOKEN",
     "database_secret_arn": "DATABASE_SECRET_ARN",

@@ -41,6 +41,10 @@ ORDERS_FILLED = "OrdersFilled"  # entries and exits
 EXITS = "Exits"  # exit orders placed, one series per rule (dimension Rule)
 ALERT_TO_FILL = "AlertToFillLatency"  # milliseconds from the alert's arrival to its entry fill
 WORKER_ERRORS = "WorkerErrors"
+SIGNALS_FAILED = "SignalsFailed"  # a signal that raised while being decided or ordered: FAILED, batch goes on
+QUOTES_FAILED = "QuotesFailed"  # an order or position whose quote raised; it waits for the next run
+EXPIRIES_SETTLED = "ExpiriesSettled"  # positions settled at their expiry's close
+STALE_MARKS = "StaleMarks"  # held positions whose mark is older than its allowed age
 # Age of the oldest signal not yet decided or ordered, sent by every signal-processor run; the template's
 # stale-pipeline alarm watches it (a missing datapoint counts as stale).
 OLDEST_WAITING_SIGNAL = "OldestPendingSignalAgeSeconds"

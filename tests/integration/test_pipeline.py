@@ -41,6 +41,7 @@ def test_buy_call_alert_becomes_a_filled_order_and_an_open_position(db, market, 
     assert checks == [
         "market_open",
         "signal_valid",
+        "contract_listed",
         "kill_switch",
         "max_open_positions",
         "max_positions_per_ticker",
@@ -125,7 +126,8 @@ def test_kill_switch_blocks_new_entries_but_never_exits(db, market):
 def test_daily_loss_limit_blocks_entries_once_losses_reach_it(db, market):
     alert("SPY", "BUY", "CALL", alert_id="loser")
     run_entry_chain()
-    db.execute("UPDATE positions SET unrealized_pnl = -1000")
+    # today's entry: day P&L counts it from entry to mark, here (−$10 per share) × 100 shares per contract
+    db.execute("UPDATE positions SET mark = entry_price - 10.0 / quantity")
     blocked = alert("SPY", "BUY", "CALL", alert_id="next")
     run("signal_processor")
     reasons = one(db, "SELECT rejection_reasons FROM signals WHERE id = %s", blocked)["rejection_reasons"]

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from optionflow.cli import main
-from optionflow.db.connection import get_connection
+from optionflow.db.connection import DatabaseUnavailable, get_connection
 from optionflow.events import bus
 from optionflow.logic.replay import Progress, Report, Window, replay
 from optionflow.market.calendar import NEW_YORK
@@ -37,7 +37,8 @@ ALERTS: list[tuple[time, dict[str, Any]]] = [
     (time(12, 30, 0), {"ticker": "TSLA", "action": "BUY", "direction": "PUT"}),
     (time(14, 10, 0), {"ticker": "AMD", "action": "BUY", "direction": "CALL"}),
     (time(14, 20, 30), {"ticker": "AMD", "action": "CLOSE", "direction": None}),
-    (time(15, 50, 0), {"ticker": "IWM", "action": "BUY", "direction": "CALL"}),
+    # before the 15-minute end-of-day window (no entries inside it), closed by the time stop at 15:45
+    (time(15, 30, 0), {"ticker": "IWM", "action": "BUY", "direction": "CALL"}),
 ]
 REAL_TABLES = (
     "signals",
@@ -136,7 +137,8 @@ def _current_database() -> str:
 
 
 class _QuotesFailIn(ShiftedMarket):
-    """The simulated market, failing SPY quotes once armed, and noting the database asking for them."""
+    """The simulated market, failing SPY quotes once armed with an error that stops a run (a lost
+    database connection: one failing row alone no longer stops anything), noting the database asking."""
 
     armed = False
     databases: set[str]
@@ -145,7 +147,7 @@ class _QuotesFailIn(ShiftedMarket):
         if self.armed:
             self.databases.add(_current_database())
             if ticker == "SPY":
-                raise ConnectionError("no quote for SPY")
+                raise DatabaseUnavailable("connection lost while quoting SPY")
         return super().option_quote(ticker, option_type, strike, expiry, at)
 
 
@@ -266,7 +268,7 @@ def test_a_failing_replay_still_drops_its_scratch_book(
         before = _fingerprint(db)
         failing.armed, failing.databases = True, set()
 
-        with pytest.raises(ConnectionError):
+        with pytest.raises(DatabaseUnavailable):
             _replay(settings)  # sizing the first SPY entry needs a quote
 
         (scratch,) = failing.databases
@@ -466,7 +468,7 @@ def test_drop_leftovers_beside_a_running_replay_keeps_its_book_even_between_its_
     [
         (
             datetime.combine(DAY, time(11, 0), NEW_YORK),
-            "stepped up to 2026-11-23 15:50:00 ET, the last stored alert "
+            "stepped up to 2026-11-23 15:30:00 ET, the last stored alert "
             "(the clock, at 2026-11-23 11:00 ET, is behind it) in ",
         ),
         (datetime.combine(DAY, time(16, 30), NEW_YORK), "stepped up to 2026-11-23 16:30 ET (now) in "),
@@ -482,7 +484,7 @@ def test_the_report_header_says_where_the_replay_stopped_and_why(
     clock_at: datetime,
     reached: str,
 ) -> None:
-    store_alerts(frozen_clock)  # the last at 15:50
+    store_alerts(frozen_clock)  # the last at 15:30
     frozen_clock.set(clock_at)
     capsys.readouterr()
 

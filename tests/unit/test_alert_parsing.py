@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from optionflow.logic.intake import dedupe_key, parse_alert
+from optionflow.logic.intake import dedupe_keys, parse_alert
 from optionflow.models.alert import AlertError, redact
 
 
@@ -135,17 +135,17 @@ def test_secrets_are_redacted_before_storage():
     }
 
 
-def test_dedupe_key_is_stable_inside_a_five_minute_bucket_and_changes_across_it():
+def test_an_alert_id_is_the_dedupe_key_whatever_the_body_or_arrival():
+    alert = parse_alert({"ticker": "SPY", "side": "long", "alert_id": "a-1"})
+    at = datetime(2026, 11, 23, 15, 0, 1, tzinfo=UTC)
+    assert dedupe_keys(alert, "f" * 64, at, 30) == ("id:a-1", None)
+    assert dedupe_keys(alert, "0" * 64, at + timedelta(hours=1), 30) == ("id:a-1", None)
+
+
+def test_without_an_alert_id_the_key_is_the_body_within_its_arrival_bucket_and_names_the_one_before():
     alert = parse_alert({"ticker": "SPY", "side": "long", "timeframe": "5"})
     at = datetime(2026, 11, 23, 15, 0, 1, tzinfo=UTC)
-    same_bucket = datetime(2026, 11, 23, 15, 4, 59, tzinfo=UTC)
-    next_bucket = datetime(2026, 11, 23, 15, 5, 0, tzinfo=UTC)
-    assert dedupe_key(alert, at, 300) == dedupe_key(alert, same_bucket, 300)
-    assert dedupe_key(alert, at, 300) != dedupe_key(alert, next_bucket, 300)
-
-
-def test_alert_time_not_arrival_time_decides_the_bucket_so_late_retries_still_match():
-    alert = parse_alert({"ticker": "SPY", "side": "long", "time": "2026-11-23T15:04:58Z"})
-    assert dedupe_key(alert, datetime(2026, 11, 23, 15, 4, 59, tzinfo=UTC), 300) == dedupe_key(
-        alert, datetime(2026, 11, 23, 15, 5, 12, tzinfo=UTC), 300
-    )
+    key, _ = dedupe_keys(alert, "a" * 64, at, 30)
+    later_key, later_previous = dedupe_keys(alert, "a" * 64, at + timedelta(seconds=30), 30)
+    assert later_previous == key and later_key != key
+    assert dedupe_keys(alert, "b" * 64, at, 30)[0] != key  # another body is another alert

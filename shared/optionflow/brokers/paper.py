@@ -18,3 +18,8 @@ def fill_price(*, side: str, bid: Decimal, ask: Decimal, slippage_bps: int) -> D
     else:
         raise ValueError(f"unknown side {side!r}")
     return max(CENT, price.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def fees(quantity: int, per_contract: Decimal) -> Decimal:
+    """Commission and regulatory fees for a fill of `quantity` contracts, dollars."""
+    return (per_contract * quantity).quantize(CENT, rounding=ROUND_HALF_UP)

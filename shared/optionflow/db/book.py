@@ -41,33 +41,60 @@ def exposure(cur: RealDictCursor) -> dict[str, Any]:
 
 
 def day_pnl(cur: RealDictCursor, day_start: datetime) -> dict[str, Decimal]:
-    """Realized P&L of positions closed since `day_start` and unrealized P&L of open ones, in dollars."""
+    """Today's P&L as a broker reports it, in dollars: realized P&L of positions closed since `day_start`
+    (net of fees), and for held positions the move since the previous close (carried positions) or since
+    entry (today's entries). A carried position not yet given its previous close counts from entry."""
     cur.execute(
         """SELECT
-             COALESCE(SUM(realized_pnl) FILTER (WHERE status = 'CLOSED' AND closed_at >= %s), 0) AS realized,
-             COALESCE(SUM(unrealized_pnl) FILTER (WHERE status IN ('OPEN', 'CLOSING')), 0) AS unrealized
+             COALESCE(SUM(realized_pnl) FILTER (WHERE status = 'CLOSED' AND closed_at >= %(start)s), 0) AS realized,
+             COALESCE(SUM(
+                 (mark - CASE WHEN opened_at < %(start)s AND prev_close_mark IS NOT NULL
+                              THEN prev_close_mark ELSE entry_price END) * quantity * multiplier
+             ) FILTER (WHERE status IN ('OPEN', 'CLOSING') AND mark IS NOT NULL), 0) AS unrealized
            FROM positions
-           WHERE status IN ('OPEN', 'CLOSING') OR closed_at >= %s""",
-        (day_start, day_start),
+           WHERE status IN ('OPEN', 'CLOSING') OR closed_at >= %(start)s""",
+        {"start": day_start},
     )
     row = cur.fetchone() or {"realized": Decimal(0), "unrealized": Decimal(0)}
-    return {"realized": Decimal(row["realized"]), "unrealized": Decimal(row["unrealized"])}
+    return {"realized": Decimal(row["realized"]), "unrealized": round(Decimal(row["unrealized"]), 2)}
 
 
-def open_positions_for(cur: RealDictCursor, ticker: str, direction: str | None) -> list[dict[str, Any]]:
+def lock_unfinished_before(
+    cur: RealDictCursor, ticker: str, direction: str | None, before_seq: int
+) -> list[dict[str, Any]]:
+    """The signals of `ticker` (and `direction`, when given) that arrived before `before_seq` and are not
+    final yet, locked. No SKIP LOCKED: a CLOSE waits for another worker to finish with them rather than
+    miss them."""
+    cur.execute(
+        """SELECT id, action, direction, status FROM signals
+           WHERE ticker = %s AND seq < %s AND status IN ('PENDING', 'ACCEPTED', 'ORDERED')
+             AND action = 'BUY' AND (%s::text IS NULL OR direction = %s)
+           ORDER BY seq FOR UPDATE""",
+        (ticker, before_seq, direction, direction),
+    )
+    return list(cur.fetchall())
+
+
+def held_positions_for(cur: RealDictCursor, ticker: str, direction: str | None) -> list[dict[str, Any]]:
+    """The OPEN positions of a ticker (and direction), oldest first, locked. No SKIP LOCKED: a row the
+    refresher or exit monitor is pricing is waited for, never skipped, so a CLOSE cannot miss it."""
     cur.execute(
         """SELECT * FROM positions WHERE ticker = %s AND status = 'OPEN' AND (%s::text IS NULL OR option_type = %s)
-           ORDER BY opened_at FOR UPDATE SKIP LOCKED""",
+           ORDER BY opened_at, id FOR UPDATE""",
         (ticker, direction, direction),
     )
     return list(cur.fetchall())
 
 
-def open_count_for(cur: RealDictCursor, ticker: str, direction: str | None) -> int:
+def closable_count_for(cur: RealDictCursor, ticker: str, direction: str | None, before_seq: int) -> int:
+    """What a CLOSE for `ticker` would act on: open positions plus earlier entries not yet filled."""
     cur.execute(
-        """SELECT count(*) AS n FROM positions WHERE ticker = %s AND status = 'OPEN'
-           AND (%s::text IS NULL OR option_type = %s)""",
-        (ticker, direction, direction),
+        """SELECT (SELECT count(*) FROM positions WHERE ticker = %(t)s AND status = 'OPEN'
+                     AND (%(d)s::text IS NULL OR option_type = %(d)s))
+                + (SELECT count(*) FROM signals WHERE ticker = %(t)s AND seq < %(seq)s AND action = 'BUY'
+                     AND status IN ('PENDING', 'ACCEPTED', 'ORDERED')
+                     AND (%(d)s::text IS NULL OR direction = %(d)s)) AS n""",
+        {"t": ticker, "d": direction, "seq": before_seq},
     )
     row = cur.fetchone()
     return int(row["n"]) if row else 0

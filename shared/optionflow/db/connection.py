@@ -121,6 +121,26 @@ def transaction() -> Iterator[psycopg2.extras.RealDictCursor]:
         raise
 
 
+def is_transient(exc: BaseException) -> bool:
+    """An error that says nothing about the row being processed (the connection went away, a deadlock, a
+    lock or statement timeout): the row is left as it was for the next run instead of being failed."""
+    return isinstance(exc, DatabaseUnavailable | psycopg2.OperationalError | psycopg2.InterfaceError)
+
+
+@contextmanager
+def savepoint(cur: psycopg2.extras.RealDictCursor, name: str = "one_row") -> Iterator[None]:
+    """Run the block in a savepoint: on an error its writes are undone and the transaction goes on, so one
+    row that fails never takes its batch down with it."""
+    cur.execute(f"SAVEPOINT {name}")
+    try:
+        yield
+    except BaseException:
+        if not cur.connection.closed:
+            cur.execute(f"ROLLBACK TO SAVEPOINT {name}")
+        raise
+    cur.execute(f"RELEASE SAVEPOINT {name}")
+
+
 def run_statement(work: Callable[[psycopg2.extras.RealDictCursor], T], *, retries: int = 1) -> T:
     """Run `work` in autocommit mode: for work that is one atomic statement (and maybe a read after it),
     this saves the BEGIN and COMMIT round trips a transaction costs. Retried once on a stale connection."""

@@ -38,8 +38,10 @@ def insert_many(cur: RealDictCursor, orders: list[dict[str, Any]]) -> int:
     return len(rows)
 
 
-def claim_working(cur: RealDictCursor, mode: str, limit: int) -> list[dict[str, Any]]:
-    """Working orders, each with its signal's arrival time (`signal_received_at`, for the alert-to-fill
+def claim_working(
+    cur: RealDictCursor, mode: str, limit: int, skip: list[Any] | None = None
+) -> list[dict[str, Any]]:
+    """Working orders (except those in `skip`: already seen by this run), each with its signal's arrival time (`signal_received_at`, for the alert-to-fill
     latency) and, for exits, the signal that opened the position (`entry_signal_id`, the correlation id of
     its log lines); only the orders are locked, and only the columns the paper executor reads are read."""
     cur.execute(
@@ -48,9 +50,9 @@ def claim_working(cur: RealDictCursor, mode: str, limit: int) -> list[dict[str, 
                   s.received_at AS signal_received_at, p.signal_id AS entry_signal_id
            FROM orders o LEFT JOIN signals s ON s.id = o.signal_id
                          LEFT JOIN positions p ON p.id = o.position_id
-           WHERE o.status = 'PENDING' AND o.mode = %s
+           WHERE o.status = 'PENDING' AND o.mode = %s AND NOT (o.id = ANY(%s::uuid[]))
            ORDER BY o.created_at, o.id LIMIT %s FOR UPDATE OF o SKIP LOCKED""",
-        (mode, limit),
+        (mode, [str(i) for i in skip or []], limit),
     )
     return list(cur.fetchall())
 
@@ -78,3 +80,54 @@ def mark_ended(cur: RealDictCursor, order_id: UUID, status: str, reason: str, at
         "UPDATE orders SET status = %s, reason = %s, updated_at = %s WHERE id = %s",
         (status, reason, at, str(order_id)),
     )
+
+
+def cancel_working_entries(
+    cur: RealDictCursor, signal_ids: list[Any], reason: str, at: datetime
+) -> list[Any]:
+    """Cancel the still-working entry orders of these signals; returns the ids of the signals whose entry
+    was cancelled. Waits for (never skips) an order the executor holds: once it commits, a filled order is
+    no longer working and stays filled."""
+    if not signal_ids:
+        return []
+    cur.execute(
+        """SELECT id FROM orders WHERE purpose = 'ENTRY' AND signal_id = ANY(%s::uuid[])
+           ORDER BY id FOR UPDATE""",
+        ([str(s) for s in signal_ids],),
+    )
+    cur.execute(
+        """UPDATE orders SET status = 'CANCELLED', reason = %s, updated_at = %s
+           WHERE purpose = 'ENTRY' AND signal_id = ANY(%s::uuid[]) AND status IN ('PENDING', 'SUBMITTED')
+           RETURNING signal_id""",
+        (reason, at, [str(s) for s in signal_ids]),
+    )
+    return [row["signal_id"] for row in cur.fetchall()]
+
+
+def cancel_working_exit(cur: RealDictCursor, position_id: Any, reason: str, at: datetime) -> None:
+    """Cancel a position's working exit order, if it has one (an expiry settles the position instead)."""
+    cur.execute(
+        """UPDATE orders SET status = 'CANCELLED', reason = %s, updated_at = %s
+           WHERE purpose = 'EXIT' AND position_id = %s AND status IN ('PENDING', 'SUBMITTED')""",
+        (reason, at, str(position_id)),
+    )
+
+
+def insert_filled(cur: RealDictCursor, order: dict[str, Any], price: Any, at: datetime) -> UUID:
+    """Record an order that is filled the moment it exists (an expiry's settlement); returns its id."""
+    row = dict(
+        order,
+        status="FILLED",
+        filled_quantity=order["quantity"],
+        avg_fill_price=price,
+        submitted_at=at,
+        filled_at=at,
+    )
+    columns = list(row)
+    cur.execute(
+        f"""INSERT INTO orders ({", ".join(columns)}) VALUES ({", ".join(["%s"] * len(columns))}) RETURNING id""",
+        [row[c] for c in columns],
+    )
+    found = cur.fetchone()
+    assert found is not None
+    return UUID(str(found["id"]))

@@ -11,13 +11,16 @@ from psycopg2.extras import RealDictCursor, execute_values
 
 
 def record_trades(
-    cur: RealDictCursor, trades: list[tuple[dict[str, Any], Any, Decimal]], at: datetime
+    cur: RealDictCursor,
+    trades: list[tuple[dict[str, Any], Any, Decimal]],
+    at: datetime,
+    fee_per_contract: Decimal = Decimal(0),
 ) -> None:
-    """(order, position id, price per share) for each fill of a whole order."""
+    """(order, position id, price per share) for each fill of a whole order; fees per contract filled."""
     execute_values(
         cur,
         """INSERT INTO trades (order_id, position_id, fill_seq, ticker, option_symbol, side, quantity, price,
-                               mode, executed_at) VALUES %s""",
+                               fees, mode, executed_at) VALUES %s""",
         [
             (
                 str(order["id"]),
@@ -28,6 +31,7 @@ def record_trades(
                 order["side"],
                 order["quantity"],
                 price,
+                fee_per_contract * order["quantity"],
                 order["mode"],
                 at,
             )
@@ -38,14 +42,18 @@ def record_trades(
 
 
 def open_from_fills(
-    cur: RealDictCursor, fills: list[tuple[dict[str, Any], Decimal]], at: datetime
+    cur: RealDictCursor,
+    fills: list[tuple[dict[str, Any], Decimal]],
+    at: datetime,
+    fee_per_contract: Decimal = Decimal(0),
 ) -> dict[Any, UUID]:
-    """Open a position per filled entry order; returns {order id: position id}."""
+    """Open a position per filled entry order (its entry fees recorded on it); returns {order id: position
+    id}, and points each entry order at its position."""
     rows = execute_values(
         cur,
         """INSERT INTO positions (signal_id, entry_order_id, ticker, option_symbol, option_type, strike, expiry,
                                   quantity, entry_price, cost_basis, opened_at, mark, high_water_mark,
-                                  unrealized_pnl, priced_at)
+                                  unrealized_pnl, priced_at, fees)
            VALUES %s RETURNING id, entry_order_id""",
         [
             (
@@ -64,26 +72,44 @@ def open_from_fills(
                 price,
                 0,
                 at,
+                fee_per_contract * order["quantity"],
             )
             for order, price in fills
         ],
         page_size=1000,
         fetch=True,
     )
-    return {row["entry_order_id"]: UUID(str(row["id"])) for row in rows}
+    opened = {row["entry_order_id"]: UUID(str(row["id"])) for row in rows}
+    execute_values(
+        cur,
+        "UPDATE orders AS o SET position_id = v.pid FROM (VALUES %s) AS v (oid, pid) WHERE o.id = v.oid",
+        [(str(oid), str(pid)) for oid, pid in opened.items()],
+        template="(%s::uuid, %s::uuid)",
+        page_size=1000,
+    )
+    return opened
 
 
 def close_from_fill(
-    cur: RealDictCursor, position_id: UUID, price: Decimal, reason: str | None, at: datetime
+    cur: RealDictCursor,
+    position_id: UUID,
+    price: Decimal,
+    reason: str | None,
+    at: datetime,
+    exit_fees: Decimal = Decimal(0),
 ) -> Decimal:
-    """Close at `price` per share; returns realized P&L in dollars (per-share move × quantity × multiplier)."""
+    """Close at `price` per share; returns realized P&L in dollars, net of the entry and exit fees
+    ((exit − entry) × quantity × multiplier − fees). The mark becomes the exit price: a closed position
+    shows what it was closed at, not a live quote."""
     cur.execute(
-        """UPDATE positions SET status = 'CLOSED', exit_price = %s, closed_at = %s, exit_reason = %s,
-                  realized_pnl = round((%s - entry_price) * quantity * multiplier, 2),
-                  unrealized_pnl = 0, updated_at = %s
-           WHERE id = %s AND status IN ('OPEN', 'CLOSING')
+        """UPDATE positions SET status = 'CLOSED', exit_price = %(price)s, closed_at = %(at)s,
+                  exit_reason = %(reason)s, fees = fees + %(fees)s,
+                  realized_pnl = round((%(price)s - entry_price) * quantity * multiplier - fees - %(fees)s, 2),
+                  unrealized_pnl = 0, mark = %(price)s, bid = NULL, ask = NULL, delta = NULL, gamma = NULL,
+                  theta = NULL, vega = NULL, implied_vol = NULL, price_stale = false, updated_at = %(at)s
+           WHERE id = %(id)s AND status IN ('OPEN', 'CLOSING')
            RETURNING realized_pnl""",
-        (price, at, reason, price, at, str(position_id)),
+        {"price": price, "at": at, "reason": reason, "fees": exit_fees, "id": str(position_id)},
     )
     row = cur.fetchone()
     if row is None:
@@ -93,6 +119,42 @@ def close_from_fill(
         (at, str(position_id)),
     )
     return Decimal(row["realized_pnl"])
+
+
+def split(cur: RealDictCursor, position: dict[str, Any], quantity: int, at: datetime) -> UUID:
+    """Split `quantity` contracts off an OPEN position into a lot of its own (same entry, a share of the
+    cost basis and entry fees) and return the new lot's id; the original keeps the rest."""
+    keep = int(position["quantity"]) - quantity
+    if not 0 < quantity < int(position["quantity"]):
+        raise ValueError(f"cannot split {quantity} of {position['quantity']} contracts")
+    cur.execute(
+        """INSERT INTO positions (signal_id, entry_order_id, parent_position_id, ticker, option_symbol,
+                                  option_type, strike, expiry, quantity, multiplier, entry_price, cost_basis,
+                                  fees, status, opened_at, mark, bid, ask, underlying_price, implied_vol, delta,
+                                  gamma, theta, vega, unrealized_pnl, high_water_mark, priced_at, price_stale,
+                                  prev_close_mark, prev_close_at, updated_at)
+           SELECT signal_id, entry_order_id, id, ticker, option_symbol, option_type, strike, expiry, %(q)s,
+                  multiplier, entry_price, round(cost_basis * %(q)s / quantity, 2),
+                  round(fees * %(q)s / quantity, 2), 'OPEN', opened_at, mark, bid, ask, underlying_price,
+                  implied_vol, delta, gamma, theta, vega, round(unrealized_pnl * %(q)s / quantity, 2),
+                  high_water_mark, priced_at, price_stale, prev_close_mark, prev_close_at, %(at)s
+           FROM positions WHERE id = %(id)s AND status = 'OPEN'
+           RETURNING id""",
+        {"q": quantity, "id": str(position["id"]), "at": at},
+    )
+    row = cur.fetchone()
+    if row is None:
+        raise RuntimeError(f"position {position['id']} is not open; it cannot be split")
+    cur.execute(
+        """UPDATE positions SET quantity = %(keep)s,
+                  cost_basis = cost_basis - round(cost_basis * %(q)s / quantity, 2),
+                  fees = fees - round(fees * %(q)s / quantity, 2),
+                  unrealized_pnl = unrealized_pnl - round(unrealized_pnl * %(q)s / quantity, 2),
+                  updated_at = %(at)s
+           WHERE id = %(id)s""",
+        {"keep": keep, "q": quantity, "id": str(position["id"]), "at": at},
+    )
+    return UUID(str(row["id"]))
 
 
 def set_status(cur: RealDictCursor, position_id: UUID, status: str, at: datetime) -> None:
@@ -109,7 +171,7 @@ def claim_open(
     costs per column, and a page of the whole book is 10,000 rows."""
     cur.execute(
         """SELECT id, signal_id, status, ticker, option_symbol, option_type, strike, expiry, quantity,
-                  entry_price, mark, high_water_mark, price_stale, opened_at
+                  entry_price, mark, high_water_mark, price_stale, opened_at, priced_at, prev_close_at
            FROM positions
            WHERE status IN ('OPEN', 'CLOSING') AND (%(after)s::uuid IS NULL OR id > %(after)s::uuid)
              AND (%(only)s::uuid[] IS NULL OR id = ANY(%(only)s::uuid[]))
@@ -120,14 +182,19 @@ def claim_open(
 
 
 def save_marks(cur: RealDictCursor, marks: list[dict[str, Any]]) -> None:
+    """Store marks (dollars per share) taken at `priced_at`. The high-water mark only rises; a mark's
+    `prev_close_mark` (None: keep the stored one) is the previous session's closing mark for day P&L."""
     execute_values(
         cur,
         """UPDATE positions AS p SET mark = v.mark, bid = v.bid, ask = v.ask, underlying_price = v.underlying,
                   implied_vol = v.iv, delta = v.delta, gamma = v.gamma, theta = v.theta, vega = v.vega,
                   unrealized_pnl = round((v.mark - p.entry_price) * p.quantity * p.multiplier, 2),
-                  high_water_mark = GREATEST(p.high_water_mark, v.mark), priced_at = v.priced_at,
+                  high_water_mark = GREATEST(p.high_water_mark, p.entry_price, v.mark), priced_at = v.priced_at,
+                  prev_close_mark = COALESCE(v.prev_close_mark, p.prev_close_mark),
+                  prev_close_at = COALESCE(v.prev_close_at, p.prev_close_at),
                   price_stale = false, updated_at = v.priced_at
-           FROM (VALUES %s) AS v (id, mark, bid, ask, underlying, iv, delta, gamma, theta, vega, priced_at)
+           FROM (VALUES %s) AS v (id, mark, bid, ask, underlying, iv, delta, gamma, theta, vega, priced_at,
+                                  prev_close_mark, prev_close_at)
            WHERE p.id = v.id""",
         [
             (
@@ -142,12 +209,36 @@ def save_marks(cur: RealDictCursor, marks: list[dict[str, Any]]) -> None:
                 m["theta"],
                 m["vega"],
                 m["priced_at"],
+                m.get("prev_close_mark"),
+                m.get("prev_close_at"),
             )
             for m in marks
         ],
         template="(%s::uuid, %s::numeric, %s::numeric, %s::numeric, %s::numeric, %s::numeric, %s::numeric,"
-        " %s::numeric, %s::numeric, %s::numeric, %s::timestamptz)",
+        " %s::numeric, %s::numeric, %s::numeric, %s::timestamptz, %s::numeric, %s::timestamptz)",
     )
+
+
+def expired(cur: RealDictCursor, expiries: list[Any], limit: int) -> list[dict[str, Any]]:
+    """Held positions whose expiry is one of `expiries` (dates whose session has closed), locked; a
+    position another run holds is waited for, since it must settle whatever that run is doing."""
+    cur.execute(
+        """SELECT id, signal_id, status, ticker, option_symbol, option_type, strike, expiry, quantity
+           FROM positions
+           WHERE status IN ('OPEN', 'CLOSING') AND expiry = ANY(%s::date[])
+           ORDER BY id LIMIT %s FOR UPDATE""",
+        (list(expiries), limit),
+    )
+    return list(cur.fetchall())
+
+
+def expiries_held(cur: RealDictCursor, through: Any) -> list[Any]:
+    """The distinct expiry dates of held positions up to and including `through`."""
+    cur.execute(
+        "SELECT DISTINCT expiry FROM positions WHERE status IN ('OPEN', 'CLOSING') AND expiry <= %s ORDER BY 1",
+        (through,),
+    )
+    return [row["expiry"] for row in cur.fetchall()]
 
 
 def flag_stale(cur: RealDictCursor, position_ids: list[UUID], at: datetime) -> None:

@@ -20,16 +20,20 @@ def insert_if_new(
     raw_payload: dict[str, Any],
     body_sha256: str,
     received_at: datetime,
+    retry_of: tuple[str, datetime] | None = None,
 ) -> tuple[UUID, bool]:
-    """Store the alert unless its dedupe key exists. Returns (signal id, created).
+    """Store the alert unless its dedupe key exists, or `retry_of` = (key, since) names a signal received
+    since `since`. Returns (signal id, created).
 
     ON CONFLICT waits for a concurrent insert of the same key to commit, so two deliveries racing each
     other still produce one row, and the loser reads the winner's id.
     """
+    previous_key, since = retry_of or (None, received_at)
     cur.execute(
         """INSERT INTO signals (dedupe_key, ticker, action, direction, timeframe, price, strike, expiry,
                                 quantity, alert_id, alert_time, raw_payload, body_sha256, received_at)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+           SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s
+           WHERE NOT EXISTS (SELECT 1 FROM signals WHERE dedupe_key = %s AND received_at >= %s)
            ON CONFLICT (dedupe_key) DO NOTHING
            RETURNING id""",
         (
@@ -47,12 +51,17 @@ def insert_if_new(
             json.dumps(raw_payload),
             body_sha256,
             received_at,
+            previous_key,
+            since,
         ),
     )
     row = cur.fetchone()
     if row is not None:
         return row["id"], True
-    cur.execute("SELECT id FROM signals WHERE dedupe_key = %s", (dedupe_key,))
+    cur.execute(
+        "SELECT id FROM signals WHERE dedupe_key = ANY(%s) ORDER BY received_at DESC LIMIT 1",
+        ([k for k in (dedupe_key, previous_key) if k],),
+    )
     existing = cur.fetchone()
     if existing is None:  # pragma: no cover - the conflicting row cannot vanish: signals are never deleted
         raise RuntimeError(f"dedupe key {dedupe_key} conflicted but no signal holds it")
@@ -76,7 +85,8 @@ def claim(cur: RealDictCursor, status: str, limit: int) -> list[dict[str, Any]]:
     """Lock up to `limit` signals in `status`, oldest first, skipping rows another worker holds."""
     cur.execute(
         # the columns the pipeline uses; not the raw payload, which would be parsed for nothing
-        """SELECT id, ticker, action, direction, timeframe, price, strike, expiry, quantity, status, received_at
+        """SELECT id, seq, ticker, action, direction, timeframe, price, strike, expiry, quantity, status,
+                  received_at
            FROM signals WHERE status = %s ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED""",
         (status, limit),
     )
@@ -92,14 +102,16 @@ def set_status(
 def set_statuses(
     cur: RealDictCursor, updates: list[tuple[UUID, str, list[str] | None]], at: datetime
 ) -> None:
-    """Move many signals in one statement; reasons None keeps the ones already recorded."""
+    """Move many signals in one statement; reasons None keeps the ones already recorded. A signal already
+    in a final state keeps it (a final state has no way out, see optionflow.states)."""
     if not updates:
         return
     execute_values(
         cur,
         """UPDATE signals AS s SET status = v.status, rejection_reasons = COALESCE(v.reasons, s.rejection_reasons),
                   processed_at = COALESCE(s.processed_at, v.at), updated_at = v.at
-           FROM (VALUES %s) AS v (id, status, reasons, at) WHERE s.id = v.id""",
+           FROM (VALUES %s) AS v (id, status, reasons, at)
+           WHERE s.id = v.id AND s.status IN ('PENDING', 'ACCEPTED', 'ORDERED')""",
         [(str(signal_id), status, reasons, at) for signal_id, status, reasons in updates],
         template="(%s::uuid, %s, %s::text[], %s::timestamptz)",
         page_size=1000,

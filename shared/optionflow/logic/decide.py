@@ -1,4 +1,8 @@
-"""Signal processor: decide every pending signal (session, shape, risk) and write the decision trail."""
+"""Signal processor: decide every pending signal (session, shape, contract, risk) and write the decision trail.
+
+Each signal is decided on its own: one that raises is FAILED with the error in its trail, and the rest of
+the batch is decided as usual.
+"""
 
 from __future__ import annotations
 
@@ -8,25 +12,36 @@ from typing import Any
 from optionflow import observability
 from optionflow.db import book as book_db
 from optionflow.db import signals as signals_db
-from optionflow.db.connection import run_statement, transaction
+from optionflow.db.connection import is_transient, run_statement, savepoint, transaction
 from optionflow.events import bus
+from optionflow.logic.exits import Rules
 from optionflow.logic.risk import (
     Book,
     Check,
+    contract_check,
     entry_checks,
+    entry_window_check,
     exit_target_check,
     market_session_check,
     signal_shape_check,
 )
 from optionflow.logic.runs import drain
 from optionflow.market.calendar import NEW_YORK
-from optionflow.market.provider import get_calendar
+from optionflow.market.provider import get_calendar, get_market_data
+from optionflow.observability import logger
+from optionflow.states import SignalStatus
 
 BATCH = 200
 
 
 def decide(
-    signal: dict[str, Any], *, now: datetime, book: Book, limits: dict[str, Any], open_to_close: int
+    signal: dict[str, Any],
+    *,
+    now: datetime,
+    book: Book,
+    limits: dict[str, Any],
+    open_to_close: int,
+    rules: Rules | None = None,
 ) -> list[Check]:
     """Every check for one signal, in order; all are evaluated so the trail shows every reason."""
     calendar = get_calendar()
@@ -38,6 +53,9 @@ def decide(
         signal_shape_check(signal, now_et.date(), int(limits["max_contracts_per_order"])),
     ]
     if signal["action"] == "BUY":
+        checks.append(contract_check(signal, now, calendar, get_market_data()))
+        if rules and rules.close_minutes_before_close is not None and session and calendar.is_open(now):
+            checks.append(entry_window_check(now, session.close, rules.close_minutes_before_close))
         checks += entry_checks(signal["ticker"], book, limits)
     else:
         checks.append(exit_target_check(open_to_close, signal["ticker"], signal["direction"]))
@@ -58,10 +76,11 @@ def process_pending(now: datetime) -> int:
 
 def _decide_batch(now: datetime, batch: int) -> int:
     with transaction() as cur:
-        signals = signals_db.claim(cur, "PENDING", batch)
+        signals = signals_db.claim(cur, SignalStatus.PENDING, batch)
         if not signals:
             return 0
         limits = book_db.risk_limits(cur, lock=True)
+        rules = Rules.from_row(book_db.exit_rules(cur))
         exposure = book_db.exposure(cur)
         # the daily loss limit counts from midnight New York time
         day_start = datetime.combine(now.astimezone(NEW_YORK).date(), time(0), NEW_YORK)
@@ -72,14 +91,31 @@ def _decide_batch(now: datetime, batch: int) -> int:
         trail: list[tuple[Any, Check]] = []
         outcomes: list[tuple[Any, str, list[str] | None]] = []
         for signal in signals:
-            open_to_close = 0
-            if signal["action"] != "BUY":
-                open_to_close = book_db.open_count_for(cur, signal["ticker"], signal["direction"])
-            checks = decide(signal, now=now, book=book, limits=limits, open_to_close=open_to_close)
+            try:
+                with savepoint(cur):
+                    open_to_close = 0
+                    if signal["action"] != "BUY":
+                        open_to_close = book_db.closable_count_for(
+                            cur, signal["ticker"], signal["direction"], signal["seq"]
+                        )
+                    checks = decide(
+                        signal, now=now, book=book, limits=limits, open_to_close=open_to_close, rules=rules
+                    )
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                logger.exception("signal could not be decided", extra={"correlation_id": str(signal["id"])})
+                error = Check("error", False, f"could not be decided: {type(exc).__name__}: {exc}")
+                trail.append((signal["id"], error))
+                outcomes.append((signal["id"], SignalStatus.FAILED, [error.detail]))
+                failed_checks.append("error")
+                continue
             failed = [c.detail for c in checks if not c.passed]
             failed_checks += [c.name for c in checks if not c.passed]
             trail += [(signal["id"], check) for check in checks]
-            outcomes.append((signal["id"], "REJECTED" if failed else "ACCEPTED", failed))
+            outcomes.append(
+                (signal["id"], SignalStatus.REJECTED if failed else SignalStatus.ACCEPTED, failed)
+            )
             if not failed:
                 accepted += 1
                 if signal["action"] == "BUY":

@@ -11,17 +11,19 @@ from decimal import Decimal
 from typing import Any
 
 from optionflow import observability
-from optionflow.brokers.paper import fill_price
+from optionflow.brokers.paper import fees, fill_price
 from optionflow.config import get_settings
+from optionflow.db import book as book_db
 from optionflow.db import orders as orders_db
 from optionflow.db import positions as positions_db
 from optionflow.db import signals as signals_db
-from optionflow.db.connection import transaction
+from optionflow.db.connection import is_transient, savepoint, transaction
 from optionflow.events import bus
 from optionflow.logic.runs import drain
 from optionflow.market.calendar import NEW_YORK
 from optionflow.market.provider import get_calendar, get_market_data
 from optionflow.observability import logger
+from optionflow.states import OrderStatus, PositionStatus, SignalStatus
 
 BATCH = 200
 
@@ -40,11 +42,16 @@ def session_close_for(created_at: datetime) -> datetime:
 
 def _expire(cur: Any, order: dict[str, Any], now: datetime) -> None:
     reason = "DAY order not filled by the close"
-    orders_db.mark_ended(cur, order["id"], "EXPIRED", reason, now)
+    orders_db.mark_ended(cur, order["id"], OrderStatus.EXPIRED, reason, now)
     if order["purpose"] == "ENTRY":
-        signals_db.set_status(cur, order["signal_id"], "FAILED", reasons=[reason], at=now)
+        signals_db.set_status(cur, order["signal_id"], SignalStatus.FAILED, reasons=[reason], at=now)
     else:  # the position stays open; the exit monitor will ask again next session
-        positions_db.set_status(cur, order["position_id"], "OPEN", now)
+        positions_db.set_status(cur, order["position_id"], PositionStatus.OPEN, now)
+
+
+def _cancel_entry(cur: Any, order: dict[str, Any], reason: str, now: datetime) -> None:
+    orders_db.mark_ended(cur, order["id"], OrderStatus.CANCELLED, reason, now)
+    signals_db.set_status(cur, order["signal_id"], SignalStatus.CANCELLED, reasons=[reason], at=now)
 
 
 def _price(order: dict[str, Any], now: datetime, slippage_bps: int) -> Any:
@@ -54,27 +61,33 @@ def _price(order: dict[str, Any], now: datetime, slippage_bps: int) -> Any:
     return fill_price(side=order["side"], bid=quote.bid, ask=quote.ask, slippage_bps=slippage_bps)
 
 
-def _open_all(cur: Any, fills: list[tuple[dict[str, Any], Any]], now: datetime) -> list[str]:
+def _open_all(
+    cur: Any, fills: list[tuple[dict[str, Any], Any]], now: datetime, fee_per_contract: Decimal
+) -> list[str]:
     """Entry fills of a batch: orders filled, positions opened, trades recorded, signals executed —
-    four statements for the whole batch."""
+    a handful of statements for the whole batch."""
     if not fills:
         return []
     orders_db.mark_filled_many(cur, [(order["id"], price, order["quantity"]) for order, price in fills], now)
-    position_ids = positions_db.open_from_fills(cur, fills, now)
+    position_ids = positions_db.open_from_fills(cur, fills, now, fee_per_contract)
     positions_db.record_trades(
-        cur, [(order, position_ids[order["id"]], price) for order, price in fills], now
+        cur, [(order, position_ids[order["id"]], price) for order, price in fills], now, fee_per_contract
     )
-    signals_db.set_statuses(cur, [(order["signal_id"], "EXECUTED", None) for order, _ in fills], now)
+    signals_db.set_statuses(
+        cur, [(order["signal_id"], SignalStatus.EXECUTED, None) for order, _ in fills], now
+    )
     return [str(position_ids[order["id"]]) for order, _ in fills]
 
 
-def _close(cur: Any, order: dict[str, Any], price: Any, now: datetime) -> Decimal:
-    """Fill an exit order; returns the position's realized P&L in dollars."""
+def _close(cur: Any, order: dict[str, Any], price: Any, now: datetime, fee_per_contract: Decimal) -> Decimal:
+    """Fill an exit order; returns the position's realized P&L in dollars, net of fees."""
     orders_db.mark_filled_many(cur, [(order["id"], price, order["quantity"])], now)
-    positions_db.record_trades(cur, [(order, order["position_id"], price)], now)
-    pnl = positions_db.close_from_fill(cur, order["position_id"], price, order["reason"], now)
+    positions_db.record_trades(cur, [(order, order["position_id"], price)], now, fee_per_contract)
+    pnl = positions_db.close_from_fill(
+        cur, order["position_id"], price, order["reason"], now, fees(order["quantity"], fee_per_contract)
+    )
     if order["signal_id"]:
-        signals_db.set_status(cur, order["signal_id"], "EXECUTED", at=now)
+        signals_db.set_status(cur, order["signal_id"], SignalStatus.EXECUTED, at=now)
     return pnl
 
 
@@ -120,42 +133,73 @@ def _observe_fills(
 
 def execute_pending(now: datetime) -> dict[str, int]:
     """Fill (or expire) every working paper order, a batch per transaction. Outside the session orders
-    wait, unless their DAY has ended."""
-    outcome = {"opened": 0, "closed": 0, "expired": 0, "waiting": 0}
+    wait, unless their DAY has ended. An order whose quote fails waits for the next run; the others fill."""
+    outcome = {"opened": 0, "closed": 0, "expired": 0, "cancelled": 0, "waiting": 0, "failed_quotes": 0}
+    seen: set[Any] = set()
 
     def step(batch: int) -> int:
-        moved = _execute_batch(now, batch)
+        moved = _execute_batch(now, batch, seen)
         for key, value in moved.items():
             outcome[key] += value
-        return moved["opened"] + moved["closed"] + moved["expired"]
+        return (
+            moved["opened"] + moved["closed"] + moved["expired"] + moved["cancelled"] + moved["failed_quotes"]
+        )
 
     drain(step, BATCH)
     return outcome
 
 
-def _execute_batch(now: datetime, batch: int) -> dict[str, int]:
+def _execute_batch(now: datetime, batch: int, seen: set[Any]) -> dict[str, int]:
     calendar = get_calendar()
-    slippage = get_settings().paper_slippage_bps
-    outcome = {"opened": 0, "closed": 0, "expired": 0, "waiting": 0}
+    settings = get_settings()
+    slippage, fee = settings.paper_slippage_bps, settings.fee_per_contract
+    outcome = {"opened": 0, "closed": 0, "expired": 0, "cancelled": 0, "waiting": 0, "failed_quotes": 0}
     market_open = calendar.is_open(now)
     entries: list[tuple[dict[str, Any], Any]] = []
     closes: list[tuple[dict[str, Any], Decimal]] = []
     with transaction() as cur:
-        for order in orders_db.claim_working(cur, "PAPER", batch):
+        kill_switch = bool(book_db.risk_limits(cur)["kill_switch"])
+        for order in orders_db.claim_working(cur, "PAPER", batch, skip=list(seen)):
+            seen.add(order["id"])
             if now >= session_close_for(order["created_at"]):
                 _expire(cur, order, now)
                 outcome["expired"] += 1
+            elif order["purpose"] == "ENTRY" and kill_switch:
+                _cancel_entry(cur, order, "kill switch is ON: no new entries", now)
+                outcome["cancelled"] += 1
             elif not market_open:
                 outcome["waiting"] += 1
-            elif order["purpose"] == "ENTRY":
-                entries.append((order, _price(order, now, slippage)))
             else:
-                pnl = _close(cur, order, _price(order, now, slippage), now)
-                closes.append((order, pnl))
-                outcome["closed"] += 1
-        opened = _open_all(cur, entries, now)
+                try:
+                    price = _price(order, now, slippage)
+                except Exception as exc:
+                    if is_transient(exc):
+                        raise
+                    # ContractExpired included: the exit monitor settles an expired position
+                    logger.warning(
+                        "quote failed; the order waits for the next run",
+                        extra={"order_id": str(order["id"]), "error": f"{type(exc).__name__}: {exc}"},
+                    )
+                    outcome["failed_quotes"] += 1
+                    continue
+                if order["purpose"] == "ENTRY":
+                    entries.append((order, price))
+                    continue
+                try:
+                    with savepoint(cur):
+                        closes.append((order, _close(cur, order, price, now, fee)))
+                    outcome["closed"] += 1
+                except Exception as exc:
+                    if is_transient(exc):
+                        raise
+                    logger.exception(
+                        "exit fill failed; the order waits", extra={"order_id": str(order["id"])}
+                    )
+                    outcome["failed_quotes"] += 1
+        opened = _open_all(cur, entries, now, fee)
         outcome["opened"] = len(opened)
     _observe_fills(entries, opened, closes, now)
+    observability.count(observability.QUOTES_FAILED, outcome["failed_quotes"])
     if opened:
         # the refresher prices just these at once; its minute sweep covers the whole book
         bus.publish(bus.POSITION_OPENED, {"count": len(opened), "position_ids": opened})

@@ -1,8 +1,15 @@
-"""Exit monitor: evaluate open positions, keep the exit alerts current, and place exit orders once."""
+"""Exit monitor: settle expired contracts, evaluate open positions, keep the exit alerts current, and place
+exit orders once.
+
+Expiry holds whatever the exit rules say: at the expiry session's close (13:00 New York on an early close)
+every held contract of that expiry settles, in the money by $0.01 or more at intrinsic value from the
+underlying's closing price (paper: cash-settled), otherwise worthless.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -16,22 +23,76 @@ from optionflow.db.connection import transaction
 from optionflow.events import bus
 from optionflow.logic.exits import PositionView, Rules, evaluate
 from optionflow.logic.orders import exit_order
-from optionflow.market.calendar import NEW_YORK
-from optionflow.market.provider import get_calendar
+from optionflow.market.calendar import NEW_YORK, NyseCalendar
+from optionflow.market.provider import get_calendar, get_market_data
+from optionflow.observability import logger
+from optionflow.pricing.settlement import expiry_close, settlement_value
+from optionflow.states import PositionStatus
 
 PAGE = 1000
+EXPIRED = "EXPIRED"
+
+
+def settle_expired(now: datetime, calendar: NyseCalendar) -> int:
+    """Settle every held position whose expiry session has closed by `now`; returns how many."""
+    mode = get_settings().app_mode
+    market = get_market_data()
+    today = now.astimezone(NEW_YORK).date()
+    settled: list[tuple[dict[str, Any], Decimal, Decimal, Decimal]] = []
+    with transaction() as cur:
+        due = [e for e in positions_db.expiries_held(cur, today) if now >= expiry_close(e, calendar)]
+        if not due:
+            return 0
+        closes: dict[tuple[str, date], Decimal] = {}
+        for position in positions_db.expired(cur, due, 10_000):
+            key = (position["ticker"], position["expiry"])
+            if key not in closes:
+                closes[key] = market.underlying_price(
+                    position["ticker"], expiry_close(position["expiry"], calendar)
+                )
+            underlying = closes[key]
+            value = settlement_value(position["option_type"], position["strike"], underlying)
+            at = expiry_close(position["expiry"], calendar)
+            orders_db.cancel_working_exit(cur, position["id"], "the contract expired", now)
+            reason = EXPIRED
+            order = exit_order(position, mode, reason, at)
+            order_id = orders_db.insert_filled(cur, order, value, at)
+            positions_db.record_trades(cur, [(dict(order, id=order_id), position["id"], value)], at)
+            pnl = positions_db.close_from_fill(cur, position["id"], value, reason, at)
+            settled.append((position, underlying, value, pnl))
+    for position, underlying, value, pnl in settled:
+        logger.info(
+            "expired, position settled",
+            extra={
+                "correlation_id": str(position["signal_id"] or position["id"]),
+                "position_id": str(position["id"]),
+                "option_symbol": position["option_symbol"],
+                "underlying_close": float(underlying),
+                "settlement": float(value),
+                "realized_pnl": float(pnl),
+            },
+        )
+    observability.count(observability.EXPIRIES_SETTLED, len(settled))
+    return len(settled)
 
 
 def monitor(now: datetime, only: list[str] | None = None) -> dict[str, int]:
-    """Evaluate every open position (or just those in `only`, after a fast-path refresh)."""
+    """Settle expiries, then evaluate every open position (or just those in `only`, after a fast-path
+    refresh)."""
     calendar = get_calendar()
     today = now.astimezone(NEW_YORK).date()
     session = calendar.session(today)
     market_open = calendar.is_open(now)
-    mode = get_settings().app_mode
-    counts = {"evaluated": 0, "alerts": 0, "exit_orders": 0}
+    settings = get_settings()
+    counts = {
+        "evaluated": 0,
+        "alerts": 0,
+        "exit_orders": 0,
+        "settled": settle_expired(now, calendar),
+        "stale": 0,
+    }
     after: UUID | None = None
-    placed: list[tuple[dict[str, Any], Any]] = []
+    placed: list[tuple[dict[str, Any], Any, str]] = []
     while True:
         with transaction() as cur:
             rules = Rules.from_row(book_db.exit_rules(cur))
@@ -47,11 +108,19 @@ def monitor(now: datetime, only: list[str] | None = None) -> dict[str, int]:
                     position["price_stale"],
                     position["expiry"],
                     position["opened_at"],
+                    position["priced_at"],
                 )
                 alerts = evaluate(
-                    view, rules, today=today, now=now, session_close=session.close if session else None
+                    view,
+                    rules,
+                    today=today,
+                    now=now,
+                    session_close=session.close if session else None,
+                    market_open=market_open,
+                    max_mark_age_seconds=settings.mark_max_age_seconds,
                 )
                 firing += [(position["id"], a.rule) for a in alerts]
+                counts["stale"] += sum(a.rule == "STALE_MARK" for a in alerts)
                 closing = None
                 for alert in alerts:
                     alert_id = exit_db.upsert_active(cur, position["id"], alert, now)
@@ -60,25 +129,28 @@ def monitor(now: datetime, only: list[str] | None = None) -> dict[str, int]:
                 counts["alerts"] += len(alerts)
                 # Exit orders only while the market is open (a DAY order placed after the close would
                 # just expire); the unique index allows one live exit order per position.
-                if closing and market_open and position["status"] == "OPEN":
+                if closing and market_open and position["status"] == PositionStatus.OPEN:
                     alert, alert_id = closing
-                    order_id = orders_db.insert(cur, exit_order(position, mode, alert.rule, now))
+                    # every closing rule that fired is named, e.g. PROFIT_TARGET+TRAILING_STOP
+                    reason = "+".join(a.rule for a in alerts if a.closes)
+                    order_id = orders_db.insert(cur, exit_order(position, settings.app_mode, reason, now))
                     if order_id:
-                        positions_db.set_status(cur, position["id"], "CLOSING", now)
+                        positions_db.set_status(cur, position["id"], PositionStatus.CLOSING, now)
                         exit_db.attach_order(cur, alert_id, order_id)
                         counts["exit_orders"] += 1
-                        placed.append((position, alert))
+                        placed.append((position, alert, reason))
             exit_db.resolve_not_firing(cur, [p["id"] for p in page], firing, now)
             counts["evaluated"] += len(page)
             after = page[-1]["id"]
     observability.signal_lines(
         "exit rule fired, exit order placed",
         [
-            (p["signal_id"] or p["id"], {"position_id": str(p["id"]), "rule": a.rule, "details": a.details})
-            for p, a in placed
+            (p["signal_id"] or p["id"], {"position_id": str(p["id"]), "rule": reason, "details": a.details})
+            for p, a, reason in placed
         ],
     )
-    observability.count_by(observability.EXITS, "Rule", [a.rule for _, a in placed])
+    observability.count_by(observability.EXITS, "Rule", [a.rule for _, a, _ in placed])
+    observability.count(observability.STALE_MARKS, counts["stale"])
     if counts["exit_orders"]:
         bus.publish(bus.ORDER_CREATED, {"count": counts["exit_orders"]})
     return counts

@@ -30,6 +30,7 @@ class PositionView:
     price_stale: bool
     expiry: date
     opened_at: datetime
+    priced_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -57,13 +58,44 @@ def _close(rule: str, priority: str, details: str, metrics: dict[str, Any]) -> E
     return ExitAlert(rule, priority, details, "CLOSE_POSITION_IMMEDIATELY", "IMMEDIATE", True, metrics)
 
 
+def stale_mark(p: PositionView, now: datetime, max_age_seconds: int) -> ExitAlert | None:
+    """In a session, a mark that failed to refresh or is older than its allowed age is stale."""
+    age = None if p.priced_at is None else (now - p.priced_at).total_seconds()
+    if not p.price_stale and age is not None and age <= max_age_seconds:
+        return None
+    why = (
+        "its last quote failed"
+        if p.price_stale
+        else ("it was never priced" if age is None else f"it is {age / 60:.0f} minutes old")
+    )
+    return ExitAlert(
+        "STALE_MARK",
+        HIGH,
+        f"Mark is stale ({why}; allowed {max_age_seconds // 60} minutes): price rules wait for a fresh one",
+        "CHECK_MARKET_DATA",
+        "HIGH",
+        False,
+        {"mark_age_seconds": None if age is None else round(age), "max_age_seconds": max_age_seconds},
+    )
+
+
 def evaluate(
-    p: PositionView, rules: Rules, *, today: date, now: datetime, session_close: datetime | None
+    p: PositionView,
+    rules: Rules,
+    *,
+    today: date,
+    now: datetime,
+    session_close: datetime | None,
+    market_open: bool = True,
+    max_mark_age_seconds: int | None = None,
 ) -> list[ExitAlert]:
-    """Every rule that fires now. Price rules are skipped on a stale or missing mark: a stop must never
-    trip on a price that is not current."""
+    """Every rule that fires now. Price rules run only in a session and on a current mark: a stop must never
+    trip on a price that is not current, and outside a session the mark stays at the last close."""
     alerts: list[ExitAlert] = []
-    if p.mark is not None and not p.price_stale and p.entry_price > 0:
+    stale = stale_mark(p, now, max_mark_age_seconds) if market_open and max_mark_age_seconds else None
+    if stale is not None:
+        alerts.append(stale)
+    if market_open and stale is None and p.mark is not None and not p.price_stale and p.entry_price > 0:
         pnl_pct = (p.mark - p.entry_price) / p.entry_price * 100
         m = {"entry": p.entry_price, "mark": p.mark, "pnl_pct": round(pnl_pct, 2)}
         if rules.stop_loss_pct is not None and pnl_pct <= -rules.stop_loss_pct:
@@ -89,8 +121,9 @@ def evaluate(
                     m,
                 )
             )
-        hwm = p.high_water_mark
-        if rules.trailing_stop_pct is not None and hwm is not None and hwm > p.entry_price:
+        # the high since entry starts at the entry price: a position that only falls still trails from it
+        hwm = max(p.high_water_mark or p.entry_price, p.entry_price)
+        if rules.trailing_stop_pct is not None:
             floor = hwm * (1 - rules.trailing_stop_pct / 100)
             if p.mark <= floor:
                 alerts.append(
@@ -111,7 +144,8 @@ def evaluate(
         )
     if rules.close_minutes_before_close is not None and session_close is not None:
         minutes_left = (session_close - now).total_seconds() / 60
-        if 0 <= minutes_left <= rules.close_minutes_before_close:
+        # 0 means the session's last minute: the last moment an exit order can still fill today
+        if 0 <= minutes_left <= max(rules.close_minutes_before_close, 1):
             alerts.append(
                 _close(
                     "TIME_STOP",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -81,32 +81,39 @@ def parse_alert(payload: dict[str, Any]) -> Alert:
         raise AlertError(field, message) from None
 
 
-def dedupe_key(alert: Alert, received_at: datetime, window_seconds: int) -> str:
-    """An explicit alert id wins; otherwise the alert's identity within its time bucket.
+def dedupe_keys(
+    alert: Alert, body_sha256: str, received_at: datetime, window_seconds: int
+) -> tuple[str, str | None]:
+    """(this delivery's key, the key a retry of an earlier delivery would hold, or None).
 
-    The bucket comes from the alert's own `time` when it has one, so TradingView's retries (sent seconds
-    later) land on the same key; without it, the receive time is used.
+    Only a true retry is a duplicate: the same `alert_id`, or a byte-identical body arriving within
+    `window_seconds` of the first (TradingView resends up to three times, 5 s apart). Two alerts that
+    differ in any byte (another `time`, another price) are two alerts, and so are identical ones a minute
+    apart. The window is keyed by arrival bucket; a delivery also matches the previous bucket's key when
+    that one arrived less than `window_seconds` ago, so a retry straddling a bucket boundary still matches.
     """
     if alert.alert_id:
-        return "id:" + alert.alert_id
-    at = alert.time or received_at
-    bucket = int(at.timestamp()) // window_seconds
-    identity = "|".join(
-        [alert.ticker, alert.action, alert.direction or "-", alert.timeframe or "-", str(bucket)]
-    )
-    return "h:" + hashlib.sha256(identity.encode()).hexdigest()[:32]
+        return "id:" + alert.alert_id, None
+    bucket = int(received_at.timestamp()) // window_seconds
+    return f"b:{body_sha256[:40]}:{bucket}", f"b:{body_sha256[:40]}:{bucket - 1}"
 
 
 def store(
     alert: Alert, payload: dict[str, Any], body: bytes, *, received_at: datetime, window_seconds: int
 ) -> Intake:
-    key = dedupe_key(alert, received_at, window_seconds)
     digest = hashlib.sha256(body).hexdigest()
+    key, previous = dedupe_keys(alert, digest, received_at, window_seconds)
     stored = redact(payload)
     # one INSERT … ON CONFLICT is atomic on its own; autocommit spares two round trips on the hot path
     signal_id, created = run_statement(
         lambda cur: signals_db.insert_if_new(
-            cur, alert=alert, dedupe_key=key, raw_payload=stored, body_sha256=digest, received_at=received_at
+            cur,
+            alert=alert,
+            dedupe_key=key,
+            raw_payload=stored,
+            body_sha256=digest,
+            received_at=received_at,
+            retry_of=(previous, received_at - timedelta(seconds=window_seconds)) if previous else None,
         )
     )
     return Intake(signal_id=signal_id, created=created)

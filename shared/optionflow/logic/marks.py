@@ -1,4 +1,9 @@
-"""Position refresher: re-price every open position (mark, Greeks, unrealized P&L) and total the book."""
+"""Position refresher: re-price every open position (mark, Greeks, unrealized P&L) and total the book.
+
+Marks follow the market's hours: in a session a position is priced now; outside one it keeps the price of
+the last close (no overnight or weekend drift moves its mark or its high-water mark). An expired contract
+has no quote and is left to the exit monitor, which settles it.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +12,45 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from optionflow import observability
 from optionflow.db import positions as positions_db
-from optionflow.db.connection import run_in_transaction, transaction
+from optionflow.db.connection import is_transient, run_in_transaction, transaction
 from optionflow.events import bus
-from optionflow.market.provider import get_market_data
+from optionflow.market.calendar import NEW_YORK, NyseCalendar
+from optionflow.market.ports import ContractExpired
+from optionflow.market.provider import get_calendar, get_market_data
 from optionflow.observability import logger
 
 PAGE = 1000
 
 
-def _mark(position: dict[str, Any], now: datetime) -> dict[str, Any]:
-    quote = get_market_data().option_quote(
-        position["ticker"], position["option_type"], position["strike"], position["expiry"], now
-    )
+def pricing_instant(now: datetime, calendar: NyseCalendar) -> datetime:
+    """When marks are taken at `now`: now in a session, else the close of the last session before now."""
+    if calendar.is_open(now):
+        return now
+    day = now.astimezone(NEW_YORK).date()
+    session = calendar.session(day)
+    if session is not None and now >= session.close:
+        return session.close
+    last = calendar.session(calendar.previous_trading_day(day))
+    assert last is not None
+    return last.close
+
+
+def previous_close(now: datetime, calendar: NyseCalendar) -> datetime:
+    """The close of the last session that ended before today (New York) began: day P&L counts from it."""
+    day = now.astimezone(NEW_YORK).date()
+    last = calendar.session(calendar.previous_trading_day(day))
+    assert last is not None
+    return last.close
+
+
+def _mark(position: dict[str, Any], at: datetime, prev_close: datetime) -> dict[str, Any]:
+    market = get_market_data()
+    args = (position["ticker"], position["option_type"], position["strike"], position["expiry"])
+    quote = market.option_quote(*args, at)
     g = quote.greeks
-    return {
+    mark = {
         "id": position["id"],
         "mark": quote.mid,
         "bid": quote.bid,
@@ -32,14 +61,22 @@ def _mark(position: dict[str, Any], now: datetime) -> dict[str, Any]:
         "gamma": round(g.gamma, 6),
         "theta": round(g.theta_per_day, 6),
         "vega": round(g.vega_per_point, 6),
-        "priced_at": now,
+        "priced_at": at,
     }
+    if position["opened_at"] < prev_close and position.get("prev_close_at") != prev_close:
+        # carried over a close: its mark there is where today's P&L starts
+        mark["prev_close_mark"] = market.option_quote(*args, prev_close).mid
+        mark["prev_close_at"] = prev_close
+    return mark
 
 
 def refresh_all(now: datetime, only: list[str] | None = None) -> dict[str, Any]:
-    """Re-price open positions page by page (or just the positions in `only`). A position whose quote fails is flagged stale, keeping its
-    last mark visible as such; its price is never silently reused as fresh."""
-    refreshed = stale = 0
+    """Re-price open positions page by page (or just the positions in `only`). A position whose quote fails
+    is flagged stale, keeping its last mark visible as such; its price is never silently reused as fresh."""
+    calendar = get_calendar()
+    at = pricing_instant(now, calendar)
+    prev_close = previous_close(now, calendar)
+    refreshed = stale = expired = 0
     priced: list[str] = []
     after: UUID | None = None
     while True:
@@ -50,8 +87,12 @@ def refresh_all(now: datetime, only: list[str] | None = None) -> dict[str, Any]:
             marks, failed = [], []
             for position in page:
                 try:
-                    marks.append(_mark(position, now))
-                except Exception:
+                    marks.append(_mark(position, at, prev_close))
+                except ContractExpired:
+                    expired += 1  # settled by the exit monitor at its expiry's close
+                except Exception as exc:
+                    if is_transient(exc):
+                        raise
                     logger.exception(
                         "quote failed; position flagged stale", extra={"position_id": str(position["id"])}
                     )
@@ -64,11 +105,14 @@ def refresh_all(now: datetime, only: list[str] | None = None) -> dict[str, Any]:
             stale += len(failed)
             after = page[-1]["id"]
     totals = run_in_transaction(positions_db.totals)
+    observability.count(observability.QUOTES_FAILED, stale)
     if refreshed:
         bus.publish(bus.POSITIONS_REFRESHED, {"count": refreshed, "position_ids": priced if only else None})
     return {
         "refreshed": refreshed,
         "stale": stale,
+        "expired": expired,
+        "priced_as_of": at.isoformat(),
         "open_positions": int(totals.get("open_positions", 0)),
         "total_unrealized_pnl": Decimal(totals.get("unrealized_pnl", 0)),
         "market_value": Decimal(totals.get("market_value", 0)),

@@ -1,4 +1,10 @@
-"""Order creator: contract choice and sizing for accepted entries; exit orders for SELL/CLOSE alerts."""
+"""Order creator: contract choice and sizing for accepted entries; exits for SELL/CLOSE alerts.
+
+Signals for one ticker take effect in arrival order. A SELL or CLOSE closes the ticker's open positions
+(oldest first; `quantity` contracts when the alert names a quantity) and cancels the entries of earlier
+signals that have not filled, waiting for a row another worker holds rather than skipping it. Each signal is
+handled on its own: one that raises is FAILED with the error in its trail, and the batch goes on.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +14,24 @@ from typing import Any
 from uuid import UUID
 
 from optionflow import observability
+from optionflow.brokers.paper import fill_price
 from optionflow.config import get_settings
 from optionflow.db import book as book_db
 from optionflow.db import orders as orders_db
 from optionflow.db import positions as positions_db
 from optionflow.db import signals as signals_db
-from optionflow.db.connection import transaction
+from optionflow.db.connection import is_transient, savepoint, transaction
 from optionflow.events import bus
 from optionflow.logic.risk import Check, kill_switch_check
 from optionflow.logic.runs import drain
 from optionflow.logic.sizing import contracts_for
 from optionflow.market.calendar import NEW_YORK
 from optionflow.market.provider import get_calendar, get_market_data
+from optionflow.observability import logger
 from optionflow.pricing.expiry import choose_expiry
-from optionflow.pricing.occ import occ_symbol
+from optionflow.pricing.occ import occ_root, occ_symbol
 from optionflow.pricing.strikes import atm_strike
+from optionflow.states import PositionStatus, SignalStatus
 
 BATCH = 200
 
@@ -38,13 +47,19 @@ def choose_contract(signal: dict[str, Any], now: datetime, min_dte: int) -> tupl
 
 
 def exit_order(
-    position: dict[str, Any], mode: str, reason: str, at: datetime, signal_id: UUID | None = None
+    position: dict[str, Any],
+    mode: str,
+    reason: str,
+    at: datetime,
+    signal_id: UUID | None = None,
+    quantity: int | None = None,
+    position_id: UUID | None = None,
 ) -> dict[str, Any]:
     return {
         "created_at": at,
         "updated_at": at,
         "signal_id": str(signal_id) if signal_id else None,
-        "position_id": str(position["id"]),
+        "position_id": str(position_id or position["id"]),
         "purpose": "EXIT",
         "ticker": position["ticker"],
         "option_symbol": position["option_symbol"],
@@ -52,7 +67,7 @@ def exit_order(
         "strike": position["strike"],
         "expiry": position["expiry"],
         "side": "SELL_TO_CLOSE",
-        "quantity": position["quantity"],
+        "quantity": quantity or position["quantity"],
         "mode": mode,
         "reason": reason,
     }
@@ -61,16 +76,24 @@ def exit_order(
 def plan_entry(
     signal: dict[str, Any], now: datetime, limits: dict[str, Any], min_dte: int, mode: str
 ) -> tuple[Check, dict[str, Any] | None]:
-    """The sizing decision for one accepted BUY and, when it affords a contract, its entry order."""
+    """The sizing decision for one accepted BUY and, when it affords a contract, its entry order.
+
+    The budget is spent against the worst price the fill can have (the ask plus the configured slippage)
+    and the fees, so a filled entry never costs more than `risk_per_trade`."""
+    settings = get_settings()
     strike, expiry, spot = choose_contract(signal, now, min_dte)
+    symbol = occ_symbol(occ_root(signal["ticker"]), expiry, signal["direction"], strike)
     quote = get_market_data().option_quote(signal["ticker"], signal["direction"], strike, expiry, now)
+    worst = fill_price(
+        side="BUY_TO_OPEN", bid=quote.bid, ask=quote.ask, slippage_bps=settings.paper_slippage_bps
+    )
     size = contracts_for(
         budget=Decimal(limits["risk_per_trade"]),
-        premium=quote.ask,
+        premium=worst,
         max_contracts=int(limits["max_contracts_per_order"]),
         requested=signal["quantity"],
+        fee_per_contract=settings.fee_per_contract,
     )
-    symbol = occ_symbol(signal["ticker"], expiry, signal["direction"], strike)
     inputs = {
         "underlying": spot,
         "strike": strike,
@@ -78,6 +101,8 @@ def plan_entry(
         "option_symbol": symbol,
         "bid": quote.bid,
         "ask": quote.ask,
+        "worst_fill": worst,
+        "fee_per_contract": settings.fee_per_contract,
         "budget": limits["risk_per_trade"],
         "contracts": size.contracts,
     }
@@ -101,19 +126,43 @@ def plan_entry(
     }
 
 
-def _exits(cur: Any, signal: dict[str, Any], now: datetime, mode: str) -> bool:
-    created = False
-    for position in book_db.open_positions_for(cur, signal["ticker"], signal["direction"]):
-        reason = f"{signal['action']} alert"
-        if orders_db.insert(cur, exit_order(position, mode, reason, now, signal["id"])):
-            positions_db.set_status(cur, position["id"], "CLOSING", now)
-            created = True
-    if created:
-        signals_db.set_status(cur, signal["id"], "ORDERED", at=now)
-    else:
-        reason = f"no open {signal['ticker']} position left to close"
-        signals_db.set_status(cur, signal["id"], "REJECTED", reasons=[reason], at=now)
-    return created
+def _exits(cur: Any, signal: dict[str, Any], now: datetime, mode: str) -> tuple[str, list[str]]:
+    """Carry out a SELL/CLOSE; returns the signal's new status and what it did, in words."""
+    ticker, direction = signal["ticker"], signal["direction"]
+    what: list[str] = []
+    # 1. Earlier entries that have not filled are cancelled (waiting for any worker holding them).
+    earlier = book_db.lock_unfinished_before(cur, ticker, direction, signal["seq"])
+    reason = f"cancelled by a later {signal['action']} alert ({signal['id']})"
+    unordered = [s["id"] for s in earlier if s["status"] in (SignalStatus.PENDING, SignalStatus.ACCEPTED)]
+    ordered = [s["id"] for s in earlier if s["status"] == SignalStatus.ORDERED]
+    cancelled = unordered + orders_db.cancel_working_entries(cur, ordered, reason, now)
+    signals_db.set_statuses(cur, [(sid, SignalStatus.CANCELLED, [reason]) for sid in cancelled], now)
+    if cancelled:
+        what.append(f"cancelled {len(cancelled)} unfilled entr{'y' if len(cancelled) == 1 else 'ies'}")
+    # 2. Open positions close, oldest first; a quantity closes that many contracts and splits a lot.
+    remaining = signal["quantity"]
+    closing = 0
+    for position in book_db.held_positions_for(cur, ticker, direction):
+        if remaining is not None and remaining <= 0:
+            break
+        take = int(position["quantity"]) if remaining is None else min(remaining, int(position["quantity"]))
+        target = position["id"]
+        if take < int(position["quantity"]):
+            target = positions_db.split(cur, position, take, now)
+        order = exit_order(position, mode, f"{signal['action']} alert", now, signal["id"], take, target)
+        if orders_db.insert(cur, order):
+            positions_db.set_status(cur, target, PositionStatus.CLOSING, now)
+            closing += take
+            if remaining is not None:
+                remaining -= take
+    if closing:
+        what.append(f"closing {closing} contract{'' if closing == 1 else 's'}")
+        if remaining:
+            what.append(f"the alert asked for {signal['quantity']}; only {closing} were open")
+        return SignalStatus.ORDERED, what
+    if cancelled:
+        return SignalStatus.EXECUTED, what
+    return SignalStatus.REJECTED, [f"no open {ticker} position left to close"]
 
 
 def create_pending(now: datetime) -> int:
@@ -121,49 +170,100 @@ def create_pending(now: datetime) -> int:
     return drain(lambda batch: _order_batch(now, batch), BATCH)
 
 
+class _Batch:
+    """What a batch has decided but not yet written: entries go in one statement, not three per signal."""
+
+    def __init__(self) -> None:
+        self.trail: list[tuple[Any, Check]] = []
+        self.outcomes: list[tuple[Any, str, list[str] | None]] = []
+        self.entries: list[dict[str, Any]] = []
+        self.created = 0
+        self.written: list[dict[str, Any]] = []
+        self.final: list[tuple[Any, str, list[str] | None]] = []
+
+    def flush(self, cur: Any, now: datetime) -> None:
+        signals_db.record_decisions(cur, self.trail, now)
+        self.created += orders_db.insert_many(cur, self.entries)
+        signals_db.set_statuses(cur, self.outcomes, now)
+        self.written += self.entries
+        self.final += self.outcomes
+        self.trail, self.outcomes, self.entries = [], [], []
+
+
 def _order_batch(now: datetime, batch: int) -> int:
     mode = get_settings().app_mode
+    market_open = get_calendar().is_open(now)
+    failures: list[str] = []
     with transaction() as cur:
-        signals = signals_db.claim(cur, "ACCEPTED", batch)
+        signals = signals_db.claim(cur, SignalStatus.ACCEPTED, batch)
         if not signals:
             return 0
         limits = book_db.risk_limits(cur)
         min_dte = int(book_db.exit_rules(cur)["min_dte"] or 0)
-        created = 0
-        trail: list[tuple[Any, Check]] = []
-        outcomes: list[tuple[Any, str, list[str] | None]] = []
-        entries: list[dict[str, Any]] = []
+        pending = _Batch()
         for signal in signals:
-            if signal["action"] != "BUY":
-                created += int(_exits(cur, signal, now, mode))
+            try:
+                if signal["action"] != "BUY":
+                    # earlier entries of this batch are written first, so the CLOSE sees (and cancels) them
+                    pending.flush(cur, now)
+                    with savepoint(cur):
+                        status, what = _exits(cur, signal, now, mode)
+                    if status == SignalStatus.ORDERED:
+                        pending.created += 1
+                    pending.trail.append(
+                        (signal["id"], Check("exit", status != SignalStatus.REJECTED, "; ".join(what)))
+                    )
+                    pending.outcomes.append(
+                        (signal["id"], status, what if status == SignalStatus.REJECTED else None)
+                    )
+                    continue
+                if limits["kill_switch"]:
+                    # Switched on after this entry was accepted: it still means no new entries, so the entry
+                    # stops here, and this line replaces the passed kill_switch line in its trail.
+                    check = kill_switch_check(True)
+                    pending.trail.append((signal["id"], check))
+                    pending.outcomes.append((signal["id"], SignalStatus.REJECTED, [check.detail]))
+                    continue
+                if not market_open:
+                    # Entries are DAY orders: none is placed outside a session to fill at the next open.
+                    detail = "market closed before the entry could be ordered (entries are DAY orders)"
+                    pending.trail.append((signal["id"], Check("market_open_at_order", False, detail)))
+                    pending.outcomes.append((signal["id"], SignalStatus.REJECTED, [detail]))
+                    continue
+                check, order = plan_entry(signal, now, limits, min_dte, mode)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                logger.exception("signal could not be ordered", extra={"correlation_id": str(signal["id"])})
+                error = Check("order", False, f"could not be ordered: {type(exc).__name__}: {exc}")
+                pending.trail.append((signal["id"], error))
+                pending.outcomes.append((signal["id"], SignalStatus.FAILED, [error.detail]))
+                failures.append(signal["id"])
                 continue
-            if limits["kill_switch"]:
-                # Switched on after this entry was accepted: it still means no new entries, so the entry
-                # stops here, and this line replaces the passed kill_switch line in its trail.
-                check = kill_switch_check(True)
-                trail.append((signal["id"], check))
-                outcomes.append((signal["id"], "REJECTED", [check.detail]))
-                continue
-            check, order = plan_entry(signal, now, limits, min_dte, mode)
-            trail.append((signal["id"], check))
+            pending.trail.append((signal["id"], check))
             if order is None:
-                outcomes.append((signal["id"], "REJECTED", [check.detail]))
+                pending.outcomes.append((signal["id"], SignalStatus.REJECTED, [check.detail]))
             else:
-                entries.append(order)
-                outcomes.append((signal["id"], "ORDERED", None))
-        # the whole batch's entries in three statements, not three per signal
-        signals_db.record_decisions(cur, trail, now)
-        created += orders_db.insert_many(cur, entries)
-        signals_db.set_statuses(cur, outcomes, now)
+                pending.entries.append(order)
+                pending.outcomes.append((signal["id"], SignalStatus.ORDERED, None))
+        pending.flush(cur, now)
     observability.signal_lines(
         "entry order created",
-        [(o["signal_id"], {"option_symbol": o["option_symbol"], "quantity": o["quantity"]}) for o in entries],
+        [
+            (o["signal_id"], {"option_symbol": o["option_symbol"], "quantity": o["quantity"]})
+            for o in pending.written
+        ],
     )
     observability.signal_lines(
         "signal rejected at sizing",
-        [(sid, {"reasons": reasons}) for sid, status, reasons in outcomes if status == "REJECTED"],
+        [
+            (sid, {"status": status, "reasons": reasons})
+            for sid, status, reasons in pending.final
+            if status in (SignalStatus.REJECTED, SignalStatus.FAILED)
+        ],
     )
-    observability.count(observability.ORDERS_CREATED, created)
-    if created:
-        bus.publish(bus.ORDER_CREATED, {"count": created})
+    observability.count(observability.ORDERS_CREATED, pending.created)
+    observability.count(observability.SIGNALS_FAILED, len(failures))
+    if pending.created:
+        bus.publish(bus.ORDER_CREATED, {"count": pending.created})
     return len(signals)

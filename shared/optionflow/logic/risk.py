@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
+
+from optionflow.market.calendar import NEW_YORK
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,8 @@ def signal_shape_check(signal: dict[str, Any], today: Any, max_contracts: int) -
         problems.append("a BUY needs a direction")
     if signal["expiry"] is not None and signal["expiry"] < today:
         problems.append(f"expiry {signal['expiry']} is in the past")
-    if signal["quantity"] is not None and signal["quantity"] > max_contracts:
+    # the per-order cap limits entries only: an exit is never blocked by an entry limit
+    if signal["action"] == "BUY" and signal["quantity"] is not None and signal["quantity"] > max_contracts:
         problems.append(f"quantity {signal['quantity']} exceeds max {max_contracts} contracts per order")
     inputs = {
         "action": signal["action"],
@@ -55,6 +59,56 @@ def signal_shape_check(signal: dict[str, Any], today: Any, max_contracts: int) -
     if problems:
         return Check("signal_valid", False, "; ".join(problems), inputs)
     return Check("signal_valid", True, "ticker, action and direction are consistent", inputs)
+
+
+def contract_check(signal: dict[str, Any], now: datetime, calendar: Any, market: Any) -> Check:
+    """An entry names a contract OCC lists: a ticker with an OCC root, and when the alert gives a strike
+    or an expiry, a listed one (no weekend, holiday or past expiry, a strike on the listed grid)."""
+    from optionflow.pricing.contracts import listed_contract_problems
+    from optionflow.pricing.occ import occ_root
+
+    ticker = signal["ticker"]
+    inputs: dict[str, Any] = {"ticker": ticker, "strike": signal["strike"], "expiry": signal["expiry"]}
+    try:
+        root = occ_root(ticker)
+    except ValueError as exc:
+        return Check("contract_listed", False, str(exc), inputs)
+    inputs["occ_root"] = root
+    problems: list[str] = []
+    if signal["strike"] is not None or signal["expiry"] is not None:
+        spot = market.underlying_price(ticker, now) if signal["strike"] is not None else None
+        inputs["underlying"] = spot
+        problems = listed_contract_problems(
+            ticker=ticker,
+            option_type=signal["direction"],
+            strike=signal["strike"],
+            expiry=signal["expiry"],
+            today=now.astimezone(NEW_YORK).date(),
+            spot=spot,
+            calendar=calendar,
+        )
+    if problems:
+        return Check("contract_listed", False, "; ".join(problems), inputs)
+    return Check("contract_listed", True, f"OCC root {root}; the contract can be listed", inputs)
+
+
+def entry_window_check(now: datetime, session_close: datetime, close_minutes: int | None) -> Check:
+    """No entry inside the end-of-day window the time stop closes in (the last minute when it is 0):
+    it would be closed again within minutes, paying the spread twice."""
+    minutes_left = (session_close - now).total_seconds() / 60
+    inputs = {"minutes_to_close": round(minutes_left, 1), "close_minutes_before_close": close_minutes}
+    if close_minutes is None:
+        return Check("entry_window", True, "no end-of-day time stop", inputs)
+    window = max(close_minutes, 1)
+    if minutes_left <= window:
+        return Check(
+            "entry_window",
+            False,
+            f"{minutes_left:.0f} minutes to the {session_close:%H:%M} close, inside the "
+            f"{close_minutes}-minute end-of-day window",
+            inputs,
+        )
+    return Check("entry_window", True, f"{minutes_left:.0f} minutes to the close", inputs)
 
 
 def kill_switch_check(on: bool) -> Check:

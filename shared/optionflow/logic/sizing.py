@@ -15,18 +15,25 @@ class Size:
 
 
 def contracts_for(
-    *, budget: Decimal, premium: Decimal, max_contracts: int, requested: int | None = None
+    *,
+    budget: Decimal,
+    premium: Decimal,
+    max_contracts: int,
+    requested: int | None = None,
+    fee_per_contract: Decimal = Decimal(0),
 ) -> Size:
     """Contracts to buy.
 
-    budget: dollars at risk per trade; premium: dollars per share (the ask). A bought option can lose its
-    whole premium, so the budget buys floor(budget / (premium × 100)) contracts, capped by max_contracts.
+    budget: dollars at risk per trade; premium: dollars per share, the worst price the fill can have (the
+    ask plus slippage); fee_per_contract: commission and regulatory fees per contract, dollars. A bought
+    option can lose its whole premium and its fees, so the budget buys
+    floor(budget / (premium × 100 + fees)) contracts, capped by max_contracts.
     An explicit `requested` quantity wins when it fits both the cap and the budget.
     Zero contracts means the budget cannot afford one; the caller rejects the signal with `reason`.
     """
     if premium <= 0:
         return Size(0, f"no price to size against (premium ${premium})")
-    per_contract = premium * MULTIPLIER
+    per_contract = premium * MULTIPLIER + fee_per_contract
     affordable = int((budget / per_contract).to_integral_value(rounding=ROUND_FLOOR))
     if requested is not None:
         if requested > max_contracts:

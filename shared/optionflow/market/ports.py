@@ -38,3 +38,7 @@ class MarketData(Protocol):
     ) -> OptionQuote:
         """The quote of the CALL or PUT at `strike` (dollars) expiring on `expiry`, as of `at`."""
         ...
+
+
+class ContractExpired(ValueError):
+    """The contract's expiry session has closed: it has no quote any more; it settles instead."""

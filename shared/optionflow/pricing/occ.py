@@ -80,3 +80,11 @@ def parse_occ_symbol(symbol: str) -> OccContract:
     if strike == 0:
         raise ValueError(f"OCC symbol {symbol!r}: strike is zero")
     return OccContract(root, expiry, "CALL" if kind == "C" else "PUT", strike)
+
+
+def occ_root(ticker: str) -> str:
+    """The OCC root of an underlying: class shares drop the dot (`BRK.B` -> `BRKB`), at most 6 characters."""
+    root = ticker.replace(".", "")
+    if not _ROOT.fullmatch(root):
+        raise ValueError(f"ticker {ticker!r} has no OCC root: roots are 1-6 upper-case letters or digits")
+    return root

@@ -1,0 +1,92 @@
+"""Every entity's states and the moves allowed between them, in one place.
+
+The database's CHECK constraints list the same values (a test holds them together), and the repositories
+call `require` before they write a status, so an illegal move raises before any SQL runs.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class SignalStatus(StrEnum):
+    PENDING = "PENDING"  # stored, waiting for a decision
+    ACCEPTED = "ACCEPTED"  # every check passed, waiting for its order(s)
+    REJECTED = "REJECTED"  # a check failed; the reasons say which
+    ORDERED = "ORDERED"  # its order(s) are working
+    EXECUTED = "EXECUTED"  # its order(s) filled, or a CLOSE did all it had to do
+    FAILED = "FAILED"  # it could not be carried out (a bad contract, an expired DAY order)
+    CANCELLED = "CANCELLED"  # a later CLOSE for its ticker arrived before it filled
+
+
+class OrderStatus(StrEnum):
+    PENDING = "PENDING"
+    SUBMITTED = "SUBMITTED"
+    FILLED = "FILLED"
+    CANCELLED = "CANCELLED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+
+
+class PositionStatus(StrEnum):
+    OPEN = "OPEN"
+    CLOSING = "CLOSING"  # an exit order is working
+    CLOSED = "CLOSED"
+
+
+S, OS, P = SignalStatus, OrderStatus, PositionStatus  # short names for the tables below
+
+SIGNAL_MOVES: dict[SignalStatus, frozenset[SignalStatus]] = {
+    S.PENDING: frozenset({S.ACCEPTED, S.REJECTED, S.FAILED, S.CANCELLED}),
+    S.ACCEPTED: frozenset({S.ORDERED, S.EXECUTED, S.REJECTED, S.FAILED, S.CANCELLED}),
+    S.ORDERED: frozenset({S.EXECUTED, S.FAILED, S.CANCELLED}),
+    S.REJECTED: frozenset(),
+    S.EXECUTED: frozenset(),
+    S.FAILED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+ORDER_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OS.PENDING: frozenset({OS.SUBMITTED, OS.FILLED, OS.CANCELLED, OS.REJECTED, OS.EXPIRED}),
+    OS.SUBMITTED: frozenset({OS.FILLED, OS.CANCELLED, OS.REJECTED, OS.EXPIRED}),
+    OS.FILLED: frozenset(),
+    OS.CANCELLED: frozenset(),
+    OS.REJECTED: frozenset(),
+    OS.EXPIRED: frozenset(),
+}
+POSITION_MOVES: dict[PositionStatus, frozenset[PositionStatus]] = {
+    # OPEN -> CLOSED directly: an expiry settles without an exit order
+    P.OPEN: frozenset({P.CLOSING, P.CLOSED}),
+    # CLOSING -> OPEN: the exit order expired or was cancelled; the position is still held
+    P.CLOSING: frozenset({P.OPEN, P.CLOSED}),
+    P.CLOSED: frozenset(),
+}
+
+# States a row can wait in; every other state is final.
+SIGNAL_WAITING = frozenset({S.PENDING, S.ACCEPTED, S.ORDERED})
+ORDER_WORKING = frozenset({OS.PENDING, OS.SUBMITTED})
+POSITION_HELD = frozenset({P.OPEN, P.CLOSING})
+
+
+_MACHINES: dict[str, tuple[dict[Any, frozenset[Any]], type[StrEnum]]] = {
+    "signal": (SIGNAL_MOVES, SignalStatus),
+    "order": (ORDER_MOVES, OrderStatus),
+    "position": (POSITION_MOVES, PositionStatus),
+}
+
+
+class IllegalTransition(ValueError):
+    """A status move the state machine does not allow: a bug, refused before it reaches the database."""
+
+
+def require(entity: str, before: StrEnum | str, after: StrEnum | str) -> None:
+    """Raise IllegalTransition unless `entity` ('signal', 'order', 'position') may move before -> after."""
+    table, kind = _MACHINES[entity]
+    if kind(after) not in table[kind(before)]:
+        raise IllegalTransition(f"{entity} cannot move from {before} to {after}")
+
+
+def allowed_sources(entity: str, after: StrEnum | str) -> list[str]:
+    """The states from which `entity` may move to `after`: the WHERE clause of a guarded UPDATE."""
+    table, _ = _MACHINES[entity]
+    return sorted(str(before) for before, targets in table.items() if after in targets)
