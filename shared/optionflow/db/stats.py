@@ -17,7 +17,7 @@ def closed_positions(
     (dollars, whole position).
     """
     cur.execute(
-        """SELECT ticker, option_type AS direction, exit_reason, opened_at, closed_at, realized_pnl, cost_basis
+        """SELECT ticker, option_type AS direction, exit_reason, opened_at, closed_at, realized_pnl, cost_basis, fees
            FROM positions
            WHERE status = 'CLOSED'
              AND (%(since)s::timestamptz IS NULL OR closed_at >= %(since)s::timestamptz)

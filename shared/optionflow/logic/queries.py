@@ -151,6 +151,7 @@ def stats_report(since: datetime | None, until: datetime | None, now: datetime) 
             opened_at=row["opened_at"],
             closed_at=row["closed_at"],
             realized_pnl=Decimal(row["realized_pnl"]),
+            fees=Decimal(row.get("fees") or 0),
             cost_basis=Decimal(row["cost_basis"]),
         )
         for row in closed

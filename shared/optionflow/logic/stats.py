@@ -26,8 +26,9 @@ class ClosedTrade:
     exit_rule: str  # normalised exit reason, see exit_rule_of
     opened_at: datetime
     closed_at: datetime
-    realized_pnl: Decimal
+    realized_pnl: Decimal  # net of fees
     cost_basis: Decimal
+    fees: Decimal = Decimal(0)  # commission and regulatory fees on its fills
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,8 @@ def summarize(
         "expectancy": cents(realized / n) if n else None,
         "max_drawdown": cents(max((dd for _, _, dd in walk), default=Decimal(0))),
         "realized_pnl": cents(realized),
+        "fees": cents(sum((t.fees for t in trades), Decimal(0))),
+        "realized_pnl_gross": cents(realized + sum((t.fees for t in trades), Decimal(0))),
         "unrealized_pnl": cents(unrealized_pnl),
         "open_positions": open_positions,
     }
