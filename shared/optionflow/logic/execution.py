@@ -47,6 +47,10 @@ def _expire(cur: Any, order: dict[str, Any], now: datetime) -> None:
         signals_db.set_status(cur, order["signal_id"], SignalStatus.FAILED, reasons=[reason], at=now)
     else:  # the position stays open; the exit monitor will ask again next session
         positions_db.set_status(cur, order["position_id"], PositionStatus.OPEN, now)
+        if order["signal_id"]:
+            # the trader's SELL/CLOSE did not happen: say so rather than leave it looking ordered
+            why = "its exit order was not filled by the close; the position is still open"
+            signals_db.set_status(cur, order["signal_id"], SignalStatus.FAILED, reasons=[why], at=now)
 
 
 def _cancel_entry(cur: Any, order: dict[str, Any], reason: str, now: datetime) -> None:
