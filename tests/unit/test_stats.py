@@ -57,6 +57,8 @@ def test_no_trades_has_no_rates_and_no_drawdown():
         "expectancy": None,
         "max_drawdown": Decimal("0.00"),
         "realized_pnl": Decimal("0.00"),
+        "fees": Decimal("0.00"),
+        "realized_pnl_gross": Decimal("0.00"),
         "unrealized_pnl": Decimal("0.00"),
         "open_positions": 0,
     }
