@@ -16,15 +16,14 @@ from optionflow.models.workers import (
     WorkerList,
     WorkerOut,
 )
+from optionflow.workers import NAMES
 
 from api.problems import problem
 from api.security import ADMIN, BEARER, current_principal
 
 router = APIGatewayHttpRouter()
 
-WorkerName = Annotated[
-    str, Path(description="signal_processor, order_creator, paper_executor, position_refresher, exit_monitor")
-]
+WorkerName = Annotated[str, Path(description=", ".join(NAMES))]
 
 
 def _operator() -> str:

@@ -47,35 +47,16 @@ from optionflow.db.connection import (
 from optionflow.db.migrate import migrate_database
 from optionflow.events import bus
 from optionflow.logic import intake
-from optionflow.logic.decide import process_pending
-from optionflow.logic.execution import execute_pending
-from optionflow.logic.exit_monitor import monitor
-from optionflow.logic.marks import refresh_all
-from optionflow.logic.orders import create_pending
 from optionflow.market.calendar import NEW_YORK
 from optionflow.market.provider import get_calendar
 from optionflow.models.alert import AlertError
 from optionflow.models.replay_rules import ReplayRules
 from optionflow.observability import logger
+from optionflow.workers import BY_EVENT, BY_NAME, NAMES
 
-# What each fast-path event wakes (the EventBridgeRule of each worker in template.yaml; a test holds the two
-# in step), and the schedules' sweep, in pipeline order.
-FAST_PATH = {
-    bus.SIGNAL_RECEIVED: "signal_processor",
-    bus.SIGNAL_ACCEPTED: "order_creator",
-    bus.ORDER_CREATED: "paper_executor",
-    bus.POSITION_OPENED: "position_refresher",
-    bus.POSITIONS_REFRESHED: "exit_monitor",
-}
-SWEEP = ("signal_processor", "order_creator", "paper_executor", "position_refresher", "exit_monitor")
-
-_STAGES: dict[str, Callable[[datetime, list[str] | None], Any]] = {
-    "signal_processor": lambda now, only: process_pending(now),
-    "order_creator": lambda now, only: create_pending(now),
-    "paper_executor": lambda now, only: execute_pending(now),
-    "position_refresher": refresh_all,
-    "exit_monitor": monitor,
-}
+# What each fast-path event wakes, and the schedules' sweep in pipeline order: the worker registry's.
+FAST_PATH = {event: worker.name for event, worker in BY_EVENT.items()}
+SWEEP = NAMES
 
 
 @dataclass(frozen=True)
@@ -257,7 +238,7 @@ class _Wakeups:
     def run(self, now: datetime) -> None:
         while self.queue:
             stage, only = self.queue.popleft()
-            _STAGES[stage](now, list(only) if only is not None else None)
+            BY_NAME[stage].stage()(now, list(only) if only is not None else None)
 
 
 def session_ticks(day: date, step: timedelta) -> list[datetime]:
