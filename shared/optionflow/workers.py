@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from optionflow.errors import NotFound
 from optionflow.events import names as events
 
 # A stage run: (now, the position ids a fast-path event names or None for the whole book) -> its result.
@@ -131,8 +132,11 @@ BY_NAME = {worker.name: worker for worker in WORKERS}
 BY_EVENT = {event: worker for worker in WORKERS for event in worker.events}
 
 
-class UnknownWorker(ValueError):
-    """The name is not one of the workers; the message lists them."""
+class UnknownWorker(NotFound):
+    """The name is not one of the workers; the message lists them (404, naming the `name` parameter)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("name", message, detail=message)
 
 
 def canonical(name: str) -> Worker:
