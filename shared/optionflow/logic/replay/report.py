@@ -86,13 +86,20 @@ class Outcome:
         return self.status.lower()
 
     def same_as(self, other: Outcome) -> bool:
+        """The same decision, contract, size and fill, and the same result as `describe()` words it: the
+        exit and realized P&L of a closed position, the unrealized P&L of an open one. A position closed
+        after the window has no P&L recorded where the replay stopped, so only its opening is compared."""
+        # describe() shows an open position's unrealized P&L, a closed one's realized P&L only
+        unrealized_shown = self.position_status != "CLOSED" and not (self.closed_later or other.closed_later)
         return (
             self.status == other.status
             and self.position_status == other.position_status
             and self.option_symbol == other.option_symbol
             and self.quantity == other.quantity
+            and self.entry_price == other.entry_price
             and self.exit_rule == other.exit_rule
             and self.realized_pnl == other.realized_pnl
+            and (not unrealized_shown or (self.unrealized_pnl or 0) == (other.unrealized_pnl or 0))
             and self.closed_positions == other.closed_positions
         )
 
