@@ -8,22 +8,23 @@ from decimal import Decimal
 from typing import Any
 
 from optionflow.local.lambda_context import LocalContext
+from optionflow.workers import BY_NAME, NAMES, ORDER_CREATOR, PAPER_EXECUTOR, SIGNAL_PROCESSOR
 
 from tests.api_events import call, request
 from tests.conftest import WEBHOOK_SECRET, load_event
 
-WORKERS = ("signal_processor", "order_creator", "paper_executor", "position_refresher", "exit_monitor")
+WORKERS = NAMES
 
 
 def run(worker: str) -> dict[str, Any]:
     """Invoke a worker's lambda_handler with the exact payload its schedule sends."""
-    handler = importlib.import_module(f"workers.{worker}").lambda_handler
+    handler = importlib.import_module(BY_NAME[worker].handler_module).lambda_handler
     return dict(handler(load_event(f"workers/{worker}.json"), LocalContext(worker)))
 
 
 def run_entry_chain() -> None:
-    for worker in ("signal_processor", "order_creator", "paper_executor"):
-        run(worker)
+    for worker in (SIGNAL_PROCESSOR, ORDER_CREATOR, PAPER_EXECUTOR):
+        run(worker.name)
 
 
 def alert(ticker: str = "SPY", action: str = "BUY", direction: str | None = "CALL", **extra: Any) -> str:

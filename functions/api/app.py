@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from optionflow import __version__
-from optionflow.db.connection import DatabaseUnavailable
-from optionflow.db.listing import BadCursor
-from optionflow.logic.queries import BadWindow
 from optionflow.observability import active_metrics, logger, tracer
 
-from api.problems import problem
+from api import problems
 from api.routes import dashboard, ops, queries, stats, system, trading_settings, webhook, workers
 
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -26,47 +22,7 @@ app.include_router(trading_settings.router)
 app.include_router(workers.router)
 app.include_router(system.router)
 app.include_router(dashboard.router)
-
-
-@app.exception_handler(RequestValidationError)
-def invalid_request(exc: RequestValidationError) -> Response[Any]:
-    errors = [
-        {"field": ".".join(str(p) for p in err["loc"][1:]) or str(err["loc"][0]), "message": err["msg"]}
-        for err in exc.errors()
-    ]
-    return problem(422, "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
-
-
-@app.exception_handler(UnicodeDecodeError)
-def body_not_utf8(exc: UnicodeDecodeError) -> Response[Any]:
-    # Powertools decodes a JSON body as UTF-8 before validating it: other bytes are the client's mistake.
-    return problem(400, "request body is not UTF-8 JSON", errors=[{"field": "body", "message": str(exc)}])
-
-
-@app.exception_handler(BadCursor)
-def bad_cursor(exc: BadCursor) -> Response[Any]:
-    return problem(400, str(exc), errors=[{"field": "cursor", "message": str(exc)}])
-
-
-@app.exception_handler(BadWindow)
-def bad_window(exc: BadWindow) -> Response[Any]:
-    # the same 422 problem as a parameter pydantic refused, naming the field
-    return problem(422, f"{exc.field}: {exc}", errors=[{"field": exc.field, "message": str(exc)}])
-
-
-@app.exception_handler(DatabaseUnavailable)
-def database_down(exc: DatabaseUnavailable) -> Response[Any]:
-    logger.warning("database unavailable", extra={"error": str(exc)})
-    # 503 makes TradingView retry the delivery; nothing was stored.
-    return problem(503, "database unavailable, retry shortly", headers={"Retry-After": "5"})
-
-
-@app.not_found
-def not_found(exc: Exception) -> Response[Any]:
-    return problem(
-        404, str(exc) if str(exc) else f"no route {app.current_event.http_method} {app.current_event.path}"
-    )
-
+problems.register(app)
 
 _openapi: str | None = None
 

@@ -1,11 +1,16 @@
-"""RFC 9457 problem responses: every error names what is wrong."""
+"""RFC 9457 problem responses: every error names what is wrong. This is the one place errors become
+responses: OptionFlow's own (`optionflow.errors`) by the status, detail, fields and headers they carry, and
+the few the framework raises."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from optionflow.errors import OptionFlowError
+from optionflow.observability import logger
 
 _TITLES = {
     400: "Bad request",
@@ -37,3 +42,40 @@ def problem(
     return Response(
         status_code=status, content_type="application/problem+json", body=json.dumps(body), headers=headers
     )
+
+
+def answer(exc: OptionFlowError) -> Response[str]:
+    """The problem document for one of OptionFlow's errors."""
+    if exc.status >= 500:
+        # the client is told only exc.detail (for the database: to retry); the cause goes to the logs
+        logger.warning(exc.detail, extra={"error": str(exc)})
+    return problem(exc.status, exc.detail, errors=exc.field_errors(), headers=exc.headers or None)
+
+
+def register(app: APIGatewayHttpResolver) -> None:
+    """Answer every error the routes raise (and routes that do not exist) with a problem document."""
+
+    @app.exception_handler(OptionFlowError)
+    def known(exc: OptionFlowError) -> Response[Any]:
+        # Raised from the routes rather than returned: a problem body is not the route's response model.
+        return answer(exc)
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(exc: RequestValidationError) -> Response[Any]:
+        errors = [
+            {"field": ".".join(str(p) for p in err["loc"][1:]) or str(err["loc"][0]), "message": err["msg"]}
+            for err in exc.errors()
+        ]
+        return problem(422, "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
+
+    @app.exception_handler(UnicodeDecodeError)
+    def body_not_utf8(exc: UnicodeDecodeError) -> Response[Any]:
+        # Powertools decodes a JSON body as UTF-8 before validating it: other bytes are the client's mistake.
+        return problem(400, "request body is not UTF-8 JSON", errors=[{"field": "body", "message": str(exc)}])
+
+    @app.not_found
+    def not_found(exc: Exception) -> Response[Any]:
+        return problem(
+            404,
+            str(exc) if str(exc) else f"no route {app.current_event.http_method} {app.current_event.path}",
+        )

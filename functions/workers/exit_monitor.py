@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from optionflow.workers import EXIT_MONITOR
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from optionflow.logic.exit_monitor import monitor
-from optionflow.logic.runs import position_scope, run_worker
-from optionflow.observability import active_metrics, logger, tracer
+from workers import lambda_handler_for
 
-
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@active_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    scope = position_scope(event)
-    return run_worker("exit_monitor", event, lambda now: monitor(now, scope))
+lambda_handler = lambda_handler_for(EXIT_MONITOR)

@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from optionflow.workers import ORDER_CREATOR
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from optionflow.logic.orders import create_pending
-from optionflow.logic.runs import run_worker
-from optionflow.observability import active_metrics, logger, tracer
+from workers import lambda_handler_for
 
-
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@active_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return run_worker("order_creator", event, create_pending)
+lambda_handler = lambda_handler_for(ORDER_CREATOR)

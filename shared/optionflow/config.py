@@ -22,6 +22,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from optionflow.workers import WORKERS
+
 
 class ConfigurationError(RuntimeError):
     """A required setting is missing or malformed; the message names the variable."""
@@ -64,12 +66,9 @@ class Settings(BaseModel):
     webhook_secret_parameter: str | None = None
     # A rotated secret reaches new connections and requests within this time.
     secrets_max_age_seconds: int = Field(default=300, ge=0)
-    # The worker functions the API wakes for POST /workers/{name}/trigger (names or ARNs; set by the template).
-    signal_processor_function: str | None = None
-    order_creator_function: str | None = None
-    paper_executor_function: str | None = None
-    position_refresher_function: str | None = None
-    exit_monitor_function: str | None = None
+    # The worker functions the API wakes for POST /workers/{name}/trigger: worker name -> function name or
+    # ARN, from each worker's <WORKER>_FUNCTION_NAME (set by the template; see optionflow.workers).
+    worker_function_names: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("app_mode", mode="before")
     @classmethod
@@ -110,14 +109,7 @@ class Settings(BaseModel):
 
     def worker_functions(self) -> dict[str, str]:
         """Worker name -> its Lambda function, for the workers whose function is configured."""
-        names = {
-            "signal_processor": self.signal_processor_function,
-            "order_creator": self.order_creator_function,
-            "paper_executor": self.paper_executor_function,
-            "position_refresher": self.position_refresher_function,
-            "exit_monitor": self.exit_monitor_function,
-        }
-        return {worker: function for worker, function in names.items() if function}
+        return {worker: function for worker, function in self.worker_function_names.items() if function}
 
 
 _ENV = {
@@ -143,18 +135,17 @@ _ENV = {
     "jwt_secret_parameter": "JWT_SECRET_PARAMETER",
     "webhook_secret_parameter": "WEBHOOK_SECRET_PARAMETER",
     "secrets_max_age_seconds": "SECRETS_MAX_AGE_SECONDS",
-    "signal_processor_function": "SIGNAL_PROCESSOR_FUNCTION_NAME",
-    "order_creator_function": "ORDER_CREATOR_FUNCTION_NAME",
-    "paper_executor_function": "PAPER_EXECUTOR_FUNCTION_NAME",
-    "position_refresher_function": "POSITION_REFRESHER_FUNCTION_NAME",
-    "exit_monitor_function": "EXIT_MONITOR_FUNCTION_NAME",
 }
 
 
 def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
-    """Build settings from environment variables (names in `_ENV`); empty values count as unset."""
+    """Build settings from environment variables (names in `_ENV`, and each worker's
+    `<WORKER>_FUNCTION_NAME`); empty values count as unset."""
     env = os.environ if environ is None else environ
-    values = {field: env[var] for field, var in _ENV.items() if env.get(var)}
+    values: dict[str, Any] = {field: env[var] for field, var in _ENV.items() if env.get(var)}
+    values["worker_function_names"] = {
+        w.name: env[w.function_env] for w in WORKERS if env.get(w.function_env)
+    }
     try:
         return Settings.model_validate(values)
     except ValidationError as exc:

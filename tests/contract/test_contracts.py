@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from optionflow.local.template import _CfnLoader, worker_specs
+from optionflow.workers import NAMES
 
 from tests.conftest import EVENTS, ROOT
 from tests.contract.openapi_snapshot import current_document
@@ -35,13 +36,7 @@ def test_every_template_route_is_served_by_the_api_and_documented():
 
 def test_every_worker_has_a_schedule_a_fast_path_rule_and_an_event_fixture():
     specs = worker_specs(ROOT / "template.yaml")
-    assert {s.name for s in specs} == {
-        "signal_processor",
-        "order_creator",
-        "paper_executor",
-        "position_refresher",
-        "exit_monitor",
-    }
+    assert {s.name for s in specs} == set(NAMES)
     for spec in specs:
         assert spec.rate_seconds == 60
         assert spec.detail_types, spec.name

@@ -321,7 +321,7 @@ def test_ctrl_c_right_after_the_scratch_book_is_created_or_tuned_drops_it(
 ) -> None:
     store_alerts(frozen_clock)  # the replay reads only the stored alerts
     created: list[str] = []
-    monkeypatch.setattr("optionflow.logic.replay.connect", _interrupting_connect(statement, created))
+    monkeypatch.setattr("optionflow.db.scratch.connect", _interrupting_connect(statement, created))
     try:
         with pytest.raises(KeyboardInterrupt):
             _replay(settings)

@@ -253,7 +253,11 @@ def test_the_api_in_aws_wakes_a_worker_by_an_asynchronous_invoke_of_its_function
 
     from tests.api_events import call, request
 
-    config.use_settings(settings.model_copy(update={"exit_monitor_function": "optionflow-test-exit_monitor"}))
+    config.use_settings(
+        settings.model_copy(
+            update={"worker_function_names": {"exit_monitor": "optionflow-test-exit_monitor"}}
+        )
+    )
     set_invoker(None)  # built from the settings on first use, as in a cold Lambda
     sent: list[dict[str, Any]] = []
     boto3.setup_default_session(region_name=REGION)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 from optionflow.cli.replay import _ProgressLine
 from optionflow.local.template import worker_specs
-from optionflow.logic.replay import FAST_PATH, SWEEP, Progress, Window, session_ticks
+from optionflow.logic.replay import FAST_PATH, SWEEP, Outcome, Progress, Window, session_ticks
 from optionflow.market.calendar import NEW_YORK
 from optionflow.models.replay_rules import RulesFileError, load_rules, parse_rules
 
@@ -118,3 +119,49 @@ def test_progress_rewrites_one_line_on_a_terminal_and_writes_a_line_per_day_else
     ]
     assert terminal.getvalue().count("\n") == 1 and terminal.getvalue().count("\r") == 3
     assert terminal.getvalue().endswith("replay: 2026-11-25 (3/3 days), 120 alerts, 36 positions\n")
+
+
+OPEN = Outcome(
+    status="EXECUTED",
+    position_status="OPEN",
+    option_symbol="SPY   261127C00600000",
+    quantity=1,
+    entry_price=Decimal("3.55"),
+    cost_basis=Decimal("355.00"),
+    unrealized_pnl=Decimal("-6.00"),
+)
+
+
+def test_open_positions_whose_pnl_the_table_shows_apart_are_not_the_same() -> None:
+    replayed = dataclasses.replace(OPEN, unrealized_pnl=Decimal("-7.00"))
+    assert (OPEN.describe(), replayed.describe()) == ("open -6.00", "open -7.00")
+    assert not OPEN.same_as(replayed)
+    assert OPEN.same_as(dataclasses.replace(OPEN))
+
+
+def test_positions_filled_at_different_prices_are_not_the_same() -> None:
+    refilled = dataclasses.replace(OPEN, entry_price=Decimal("3.60"), cost_basis=Decimal("360.00"))
+    assert not OPEN.same_as(refilled)
+
+
+def test_a_position_the_live_run_closed_after_the_window_is_the_same_as_one_still_open_in_the_replay() -> (
+    None
+):
+    # its P&L where the replay stopped was never recorded, so there is no number to tell the two apart
+    closed_later = dataclasses.replace(
+        OPEN,
+        position_status="CLOSED",
+        closed_at=datetime(2026, 11, 24, 10, 0, tzinfo=NEW_YORK),
+        exit_rule="STOP_LOSS",
+        realized_pnl=Decimal("-42.00"),
+    ).as_of(datetime(2026, 11, 24, 0, 0, tzinfo=NEW_YORK))
+    assert closed_later.describe() == "open (closed after the window: STOP_LOSS -42.00)"
+    assert closed_later.same_as(dataclasses.replace(OPEN, unrealized_pnl=Decimal("12.00")))
+
+
+def test_closed_positions_compare_by_exit_and_realized_pnl_not_by_their_last_mark() -> None:
+    closed = dataclasses.replace(
+        OPEN, position_status="CLOSED", exit_rule="TIME_STOP", realized_pnl=Decimal(5)
+    )
+    assert closed.same_as(dataclasses.replace(closed, unrealized_pnl=Decimal("1.00")))
+    assert not closed.same_as(dataclasses.replace(closed, realized_pnl=Decimal(6)))

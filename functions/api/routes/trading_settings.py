@@ -3,13 +3,11 @@ every change recorded with the token's subject."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from optionflow.logic import trading_settings
-from optionflow.logic.trading_settings import SettingsRejected
 from optionflow.models.trading_settings import (
     ExitRules,
     ExitRulesPatch,
@@ -20,15 +18,9 @@ from optionflow.models.trading_settings import (
     What,
 )
 
-from api.problems import problem
 from api.security import ADMIN, BEARER, READ, current_principal
 
 router = APIGatewayHttpRouter()
-
-
-@router.exception_handler(SettingsRejected)
-def rejected(exc: SettingsRejected) -> Response[Any]:
-    return problem(422, str(exc), errors=[{"field": exc.field, "message": exc.message}])
 
 
 def _actor() -> str:

@@ -7,11 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from optionflow.auth.webhook import WebhookUnauthorized
-from optionflow.logic.intake import BadRequest, receive
-from optionflow.models.alert import AlertError
-
-from api.problems import problem
+from optionflow.logic.intake import receive
 
 router = APIGatewayHttpRouter()
 
@@ -24,19 +20,13 @@ def _raw_body() -> bytes:
 
 def _handle(path_token: str | None) -> Response[Any]:
     event = router.current_event
-    try:
-        intake = receive(
-            _raw_body(),
-            content_type=event.headers.get("content-type"),
-            path_token=path_token,
-            signature=event.headers.get("x-signature"),
-        )
-    except WebhookUnauthorized as exc:
-        return problem(401, str(exc))
-    except BadRequest as exc:
-        return problem(exc.status, str(exc), errors=[{"field": exc.field, "message": exc.message}])
-    except AlertError as exc:
-        return problem(422, str(exc), errors=[{"field": exc.field, "message": exc.message}])
+    # a refused alert (BadRequest, WebhookUnauthorized, AlertError) is answered by api.problems
+    intake = receive(
+        _raw_body(),
+        content_type=event.headers.get("content-type"),
+        path_token=path_token,
+        signature=event.headers.get("x-signature"),
+    )
     body = {
         "signal_id": str(intake.signal_id),
         "duplicate": not intake.created,

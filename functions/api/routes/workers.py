@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from optionflow.events.worker_invoker import WorkerInvokerUnavailable
 from optionflow.logic import worker_control
 from optionflow.models.workers import (
     PauseRequest,
@@ -16,30 +15,17 @@ from optionflow.models.workers import (
     WorkerList,
     WorkerOut,
 )
+from optionflow.workers import NAMES
 
-from api.problems import problem
 from api.security import ADMIN, BEARER, current_principal
 
 router = APIGatewayHttpRouter()
 
-WorkerName = Annotated[
-    str, Path(description="signal_processor, order_creator, paper_executor, position_refresher, exit_monitor")
-]
+WorkerName = Annotated[str, Path(description=", ".join(NAMES))]
 
 
 def _operator() -> str:
     return current_principal(router).subject
-
-
-# Raised from the routes rather than returned: a problem body is not the route's response model.
-@router.exception_handler(worker_control.UnknownWorker)
-def unknown_worker(exc: worker_control.UnknownWorker) -> Response[Any]:
-    return problem(404, str(exc), errors=[{"field": "name", "message": str(exc)}])
-
-
-@router.exception_handler(WorkerInvokerUnavailable)
-def cannot_wake(exc: WorkerInvokerUnavailable) -> Response[Any]:
-    return problem(503, str(exc))
 
 
 @router.get("/workers", middlewares=ADMIN, security=BEARER, summary="Each worker: paused, last run, schedule")

@@ -7,16 +7,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from optionflow.errors import Unauthorized
+
 Scope = Literal["read", "admin"]
 ALGORITHM = "HS256"
 
 
-class TokenError(Exception):
-    """The token is missing, malformed, expired, for someone else, or lacks the scope; message says which."""
+class TokenError(Unauthorized):
+    """The token is missing, malformed, expired or for someone else (401), or lacks the scope (403); the
+    message says which."""
 
     def __init__(self, message: str, *, status: int = 401) -> None:
         super().__init__(message)
         self.status = status
+
+    @property
+    def headers(self) -> dict[str, str]:
+        # RFC 6750: a 401 says how to authenticate; a 403 is for a token that did
+        return {"WWW-Authenticate": 'Bearer realm="optionflow"'} if self.status == 401 else {}
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from optionflow.errors import Unauthorized
+
 
 def _same(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
@@ -38,5 +40,5 @@ def is_authentic(
     return signature is not None and _same(signature.strip().lower(), signature_for(raw_body, secret))
 
 
-class WebhookUnauthorized(Exception):
-    """No credential, or none that matches. Nothing is stored."""
+class WebhookUnauthorized(Unauthorized):
+    """No credential, or none that matches. Nothing is stored (401)."""

@@ -21,6 +21,7 @@ from typing import Any
 from optionflow.cli.stack import StackError
 from optionflow.logic.runs import MANUAL_EXECUTION_PREFIX
 from optionflow.logic.worker_control import WORKERS, canonical
+from optionflow.workers import BY_NAME
 
 # UpdateSchedule refuses a StartDate more than five minutes old; one already past has done its work.
 _START_DATE_SLACK = timedelta(minutes=4)
@@ -28,7 +29,7 @@ _START_DATE_SLACK = timedelta(minutes=4)
 
 def output_key(worker: str) -> str:
     """`exit_monitor` -> `ExitMonitorScheduleName`, the stack output naming its schedule."""
-    return "".join(part.title() for part in worker.split("_")) + "ScheduleName"
+    return BY_NAME[worker].schedule_output
 
 
 def update_arguments(

@@ -7,8 +7,9 @@ import argparse
 from typing import Any
 
 from optionflow.cli.table import render
+from optionflow.workers import NAMES
 
-_NAMES = "signal_processor, order_creator, paper_executor, position_refresher, exit_monitor (or with dashes)"
+_NAMES = f"{', '.join(NAMES)} (or with dashes)"
 
 
 def _when(value: Any) -> Any:

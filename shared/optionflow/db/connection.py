@@ -12,6 +12,7 @@ import psycopg2.extensions
 import psycopg2.extras
 
 from optionflow.config import get_settings
+from optionflow.errors import Unavailable
 
 T = TypeVar("T")
 
@@ -19,8 +20,18 @@ T = TypeVar("T")
 CONNECT_TIMEOUT_SECONDS = 2
 
 
-class DatabaseUnavailable(RuntimeError):
-    """Postgres could not be reached or the connection broke; the caller answers 503 / retries later."""
+class DatabaseUnavailable(Unavailable):
+    """Postgres could not be reached or the connection broke; the caller answers 503 / retries later.
+    The message (the driver's) is for the logs; the client is told only to retry."""
+
+    @property
+    def detail(self) -> str:
+        return "database unavailable, retry shortly"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        # 503 makes TradingView retry the delivery; nothing was stored.
+        return {"Retry-After": "5"}
 
 
 _local = threading.local()

@@ -11,6 +11,8 @@ from uuid import UUID
 from psycopg2 import sql
 from psycopg2.extras import RealDictCursor
 
+from optionflow.errors import FieldError
+
 
 @dataclass(frozen=True)
 class Listing:
@@ -27,8 +29,13 @@ LISTINGS = {
 }
 
 
-class BadCursor(ValueError):
-    pass
+class BadCursor(FieldError):
+    """The `cursor` parameter is not one this API returned (400)."""
+
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__("cursor", message, detail=message)
 
 
 def encode_cursor(at: datetime, row_id: UUID) -> str:

@@ -10,15 +10,15 @@ import json
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from optionflow.events.names import (  # noqa: F401 - the stages publish them as bus.SIGNAL_RECEIVED, ...
+    ORDER_CREATED,
+    POSITION_OPENED,
+    POSITIONS_REFRESHED,
+    SIGNAL_ACCEPTED,
+    SIGNAL_RECEIVED,
+    SOURCE,
+)
 from optionflow.observability import logger
-
-SOURCE = "optionflow"
-
-SIGNAL_RECEIVED = "signal.received"
-SIGNAL_ACCEPTED = "signal.accepted"
-ORDER_CREATED = "order.created"
-POSITION_OPENED = "position.opened"
-POSITIONS_REFRESHED = "positions.refreshed"
 
 
 class EventBus(Protocol):

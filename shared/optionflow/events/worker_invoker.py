@@ -12,8 +12,10 @@ import json
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from optionflow.errors import Unavailable
 
-class WorkerInvokerUnavailable(RuntimeError):
+
+class WorkerInvokerUnavailable(Unavailable):
     """No way to wake this worker is configured here; the message says what is missing."""
 
 

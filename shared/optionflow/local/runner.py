@@ -1,4 +1,5 @@
-"""Runs the worker Lambdas in-process: on their template schedules, and at once on fast-path events.
+"""Runs the worker Lambdas in-process: on their schedules (the worker registry's), and at once on fast-path
+events.
 
 A wake-up for a worker that is already running is coalesced into one more run after the current one: each
 run sweeps everything pending, so a burst of 150 alerts costs a handful of runs, not 150.
@@ -19,6 +20,24 @@ from optionflow.local.lambda_context import LocalContext
 from optionflow.local.template import WorkerSpec
 from optionflow.logic.runs import trigger_of
 from optionflow.observability import logger
+from optionflow.workers import WORKERS
+
+
+def registry_specs(stage: str = "local") -> list[WorkerSpec]:
+    """The registry's workers as the runner runs them: the handler modules, schedules and fast-path routes
+    they have in AWS (a test holds the registry and template.yaml in step)."""
+    return [
+        WorkerSpec(
+            name=worker.name,
+            logical_id=worker.function_id,
+            module=worker.handler_module,
+            rate_seconds=worker.rate_seconds,
+            schedule_input=worker.schedule_input,
+            detail_types=worker.events,
+            schedule_name=worker.schedule_name(stage),
+        )
+        for worker in WORKERS
+    ]
 
 
 class _State:

@@ -1,7 +1,8 @@
 """`optionflow dev` / `make run`: the whole app on one machine.
 
 Embedded Postgres (unless DATABASE_URL is set), migrations, the API Lambda behind a local HTTP server, the
-worker Lambdas on the template's schedules, and an in-process bus for the fast path.
+worker Lambdas on their schedules (the worker registry's, which a test holds to template.yaml's), and an
+in-process bus for the fast path.
 """
 
 from __future__ import annotations

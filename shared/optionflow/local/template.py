@@ -1,4 +1,5 @@
-"""Read the workers' schedules and fast-path rules from template.yaml, so local runs match the cloud."""
+"""Read the workers' functions, schedules and fast-path rules from template.yaml; the tests hold the worker
+registry (optionflow.workers), which the local stack runs, to what this reads."""
 
 from __future__ import annotations
 

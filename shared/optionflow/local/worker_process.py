@@ -59,14 +59,13 @@ def _serve(
     from optionflow import clock, config, observability
     from optionflow.db.connection import set_database_url
     from optionflow.events.bus import InProcessBus, set_bus
-    from optionflow.local.runner import WorkerRunner
-    from optionflow.local.template import worker_specs
+    from optionflow.local.runner import WorkerRunner, registry_specs
 
     observability.keep_metrics(False)
     config.use_settings(settings)
     clock.set_clock(clock.ShiftedClock(*clock_anchor) if clock_anchor else clock.SystemClock())
     set_database_url(settings.database_url)
-    runner = WorkerRunner(worker_specs(Path(root) / "template.yaml"), clock=clock.get_clock().now)
+    runner = WorkerRunner(registry_specs(), clock=clock.get_clock().now)
     set_bus(InProcessBus(runner.dispatch))
     if schedules:
         runner.start_schedules()

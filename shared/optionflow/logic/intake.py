@@ -13,17 +13,16 @@ from pydantic import ValidationError
 
 from optionflow.db import signals as signals_db
 from optionflow.db.connection import run_statement
+from optionflow.errors import FieldError
 from optionflow.models.alert import Alert, AlertError, normalise, redact
 
 
-class BadRequest(Exception):
-    """The request cannot be read at all (not JSON, not an object). Carries the HTTP status."""
+class BadRequest(FieldError):
+    """The request cannot be read at all (too large, the wrong type, not JSON, not an object); carries the
+    HTTP status (400, 413, 415, or 422 for what cannot be stored)."""
 
     def __init__(self, status: int, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.status = status
-        self.field = field
-        self.message = message
+        super().__init__(field, message, status=status)
 
 
 @dataclass(frozen=True)

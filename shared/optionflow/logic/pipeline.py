@@ -2,42 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from optionflow.db import worker_controls
 from optionflow.db.connection import run_statement
-from optionflow.logic.decide import process_pending
-from optionflow.logic.execution import execute_pending
-from optionflow.logic.exit_monitor import monitor
-from optionflow.logic.marks import refresh_all
-from optionflow.logic.orders import create_pending
 from optionflow.logic.runs import run_worker
+from optionflow.workers import EXIT_MONITOR, PAPER_EXECUTOR, POSITION_REFRESHER, WORKERS, Worker
 
 MANUAL = {"source": "optionflow.api"}
 
 
-def _stage(name: str, work: Callable[[datetime], Any]) -> Any:
+def _stage(worker: Worker) -> Any:
     """A stage of the chain, skipped while its worker is paused: running everything now is not an
     operator's trigger of that worker (`POST /workers/{name}/trigger` is), so a pause holds here too."""
-    if run_statement(lambda cur: worker_controls.is_paused(cur, name)):
+    if run_statement(lambda cur: worker_controls.is_paused(cur, worker.name)):
         return {"paused": True}
-    return run_worker(name, MANUAL, work)["result"]
+    stage = worker.stage()
+    return run_worker(worker.name, MANUAL, lambda now: stage(now, None))["result"]
 
 
 def run_chain() -> dict[str, Any]:
     """Decide, order and fill everything pending now, then mark and check exits (which may fill exits)."""
-    stages = {
-        "signal_processor": _stage("signal_processor", process_pending),
-        "order_creator": _stage("order_creator", create_pending),
-        "paper_executor": _stage("paper_executor", execute_pending),
-        "position_refresher": _stage("position_refresher", refresh_all),
-        "exit_monitor": _stage("exit_monitor", monitor),
-    }
-    if stages["exit_monitor"].get("exit_orders"):
-        stages["paper_executor_exits"] = _stage("paper_executor", execute_pending)
-    fills = [stages["paper_executor"], stages.get("paper_executor_exits", {})]
+    stages = {worker.name: _stage(worker) for worker in WORKERS}
+    exit_fills = f"{PAPER_EXECUTOR.name}_exits"
+    if stages[EXIT_MONITOR.name].get("exit_orders"):
+        stages[exit_fills] = _stage(PAPER_EXECUTOR)
+    fills = [stages[PAPER_EXECUTOR.name], stages.get(exit_fills, {})]
     executed = sum(s.get("opened", 0) + s.get("closed", 0) for s in fills)
     return {
         "success": True,
@@ -49,7 +39,8 @@ def run_chain() -> dict[str, Any]:
 
 
 def refresh_now() -> dict[str, Any]:
-    result = run_worker("position_refresher", MANUAL, refresh_all)["result"]
+    refresh = POSITION_REFRESHER.stage()
+    result = run_worker(POSITION_REFRESHER.name, MANUAL, lambda now: refresh(now, None))["result"]
     return {
         "success": True,
         "refreshed": result["refreshed"],

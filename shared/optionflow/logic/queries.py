@@ -16,6 +16,7 @@ from optionflow.db import listing
 from optionflow.db import signals as signals_db
 from optionflow.db import stats as stats_db
 from optionflow.db.connection import DatabaseUnavailable, run_in_transaction
+from optionflow.errors import FieldError
 from optionflow.logic import stats
 from optionflow.models.entities import Page, SignalDetail
 from optionflow.models.stats import StatsReport
@@ -114,12 +115,8 @@ def exit_signals_report(now: Any) -> dict[str, Any]:
     }
 
 
-class BadWindow(ValueError):
-    """A since/until pair no statistics can be read for; `field` names the parameter at fault."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+class BadWindow(FieldError):
+    """A since/until pair no statistics can be read for; `field` names the parameter at fault (422)."""
 
 
 def _window_bound(field: str, at: datetime | None) -> datetime | None:

@@ -12,6 +12,7 @@ from typing import Any
 from optionflow.clock import get_clock
 from optionflow.db import trading_settings as settings_db
 from optionflow.db.connection import run_in_transaction
+from optionflow.errors import FieldError
 from optionflow.models.trading_settings import (
     ExitRules,
     ExitRulesPatch,
@@ -22,13 +23,8 @@ from optionflow.models.trading_settings import (
 )
 
 
-class SettingsRejected(ValueError):
-    """A change each field of which is valid, but whose result a trader would not want; names the field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+class SettingsRejected(FieldError):
+    """A change each field of which is valid, but whose result a trader would not want; names the field (422)."""
 
 
 def risk_limits() -> RiskLimits:

@@ -16,26 +16,20 @@ from optionflow.db import health, worker_controls
 from optionflow.db.connection import run_in_transaction
 from optionflow.logic.runs import MANUAL_EXECUTION_PREFIX
 from optionflow.observability import logger
-
-# In pipeline order, as `optionflow workers list` shows them.
-WORKERS = ("signal_processor", "order_creator", "paper_executor", "position_refresher", "exit_monitor")
-
-
-class UnknownWorker(ValueError):
-    """The name is not one of WORKERS; the message lists them."""
+from optionflow.workers import BY_NAME
+from optionflow.workers import NAMES as WORKERS  # in pipeline order, as `optionflow workers list` shows them
+from optionflow.workers import UnknownWorker as UnknownWorker
+from optionflow.workers import canonical as _worker_called
 
 
 def canonical(name: str) -> str:
     """`exit_monitor` for `exit_monitor`, `exit-monitor` or `Exit-Monitor`; UnknownWorker otherwise."""
-    worker = name.strip().lower().replace("-", "_")
-    if worker not in WORKERS:
-        raise UnknownWorker(f"unknown worker {name!r}; known workers: {', '.join(WORKERS)}")
-    return worker
+    return _worker_called(name).name
 
 
 def schedule_name(worker: str, stage: str) -> str:
     """The worker's EventBridge schedule, and its fast-path rule: `optionflow-<stage>-<worker-with-dashes>`."""
-    return f"optionflow-{stage}-{worker.replace('_', '-')}"
+    return BY_NAME[worker].schedule_name(stage)
 
 
 def _control_view(control: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from optionflow.errors import FieldError
+
 Action = Literal["BUY", "SELL", "CLOSE"]
 Direction = Literal["CALL", "PUT"]
 
@@ -35,13 +37,8 @@ _ALIASES = {
 SECRET_FIELDS = ("secret", "passphrase", "token")
 
 
-class AlertError(ValueError):
-    """A field of the alert is missing or malformed."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+class AlertError(FieldError):
+    """A field of the alert is missing or malformed (422)."""
 
 
 def _unrendered(value: object) -> bool:

@@ -1,0 +1,147 @@
+"""The five pipeline workers, written once: each one's name, use case, schedule and fast-path events.
+
+Everything that lists workers reads this: `config` (the API's `<WORKER>_FUNCTION_NAME` variables), worker
+control and the on-demand pipeline (`logic/`), replay, the command line, the API, the local stack and the
+tests. `template.yaml` cannot import it, so a test holds the two in step: each worker's function and
+handler module, schedule name, rate and Input, the EventBridge rule's pattern, and the stack output naming
+the schedule.
+
+A new worker is one more `Worker` below (in pipeline order in `WORKERS`), a handler module in
+`functions/workers/` named after it, its function in the template and an `events/workers/` fixture.
+
+The use case is named by its import path and imported on first use, so reading the registry (the API does,
+on every cold start) costs no pipeline imports.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from optionflow.errors import NotFound
+from optionflow.events import names as events
+
+# A stage run: (now, the position ids a fast-path event names or None for the whole book) -> its result.
+Stage = Callable[[datetime, list[str] | None], Any]
+
+
+@dataclass(frozen=True)
+class Worker:
+    name: str  # worker_controls, worker_runs, the schedule's Input, the CLI and the API all use it
+    use_case: str  # "module:function", called with (now) or, when `scoped`, (now, only)
+    events: tuple[str, ...]  # the detail-types its fast-path rule matches
+    summary: str  # the function's Description in template.yaml, after "OptionFlow <stage> <name>: "
+    scoped: bool = False  # the use case takes the position ids an event names (`only`)
+    rate_minutes: int = 1  # the schedule's sweep
+
+    @property
+    def handler_module(self) -> str:
+        """`workers.signal_processor`: the Lambda handler module under functions/."""
+        return f"workers.{self.name}"
+
+    @property
+    def _camel(self) -> str:
+        return "".join(part.title() for part in self.name.split("_"))
+
+    @property
+    def function_id(self) -> str:
+        """`SignalProcessorFunction`: the function's logical id in template.yaml."""
+        return f"{self._camel}Function"
+
+    @property
+    def schedule_output(self) -> str:
+        """`SignalProcessorScheduleName`: the stack output naming its schedule."""
+        return f"{self._camel}ScheduleName"
+
+    @property
+    def function_env(self) -> str:
+        """`SIGNAL_PROCESSOR_FUNCTION_NAME`: the API's variable naming its function (to trigger it)."""
+        return f"{self.name.upper()}_FUNCTION_NAME"
+
+    def schedule_name(self, stage: str) -> str:
+        """Its EventBridge schedule, and its fast-path rule: `optionflow-<stage>-signal-processor`."""
+        return f"optionflow-{stage}-{self.name.replace('_', '-')}"
+
+    @property
+    def schedule_expression(self) -> str:
+        return f"rate({self.rate_minutes} minute{'s' if self.rate_minutes != 1 else ''})"
+
+    @property
+    def rate_seconds(self) -> int:
+        return self.rate_minutes * 60
+
+    @property
+    def schedule_input(self) -> str:
+        """What the schedule sends; Scheduler fills the <aws.scheduler.*> placeholders."""
+        return (
+            f'{{"source":"optionflow.schedule","worker":"{self.name}",'
+            '"scheduled_time":"<aws.scheduler.scheduled-time>",'
+            '"execution_id":"<aws.scheduler.execution-id>"}'
+        )
+
+    def stage(self) -> Stage:
+        """The use case as a stage: imported now (not when the registry is), called with (now, only)."""
+        module, _, attribute = self.use_case.partition(":")
+        work: Any = getattr(importlib.import_module(module), attribute)
+        if self.scoped:
+            return work
+        return lambda now, only: work(now)
+
+
+SIGNAL_PROCESSOR = Worker(
+    "signal_processor",
+    "optionflow.logic.decide:process_pending",
+    (events.SIGNAL_RECEIVED,),
+    "Decides each pending signal (filters, risk) and records the decision trail.",
+)
+ORDER_CREATOR = Worker(
+    "order_creator",
+    "optionflow.logic.orders:create_pending",
+    (events.SIGNAL_ACCEPTED,),
+    "Picks the contract and size for each accepted signal and creates its entry order.",
+)
+PAPER_EXECUTOR = Worker(
+    "paper_executor",
+    "optionflow.logic.execution:execute_pending",
+    (events.ORDER_CREATED,),
+    "Fills pending orders (paper broker by default) and opens positions.",
+)
+POSITION_REFRESHER = Worker(
+    "position_refresher",
+    "optionflow.logic.marks:refresh_all",
+    (events.POSITION_OPENED,),
+    "Marks open positions to market.",
+    scoped=True,
+)
+EXIT_MONITOR = Worker(
+    "exit_monitor",
+    "optionflow.logic.exit_monitor:monitor",
+    (events.POSITIONS_REFRESHED,),
+    "Checks open positions against exit rules; raises exit signals and exit orders.",
+    scoped=True,
+)
+
+# In pipeline order: the order of a sweep, of `optionflow workers list` and of GET /workers.
+WORKERS = (SIGNAL_PROCESSOR, ORDER_CREATOR, PAPER_EXECUTOR, POSITION_REFRESHER, EXIT_MONITOR)
+NAMES = tuple(worker.name for worker in WORKERS)
+BY_NAME = {worker.name: worker for worker in WORKERS}
+# What each fast-path event wakes, as the EventBridge rules route it.
+BY_EVENT = {event: worker for worker in WORKERS for event in worker.events}
+
+
+class UnknownWorker(NotFound):
+    """The name is not one of the workers; the message lists them (404, naming the `name` parameter)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("name", message, detail=message)
+
+
+def canonical(name: str) -> Worker:
+    """The worker called `exit_monitor`, `exit-monitor` or `Exit-Monitor`; UnknownWorker otherwise."""
+    worker = BY_NAME.get(name.strip().lower().replace("-", "_"))
+    if worker is None:
+        raise UnknownWorker(f"unknown worker {name!r}; known workers: {', '.join(NAMES)}")
+    return worker

@@ -1,0 +1,126 @@
+"""The worker registry is what template.yaml deploys: each worker's function, handler, schedule and fast-path
+rule, and nothing the registry does not list."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+from moto import mock_aws
+from optionflow.events import names as events
+from optionflow.events.bus import EventBridgeBus
+from optionflow.local.template import _CfnLoader
+from optionflow.workers import BY_EVENT, NAMES, WORKERS, Worker, canonical
+
+from tests.conftest import ROOT
+
+ALL_EVENTS = (
+    events.SIGNAL_RECEIVED,
+    events.SIGNAL_ACCEPTED,
+    events.ORDER_CREATED,
+    events.POSITION_OPENED,
+    events.POSITIONS_REFRESHED,
+)
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return dict(yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader))  # noqa: S506
+
+
+def _events_of(function: dict[str, Any], kind: str) -> dict[str, Any]:
+    [event] = [e["Properties"] for e in function["Properties"]["Events"].values() if e["Type"] == kind]
+    return dict(event)
+
+
+def test_the_template_deploys_exactly_the_registry_workers_in_functions_named_after_them(template):
+    handlers = {
+        logical_id: resource["Properties"]["Handler"]
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+        and resource["Properties"]["Handler"].startswith("workers.")
+    }
+    assert handlers == {w.function_id: f"{w.handler_module}.lambda_handler" for w in WORKERS}
+    for worker in WORKERS:
+        description = template["Resources"][worker.function_id]["Properties"]["Description"]
+        assert description == f"OptionFlow ${{Stage}} {worker.name}: {worker.summary}"
+
+
+@pytest.mark.parametrize("worker", WORKERS, ids=NAMES)
+def test_each_worker_sweeps_on_the_registry_schedule_with_the_registry_input(template, worker: Worker):
+    schedule = _events_of(template["Resources"][worker.function_id], "ScheduleV2")
+    assert schedule["Name"] == worker.schedule_name("${Stage}")
+    assert schedule["ScheduleExpression"] == worker.schedule_expression
+    assert schedule["Input"] == worker.schedule_input
+    assert template["Outputs"][worker.schedule_output]["Value"] == worker.schedule_name("${Stage}")
+    fixture = json.loads((ROOT / "events" / "workers" / f"{worker.name}.json").read_text())
+    assert fixture["worker"] == worker.name and set(fixture) == set(json.loads(worker.schedule_input))
+
+
+@pytest.mark.parametrize("worker", WORKERS, ids=NAMES)
+def test_each_fast_path_rule_matches_exactly_the_registry_events(template, worker: Worker):
+    rule = _events_of(template["Resources"][worker.function_id], "EventBridgeRule")
+    assert rule["RuleName"] == worker.schedule_name("${Stage}")
+    assert rule["EventBusName"] == "EventBus"
+    assert rule["Pattern"] == {"source": [events.SOURCE], "detail-type": list(worker.events)}
+
+
+@mock_aws
+@pytest.mark.parametrize("worker", WORKERS, ids=NAMES)
+def test_eventbridge_delivers_to_each_rule_only_its_workers_events(template, worker: Worker, monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    bus = boto3.client("events")
+    sqs = boto3.client("sqs")
+    bus.create_event_bus(Name="optionflow-test")
+    queue_url = sqs.create_queue(QueueName="fast-path")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    pattern = _events_of(template["Resources"][worker.function_id], "EventBridgeRule")["Pattern"]
+    bus.put_rule(Name=worker.name, EventBusName="optionflow-test", EventPattern=json.dumps(pattern))
+    bus.put_targets(Rule=worker.name, EventBusName="optionflow-test", Targets=[{"Id": "q", "Arn": queue_arn}])
+
+    for detail_type in ALL_EVENTS:
+        EventBridgeBus("optionflow-test").publish(detail_type, {"count": 1})
+
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    assert [json.loads(m["Body"])["detail-type"] for m in messages] == list(worker.events)
+
+
+def test_every_event_a_stage_publishes_wakes_one_worker():
+    assert set(BY_EVENT) == set(ALL_EVENTS)
+    assert sum(len(w.events) for w in WORKERS) == len(ALL_EVENTS)
+
+
+@pytest.mark.parametrize("worker", WORKERS, ids=NAMES)
+def test_each_worker_names_a_use_case_and_a_handler_module_that_exist(worker: Worker):
+    module, _, attribute = worker.use_case.partition(":")
+    assert callable(getattr(importlib.import_module(module), attribute))
+    assert callable(importlib.import_module(worker.handler_module).lambda_handler)
+
+
+def test_names_are_accepted_with_dashes_and_any_case_and_unknown_ones_are_listed():
+    assert canonical("Exit-Monitor").name == "exit_monitor"
+    with pytest.raises(ValueError, match="known workers: " + ", ".join(NAMES)):
+        canonical("order_cancel")
+
+
+def test_reading_the_registry_imports_no_pipeline_stage():
+    code = (
+        "import sys, optionflow.workers, optionflow.config; "
+        "print(sorted(m for m in sys.modules if m.startswith('optionflow.logic') or m == 'psycopg2'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(ROOT / "shared")},
+    ).stdout
+    assert out.strip() == "[]"
