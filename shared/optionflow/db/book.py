@@ -79,8 +79,10 @@ def held_positions_for(cur: RealDictCursor, ticker: str, direction: str | None) 
     """The OPEN positions of a ticker (and direction), oldest first, locked. No SKIP LOCKED: a row the
     refresher or exit monitor is pricing is waited for, never skipped, so a CLOSE cannot miss it."""
     cur.execute(
-        """SELECT * FROM positions WHERE ticker = %s AND status = 'OPEN' AND (%s::text IS NULL OR option_type = %s)
-           ORDER BY opened_at, id FOR UPDATE""",
+        """SELECT * FROM positions p
+           WHERE ticker = %s AND status = 'OPEN' AND (%s::text IS NULL OR option_type = %s)
+           -- oldest first: by fill, then by the arrival of the alert that opened it
+           ORDER BY opened_at, (SELECT seq FROM signals s WHERE s.id = p.signal_id), id FOR UPDATE""",
         (ticker, direction, direction),
     )
     return list(cur.fetchall())

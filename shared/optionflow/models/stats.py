@@ -22,7 +22,9 @@ class Summary(Out):
     expectancy: Money | None = Field(description="mean realized P&L per trade, dollars")
     max_drawdown: Money = Field(description="largest fall of cumulative realized P&L from its peak, dollars")
     realized_pnl: Money = Field(description="realized P&L net of fees, dollars")
-    fees: Money = Field(default=Decimal(0), description="commission and regulatory fees paid on these trades, dollars")
+    fees: Money = Field(
+        default=Decimal(0), description="commission and regulatory fees paid on these trades, dollars"
+    )
     realized_pnl_gross: Money = Field(default=Decimal(0), description="realized P&L before fees, dollars")
     unrealized_pnl: Money = Field(description="open positions' unrealized P&L now, dollars")
     open_positions: int
