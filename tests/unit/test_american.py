@@ -172,15 +172,15 @@ def test_bivariate_normal_matches_a_one_dimensional_integral():
                 total += 0.5 * h * w * black_scholes.norm_pdf(u) * black_scholes.norm_cdf((b - rho * u) / c)
         return total
 
-    grid = [-8.0, -3.0, -1.0, -0.2, 0.0, 0.7, 2.0, 5.0]
+    grid = [-10.0, -3.0, -1.0, -0.2, 0.0, 0.7, 2.0, 5.0, 10.0]
     for rho, table in ((american._RHO, american._POSITIVE), (-american._RHO, american._NEGATIVE)):
         for a in grid:
             for b in grid:
-                assert american._bivariate_cdf(a, b, table) == pytest.approx(reference(a, b, rho), abs=1e-12)
+                assert american._bivariate_cdf(a, b, table) == pytest.approx(reference(a, b, rho), abs=5e-11)
 
 
 def test_gauss_legendre_nodes_integrate_polynomials_exactly():
-    for n in (10, 16):
+    for n in (american._NODES, 16):
         pairs = american._legendre(n)
         assert sum(w for _, w in pairs) == pytest.approx(2.0, abs=1e-14)
         for degree in range(0, 2 * n, 3):  # exact up to degree 2n − 1

@@ -41,6 +41,8 @@ _RHO = math.sqrt(_SPLIT)
 _MAX_EXPONENT = 700.0
 _norm_cdf = bs.norm_cdf
 _NEGLIGIBLE = 1e-15
+_NODES = 8
+_SQRT_HALF = math.sqrt(0.5)
 
 
 def _legendre(n: int) -> tuple[tuple[float, float], ...]:
@@ -68,13 +70,14 @@ def _legendre(n: int) -> tuple[tuple[float, float], ...]:
 def _sheppard_nodes(rho: float) -> tuple[float, tuple[tuple[float, float, float], ...]]:
     """(asin ρ / 4π, ((ln w, sinθ/cos²θ, 1/cos²θ), ...)): Sheppard's integral at Gauss-Legendre nodes.
 
-    Ten nodes put the probability within 2e-13 for |ρ| = √φ ≈ 0.786 (checked in the tests against a
-    one-dimensional integral on a grid out to ±10), far below a cent on any multiplier used here; Genz's
-    general routine uses 20 to reach double precision for any |ρ| up to 0.925.
+    Eight nodes put the probability within 5e-11 for |ρ| = √φ ≈ 0.786 (checked in the tests against a
+    one-dimensional integral on a grid out to ±10): at most a few millionths of a cent on a $1000 strike,
+    over all twenty terms. Genz's general routine uses 20 to reach double precision for any |ρ| < 0.925;
+    each node saved here is 5 % of a quote's cost.
     """
     angle = math.asin(rho)
     nodes = []
-    for x, w in _legendre(10):
+    for x, w in _legendre(_NODES):
         sn = math.sin(0.5 * angle * (1.0 + x))
         g = 1.0 / (1.0 - sn * sn)
         nodes.append((math.log(w), sn * g, g))
@@ -94,20 +97,28 @@ def _bivariate_cdf(a: float, b: float, nodes: _Nodes) -> float:
 def _scaled_bivariate(log_factor: float, a: float, b: float, nodes: _Nodes) -> float:
     """exp(log_factor) · P(X < a, Y < b).
 
-    Sheppard: P = N(a)·N(b) + 1/2π ∫₀^asin ρ exp(−(a² + b² − 2ab·sinθ) / (2cos²θ)) dθ. The quadrature is
-    skipped when the bound P ≤ min(N(a), N(b)) already makes the term negligible (1e-15 of the
-    strike-sized multipliers it is used with), which is often a third or more of them.
+    Sheppard: P = N(a)·N(b) + 1/2π ∫₀^asin ρ exp(−(a² + b² − 2ab·sinθ) / (2cos²θ)) dθ. The Fréchet
+    bounds N(a) + N(b) − 1 <= P <= min(N(a), N(b)) skip the quadrature when they already pin the term down
+    to 1e-15 of the strike-sized multipliers it is used with: about half the terms of a typical quote.
     """
-    na, nb = _norm_cdf(a), _norm_cdf(b)
-    if log_factor < _MAX_EXPONENT and math.exp(log_factor) * min(na, nb) < _NEGLIGIBLE:
-        return 0.0
+    erfc = math.erfc
+    low, high = (a, b) if a < b else (b, a)
+    n_low = 0.5 * erfc(-low * _SQRT_HALF)
+    above_high = 0.5 * erfc(high * _SQRT_HALF)  # 1 − N(high), without cancelling
+    if log_factor < _MAX_EXPONENT:
+        factor = math.exp(log_factor)
+        if factor * n_low < _NEGLIGIBLE:
+            return 0.0
+        if factor * above_high < _NEGLIGIBLE:
+            return factor * n_low
+    n_high = 0.5 * erfc(-high * _SQRT_HALF) if high < 0 else 1.0 - above_high
     scale, points = nodes
     ab, half_squares = a * b, 0.5 * (a * a + b * b)
     exp = math.exp
     total = 0.0
     for ln_w, p, g in points:
         total += exp(ln_w + p * ab - g * half_squares)
-    return _scaled(log_factor, max(0.0, na * nb + scale * total))
+    return _scaled(log_factor, max(0.0, n_low * n_high + scale * total))
 
 
 def _scaled(log_factor: float, probability: float) -> float:
@@ -159,6 +170,7 @@ def _call_value(s: float, x: float, t: float, r: float, b: float, v: float) -> f
     ln_i1_s, ln_s_i2 = -ln_s_i1, -ln_i2_s
     kappa_carry = 2.0 * b / v2 - 1.0  # κ = 2b/σ² + 2γ − 1
     reflect1 = 2.0 * ln_i2_s / sd1  # d − this: the reflected argument of φ
+    erfc = math.erfc
 
     def phi(gamma: float, ln_s_h: float, ln_s_ref: float) -> float:
         """φ(S, t1, γ, H, I2) / ref^γ, with H and ref given as ln(S/H) and ln(S/ref)."""
@@ -166,7 +178,8 @@ def _call_value(s: float, x: float, t: float, r: float, b: float, v: float) -> f
         log_w = (-r + gamma * b + 0.5 * gamma * (gamma - 1.0) * v2) * t1 + gamma * ln_s_ref
         d = -(ln_s_h + drift * t1) / sd1
         kappa = kappa_carry + 2.0 * gamma
-        return _scaled(log_w, _norm_cdf(d)) - _scaled(log_w + kappa * ln_i2_s, _norm_cdf(d - reflect1))
+        n_d, n_reflected = 0.5 * erfc(-d * _SQRT_HALF), 0.5 * erfc((reflect1 - d) * _SQRT_HALF)
+        return _scaled(log_w, n_d) - _scaled(log_w + kappa * ln_i2_s, n_reflected)
 
     def psi(gamma: float, ln_s_hs: tuple[float, ...], ln_s_ref: float) -> list[float]:
         """ψ(S, T, γ, H, I2, I1, t1) / ref^γ for each H given as ln(S/H); ref as ln(S/ref)."""
