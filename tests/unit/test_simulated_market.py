@@ -16,6 +16,7 @@ from optionflow.market.calendar import NEW_YORK
 from optionflow.market.ports import ContractExpired, MarketData
 from optionflow.market.simulated import SimulatedMarketData
 from optionflow.pricing import american
+from optionflow.pricing.implied_vol import NoTimeValue, implied_volatility
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=NEW_YORK)
 EXPIRY = date(2026, 12, 18)
@@ -137,6 +138,38 @@ def test_quote_is_the_american_price_on_the_reported_underlying_to_the_four_pm_c
     assert abs(quote.mid - Decimal(str(expected))) <= Decimal("0.005")
     assert quote.underlying == market.underlying_price("SPY", T0)
     assert quote.greeks == american.greeks("PUT", float(quote.underlying), 620, years, 0.04, 0.16, 0.012)
+
+
+def test_the_mid_read_as_american_implies_the_ticker_volatility_and_a_deep_put_none():
+    market = SimulatedMarketData()
+    years = (datetime(2026, 12, 18, 16, 0, tzinfo=NEW_YORK) - T0).total_seconds() / (365 * 86400)
+    spot = market.underlying_price("SPY", T0)
+    quote = market.option_quote("SPY", "PUT", spot.quantize(Decimal(1)), EXPIRY, T0)
+    vol = implied_volatility(
+        "PUT",
+        float(quote.mid),
+        float(spot),
+        float(spot.quantize(Decimal(1))),
+        years,
+        0.04,
+        0.012,
+        exercise="american",
+        rounding=0.005,
+    )
+    assert vol == pytest.approx(0.16, abs=1e-3)  # a cent's rounding over a vega of ~$0.6 per point
+    deep = market.option_quote("SPY", "PUT", spot.quantize(Decimal(1)) + 200, EXPIRY, T0)
+    with pytest.raises(NoTimeValue):
+        implied_volatility(
+            "PUT",
+            float(deep.mid),
+            float(spot),
+            float(spot.quantize(Decimal(1)) + 200),
+            years,
+            0.04,
+            0.012,
+            exercise="american",
+            rounding=0.005,
+        )
 
 
 def test_time_to_expiry_is_measured_in_real_seconds_across_daylight_saving():
