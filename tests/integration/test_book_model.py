@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 from optionflow import config
 from optionflow.market.calendar import NyseCalendar
-from optionflow.pricing.settlement import expiry_close
+from optionflow.pricing.expiry import expiry_close
 
 from tests.api_events import call, request
 from tests.conftest import RESETTABLE, WEBHOOK_SECRET

@@ -59,10 +59,10 @@ def test_01_a_class_share_ticker_trades_under_its_occ_root(db: Any, market: Any)
     [
         ({"strike": "100000"}, "strike 100000"),
         ({"expiry": "2100-01-15"}, "expiry 2100-01-15"),
-        ({"expiry": "2026-11-28"}, "not a trading day"),  # a Saturday
-        ({"expiry": "2026-11-26"}, "not a trading day"),  # Thanksgiving
+        ({"expiry": "2026-11-28"}, "is a Saturday"),
+        ({"expiry": "2026-11-26"}, "exchange holiday (Thanksgiving Day)"),
         ({"expiry": "2026-11-20"}, "in the past"),
-        ({"strike": "600.37"}, "strike grid"),
+        ({"strike": "600.37"}, "strike 600.370 is not listed"),
     ],
 )
 def test_01_an_alert_naming_no_listed_contract_is_rejected_at_decision(

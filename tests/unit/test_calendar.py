@@ -34,6 +34,13 @@ def test_the_published_holidays_are_the_only_weekday_closures_of_2026_and_2027()
     assert closed == CLOSED
 
 
+def test_holidays_have_their_names_and_trading_days_none():
+    assert CAL.holiday_name(date(2026, 4, 3)) == "Good Friday"
+    assert CAL.holiday_name(date(2026, 11, 26)) == "Thanksgiving Day"
+    assert CAL.holiday_name(date(2026, 11, 27)) is None  # an early close, not a closure
+    assert CAL.holiday_name(date(2026, 11, 28)) is None  # a Saturday, not a holiday
+
+
 def test_thanksgiving_and_christmas_2026_are_closed():
     assert CAL.session(date(2026, 11, 26)) is None
     assert CAL.session(date(2026, 12, 25)) is None

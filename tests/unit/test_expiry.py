@@ -1,14 +1,16 @@
-"""Weekly expiry choice: Friday, or Thursday when Friday is an exchange holiday, outside the DTE window."""
+"""Weekly expiry choice (Friday, or Thursday when Friday is an exchange holiday, outside the DTE window),
+when an expiring contract stops trading, and what it settles at."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from optionflow.market.calendar import NyseCalendar
-from optionflow.pricing.expiry import choose_expiry, weekly_expiry_on_or_after
+from optionflow.market.calendar import NEW_YORK, NyseCalendar
+from optionflow.pricing.expiry import choose_expiry, expiry_close, settlement_value, weekly_expiry_on_or_after
 
 CAL = NyseCalendar()
 
@@ -65,3 +67,57 @@ def test_chosen_expiry_is_the_first_weekly_trading_day_beyond_min_dte(today, min
     fridays = (today + timedelta(days=(4 - today.weekday()) % 7 + 7 * w) for w in range(-1, 8))
     weeklies = [f if CAL.is_trading_day(f) else CAL.previous_trading_day(f) for f in fridays]
     assert expiry == min(e for e in weeklies if (e - today).days > min_dte)
+
+
+def test_a_regular_expiry_closes_at_four_pm_new_york_time():
+    assert expiry_close(date(2026, 12, 18), CAL) == datetime(2026, 12, 18, 16, 0, tzinfo=NEW_YORK)
+
+
+@pytest.mark.parametrize("early", [date(2026, 11, 27), date(2026, 12, 24)])
+def test_an_expiry_on_an_early_close_day_closes_at_one_pm(early):
+    assert expiry_close(early, CAL) == datetime(early.year, early.month, early.day, 13, 0, tzinfo=NEW_YORK)
+
+
+def test_the_close_is_in_real_time_across_daylight_saving():
+    assert expiry_close(date(2026, 11, 2), CAL).utcoffset() == timedelta(hours=-5)
+    assert expiry_close(date(2026, 10, 30), CAL).utcoffset() == timedelta(hours=-4)
+
+
+@pytest.mark.parametrize(
+    ("closed_day", "last_session"),
+    [
+        (date(2026, 12, 19), date(2026, 12, 18)),  # a Saturday, as monthlies were dated before 2015
+        (date(2026, 4, 3), date(2026, 4, 2)),  # Good Friday
+        (date(2026, 12, 25), date(2026, 12, 24)),  # Christmas: the day before is itself an early close
+    ],
+)
+def test_an_expiry_on_a_closed_day_ends_at_the_previous_sessions_close(closed_day, last_session):
+    assert expiry_close(closed_day, CAL) == expiry_close(last_session, CAL)
+    assert expiry_close(date(2026, 12, 25), CAL).hour == 13
+
+
+@pytest.mark.parametrize(
+    ("kind", "strike", "close", "value"),
+    [
+        ("CALL", "600", "612.34", "12.34"),
+        ("PUT", "600", "587.50", "12.50"),
+        ("CALL", "600", "600.01", "0.01"),  # in the money by a cent: exercised
+        ("CALL", "600", "600.00", "0"),
+        ("PUT", "600", "612.34", "0"),  # out of the money
+        ("CALL", "12.125", "12.13", "0"),  # in the money by half a cent: not exercised
+        ("PUT", "12.125", "12.11", "0.015"),
+    ],
+)
+def test_an_expired_contract_settles_at_intrinsic_value_when_in_the_money_by_a_cent(
+    kind, strike, close, value
+):
+    assert settlement_value(kind, Decimal(strike), Decimal(close)) == Decimal(value)
+
+
+def test_settlement_refuses_nonsense_naming_the_field():
+    with pytest.raises(ValueError, match="option_type"):
+        settlement_value("STRADDLE", Decimal(600), Decimal(610))
+    with pytest.raises(ValueError, match="strike"):
+        settlement_value("CALL", Decimal(0), Decimal(610))
+    with pytest.raises(ValueError, match="underlying_close"):
+        settlement_value("CALL", Decimal(600), Decimal("NaN"))

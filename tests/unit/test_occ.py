@@ -1,4 +1,5 @@
-"""OCC / OSI option symbols: built unpadded for brokers, read in either the padded or unpadded form."""
+"""OCC / OSI option symbols: built unpadded for brokers, read in either the padded or unpadded form; roots
+from tickers."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from optionflow.pricing.occ import OccContract, occ_symbol, parse_occ_symbol
+from optionflow.pricing.occ import OccContract, occ_root, occ_symbol, parse_occ_symbol
 
 
 def test_spy_december_500_call_symbol_matches_the_domain_example():
@@ -82,3 +83,29 @@ def test_symbols_round_trip_in_both_forms(root, expiry, kind, thousandths):
     assert parse_occ_symbol(symbol) == contract
     assert parse_occ_symbol(root.ljust(6) + symbol[len(root) :]) == contract
     assert len(symbol) == len(root) + 15
+
+
+def test_class_shares_map_to_their_root_without_the_dot():
+    assert occ_root("BRK.B") == "BRKB"
+    assert occ_root("BF.B") == "BFB"
+    assert occ_root("SPY") == "SPY"
+
+
+def test_a_class_share_root_builds_the_option_symbol():
+    assert occ_symbol(occ_root("BRK.B"), date(2026, 12, 18), "PUT", Decimal(470)) == "BRKB261218P00470000"
+
+
+@pytest.mark.parametrize(
+    ("ticker", "why"),
+    [
+        ("brk.b", "upper-case"),
+        ("BRK..B", "dot before a share class"),
+        ("BRK.", "dot before a share class"),
+        ("", "upper-case"),
+        ("ABCDEFG", "at most 6 characters"),
+        ("ABCDE.FG", "'ABCDEFG' has 7"),
+    ],
+)
+def test_tickers_without_a_standard_root_are_refused_saying_why(ticker, why):
+    with pytest.raises(ValueError, match=why):
+        occ_root(ticker)

@@ -10,12 +10,13 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from optionflow.market.calendar import NEW_YORK
-from optionflow.market.ports import MarketData
+from optionflow.market.ports import ContractExpired, MarketData
 from optionflow.market.simulated import SimulatedMarketData
-from optionflow.pricing.black_scholes import price
+from optionflow.pricing import american
+from optionflow.pricing.implied_vol import NoTimeValue, implied_volatility
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=NEW_YORK)
 EXPIRY = date(2026, 12, 18)
@@ -56,6 +57,13 @@ def test_volatility_comes_from_the_ticker_table_with_a_default():
     assert market.volatility("SPY") == 0.16
     assert market.volatility("QQQ") == 0.20
     assert market.volatility("ZZZZ") == 0.30
+
+
+def test_dividend_yields_come_from_the_ticker_table_with_a_default():
+    market = SimulatedMarketData()
+    assert market.dividend_yield("SPY") == 0.012
+    assert market.dividend_yield("DIA") == 0.016
+    assert market.dividend_yield("ZZZZ") == 0.0
 
 
 def test_unknown_tickers_get_a_stable_base_price_from_their_name():
@@ -122,13 +130,46 @@ def test_quotes_are_ordered_in_cents_with_a_bid_of_at_least_a_cent(kind, strike)
     assert quote.as_of == T0 and quote.iv == 0.16
 
 
-def test_quote_is_black_scholes_on_the_reported_underlying_to_expiry_at_four_pm():
+def test_quote_is_the_american_price_on_the_reported_underlying_to_the_four_pm_close():
     market = SimulatedMarketData(rate=0.04)
-    quote = market.option_quote("SPY", "CALL", Decimal(540), EXPIRY, T0)
+    quote = market.option_quote("SPY", "PUT", Decimal(620), EXPIRY, T0)
     years = (datetime(2026, 12, 18, 16, 0, tzinfo=NEW_YORK) - T0).total_seconds() / (365 * 86400)
-    expected = price("CALL", float(quote.underlying), 540, years, 0.04, 0.16)
+    expected = american.price("PUT", float(quote.underlying), 620, years, 0.04, 0.16, 0.012)
     assert abs(quote.mid - Decimal(str(expected))) <= Decimal("0.005")
     assert quote.underlying == market.underlying_price("SPY", T0)
+    assert quote.greeks == american.greeks("PUT", float(quote.underlying), 620, years, 0.04, 0.16, 0.012)
+
+
+def test_the_mid_read_as_american_implies_the_ticker_volatility_and_a_deep_put_none():
+    market = SimulatedMarketData()
+    years = (datetime(2026, 12, 18, 16, 0, tzinfo=NEW_YORK) - T0).total_seconds() / (365 * 86400)
+    spot = market.underlying_price("SPY", T0)
+    quote = market.option_quote("SPY", "PUT", spot.quantize(Decimal(1)), EXPIRY, T0)
+    vol = implied_volatility(
+        "PUT",
+        float(quote.mid),
+        float(spot),
+        float(spot.quantize(Decimal(1))),
+        years,
+        0.04,
+        0.012,
+        exercise="american",
+        rounding=0.005,
+    )
+    assert vol == pytest.approx(0.16, abs=1e-3)  # a cent's rounding over a vega of ~$0.6 per point
+    deep = market.option_quote("SPY", "PUT", spot.quantize(Decimal(1)) + 200, EXPIRY, T0)
+    with pytest.raises(NoTimeValue):
+        implied_volatility(
+            "PUT",
+            float(deep.mid),
+            float(spot),
+            float(spot.quantize(Decimal(1)) + 200),
+            years,
+            0.04,
+            0.012,
+            exercise="american",
+            rounding=0.005,
+        )
 
 
 def test_time_to_expiry_is_measured_in_real_seconds_across_daylight_saving():
@@ -139,8 +180,72 @@ def test_time_to_expiry_is_measured_in_real_seconds_across_daylight_saving():
     real_years = (datetime(2026, 11, 2, 21, 0, tzinfo=UTC) - before.astimezone(UTC)).total_seconds() / (
         365 * 86400
     )
-    expected = price("CALL", float(quote.underlying), 540, real_years, market.rate, 0.16)
+    expected = american.price("CALL", float(quote.underlying), 540, real_years, market.rate, 0.16, 0.012)
     assert abs(quote.mid - Decimal(str(expected))) <= Decimal("0.005")
+
+
+def test_time_value_runs_to_the_one_pm_close_on_an_early_close_day():
+    # 2026-11-27, the day after Thanksgiving, closes at 13:00: one second before, an at-the-money call
+    # has a second of time value left (it had $0.37 when time value ran to 16:00).
+    market = SimulatedMarketData()
+    at = datetime(2026, 11, 27, 12, 59, 59, tzinfo=NEW_YORK)
+    spot = market.underlying_price("SPY", at)
+    quote = market.option_quote("SPY", "CALL", spot.quantize(Decimal(1)), date(2026, 11, 27), at)
+    assert quote.mid - max(Decimal(0), spot - spot.quantize(Decimal(1))) <= Decimal("0.01")
+
+
+def test_a_contract_has_no_quote_from_its_expiry_close_on():
+    market = SimulatedMarketData()
+    close = datetime(2026, 11, 27, 13, 0, tzinfo=NEW_YORK)
+    for at in (close, close + timedelta(hours=4), close.astimezone(UTC)):
+        with pytest.raises(
+            ContractExpired, match=r"SPY PUT 600 expiring 2026-11-27 expired at the 2026-11-27 13:00"
+        ):
+            market.option_quote("SPY", "PUT", Decimal(600), date(2026, 11, 27), at)
+    with pytest.raises(ContractExpired) as raised:
+        market.option_quote("SPY", "PUT", Decimal(600), date(2026, 11, 27), close)
+    expired = raised.value
+    assert (expired.ticker, expired.option_type, expired.strike) == ("SPY", "PUT", Decimal(600))
+    assert expired.expiry == date(2026, 11, 27) and expired.expired_at == close
+    assert isinstance(expired, ValueError)
+
+
+def test_an_expiry_dated_on_a_closed_day_ends_at_the_previous_close():
+    # Saturday-dated monthlies (the convention before 2015) stop trading at Friday's close.
+    market = SimulatedMarketData()
+    friday_close = datetime(2026, 12, 18, 16, 0, tzinfo=NEW_YORK)
+    assert market.option_quote(
+        "SPY", "CALL", Decimal(600), date(2026, 12, 19), friday_close - timedelta(minutes=1)
+    )
+    with pytest.raises(ContractExpired):
+        market.option_quote("SPY", "CALL", Decimal(600), date(2026, 12, 19), friday_close)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    minutes=st.integers(0, 60 * 24 * 60),
+    offset=st.integers(-40, 40),
+    kind=st.sampled_from(["CALL", "PUT"]),
+    ticker=st.sampled_from(["SPY", "QQQ", "IWM", "DIA", "TSLA", "ZZZZ"]),
+    weeks=st.integers(0, 12),
+)
+def test_mid_is_never_below_intrinsic_value_and_the_bid_at_most_a_cent_below(
+    minutes, offset, kind, ticker, weeks
+):
+    market = SimulatedMarketData()
+    at = T0 + timedelta(minutes=minutes)
+    spot = market.underlying_price(ticker, at)
+    strike = spot.quantize(Decimal(1)) + offset
+    expiry = (at + timedelta(days=1 + 7 * weeks)).date()
+    assume(strike > 0)
+    try:
+        quote = market.option_quote(ticker, kind, strike, expiry, at)
+    except ContractExpired:
+        assume(False)
+    intrinsic = max(Decimal(0), spot - strike if kind == "CALL" else strike - spot)
+    assert quote.mid >= intrinsic
+    assert quote.bid >= intrinsic - Decimal("0.01")
+    assert Decimal("0.01") <= quote.bid <= quote.mid <= quote.ask
 
 
 def test_call_quote_increases_with_the_underlying():
@@ -155,12 +260,3 @@ def test_call_quote_increases_with_the_underlying():
         for other_spot, other in samples:
             if other_spot > spot + Decimal("0.50") and other.as_of - quote.as_of < timedelta(hours=1):
                 assert other.mid >= quote.mid
-
-
-def test_expired_option_quotes_its_intrinsic_value():
-    market = SimulatedMarketData()
-    at = datetime(2026, 11, 27, 17, 0, tzinfo=NEW_YORK)
-    spot = market.underlying_price("SPY", at)
-    quote = market.option_quote("SPY", "PUT", spot + 10, date(2026, 11, 27), at)
-    assert quote.mid == Decimal(10)
-    assert quote.greeks.delta == -1.0 and quote.greeks.theta_per_day == 0.0

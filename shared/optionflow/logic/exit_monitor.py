@@ -26,7 +26,7 @@ from optionflow.logic.orders import exit_order
 from optionflow.market.calendar import NEW_YORK, NyseCalendar
 from optionflow.market.provider import get_calendar, get_market_data
 from optionflow.observability import logger
-from optionflow.pricing.settlement import expiry_close, settlement_value
+from optionflow.pricing.expiry import expiry_close, settlement_value
 from optionflow.states import PositionStatus
 
 PAGE = 1000

@@ -63,9 +63,13 @@ def signal_shape_check(signal: dict[str, Any], today: Any, max_contracts: int) -
 
 def contract_check(signal: dict[str, Any], now: datetime, calendar: Any, market: Any) -> Check:
     """An entry names a contract OCC lists: a ticker with an OCC root, and when the alert gives a strike
-    or an expiry, a listed one (no weekend, holiday or past expiry, a strike on the listed grid)."""
+    or an expiry, a listed one (no weekend, holiday or past expiry, a strike on the listed grid). What the
+    alert leaves out is what the order creator would choose: the strike nearest the money, this week's
+    expiry."""
     from optionflow.pricing.contracts import listed_contract_problems
+    from optionflow.pricing.expiry import weekly_expiry_on_or_after
     from optionflow.pricing.occ import occ_root
+    from optionflow.pricing.strikes import atm_strike
 
     ticker = signal["ticker"]
     inputs: dict[str, Any] = {"ticker": ticker, "strike": signal["strike"], "expiry": signal["expiry"]}
@@ -76,14 +80,15 @@ def contract_check(signal: dict[str, Any], now: datetime, calendar: Any, market:
     inputs["occ_root"] = root
     problems: list[str] = []
     if signal["strike"] is not None or signal["expiry"] is not None:
-        spot = market.underlying_price(ticker, now) if signal["strike"] is not None else None
+        today = now.astimezone(NEW_YORK).date()
+        spot = market.underlying_price(ticker, now)
         inputs["underlying"] = spot
         problems = listed_contract_problems(
             ticker=ticker,
             option_type=signal["direction"],
-            strike=signal["strike"],
-            expiry=signal["expiry"],
-            today=now.astimezone(NEW_YORK).date(),
+            strike=signal["strike"] if signal["strike"] is not None else atm_strike(ticker, spot),
+            expiry=signal["expiry"] or weekly_expiry_on_or_after(today, calendar),
+            today=today,
             spot=spot,
             calendar=calendar,
         )

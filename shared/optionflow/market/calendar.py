@@ -34,15 +34,22 @@ class Session:
 
 
 @lru_cache(maxsize=128)
-def _year(year: int) -> tuple[frozenset[date], frozenset[date]]:
-    """(full closures, 13:00 early closes) of one year."""
+def _named_closures(year: int) -> dict[date, str]:
+    """Full closures of one year, with the holiday's name."""
     # Imported on first use: `holidays` costs ~100 ms to import, which a cold start that never
     # consults the calendar should not pay.
     import holidays
 
-    closed = holidays.financial_holidays("NYSE", years=year)
+    return dict(holidays.financial_holidays("NYSE", years=year))
+
+
+@lru_cache(maxsize=128)
+def _year(year: int) -> tuple[frozenset[date], frozenset[date]]:
+    """(full closures, 13:00 early closes) of one year."""
+    import holidays
+
     early = holidays.financial_holidays("NYSE", years=year, categories=("half_day",))
-    return frozenset(closed), frozenset(early)
+    return frozenset(_named_closures(year)), frozenset(early)
 
 
 def trading_date(at: datetime) -> date:
@@ -57,6 +64,10 @@ class NyseCalendar:
 
     def is_trading_day(self, d: date) -> bool:
         return d.weekday() < 5 and d not in _year(d.year)[0]
+
+    def holiday_name(self, d: date) -> str | None:
+        """The name of the exchange holiday on `d` (e.g. "Good Friday"), or None when it is not one."""
+        return _named_closures(d.year).get(d)
 
     def is_early_close(self, d: date) -> bool:
         """True when `d` is a trading day that closes at 13:00 ET."""

@@ -1,5 +1,6 @@
 """The market-data port: what the pipeline asks of any data source (simulated today, Polygon/Massive,
-Alpaca or Tradier later). Adapters return the same value types so logic never knows which one it has."""
+Alpaca or Tradier later). Adapters return the same value types, and raise the same errors, so logic never
+knows which one it has."""
 
 from __future__ import annotations
 
@@ -9,6 +10,32 @@ from decimal import Decimal
 from typing import Protocol
 
 from optionflow.pricing.black_scholes import Greeks
+
+
+class ContractExpired(ValueError):
+    """The contract's expiry session has closed: it has no quote any more.
+
+    Settle it instead at `pricing.expiry.settlement_value` of the underlying's price at `expired_at` (the
+    close of the expiry session, `pricing.expiry.expiry_close`).
+    """
+
+    def __init__(
+        self, ticker: str, option_type: str, strike: Decimal, expiry: date, expired_at: datetime
+    ) -> None:
+        self.ticker = ticker
+        self.option_type = option_type
+        self.strike = strike
+        self.expiry = expiry
+        self.expired_at = expired_at  # aware
+        super().__init__(
+            f"{ticker} {option_type} {strike} expiring {expiry.isoformat()} expired at the "
+            f"{expired_at:%Y-%m-%d %H:%M %Z} close and has no quote; settle it at its intrinsic value "
+            "from the underlying's closing price"
+        )
+
+    def __reduce__(self) -> tuple[type[ContractExpired], tuple[str, str, Decimal, date, datetime]]:
+        # keeps the exception picklable although __init__ takes more than the message
+        return (type(self), (self.ticker, self.option_type, self.strike, self.expiry, self.expired_at))
 
 
 @dataclass(frozen=True)
@@ -36,9 +63,8 @@ class MarketData(Protocol):
     def option_quote(
         self, ticker: str, option_type: str, strike: Decimal, expiry: date, at: datetime
     ) -> OptionQuote:
-        """The quote of the CALL or PUT at `strike` (dollars) expiring on `expiry`, as of `at`."""
+        """The quote of the CALL or PUT at `strike` (dollars) expiring on `expiry`, as of `at`.
+
+        Raises ContractExpired at or after the close of the expiry session.
+        """
         ...
-
-
-class ContractExpired(ValueError):
-    """The contract's expiry session has closed: it has no quote any more; it settles instead."""

@@ -18,7 +18,9 @@ around their base over years instead of drifting off. The walk runs in calendar 
 matching the 365-day year used for option time value; order placement is gated by the exchange calendar,
 not by the data.
 
-Options are priced by Black-Scholes-Merton (no dividends) at the ticker's flat volatility.
+Options are American, priced by the Bjerksund-Stensland (2002) approximation at the ticker's flat
+volatility and continuous dividend yield. Time value runs to the close of the expiry session (13:00 on
+early-close days); from that instant the contract has expired and has no quote.
 """
 
 from __future__ import annotations
@@ -26,15 +28,16 @@ from __future__ import annotations
 import hashlib
 import math
 import struct
-from datetime import UTC, date, datetime, time
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import UTC, date, datetime
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
-from optionflow.market.calendar import NEW_YORK
-from optionflow.market.ports import OptionQuote
-from optionflow.pricing.black_scholes import greeks, price
+from optionflow.market.calendar import NyseCalendar
+from optionflow.market.ports import ContractExpired, OptionQuote
+from optionflow.pricing import american
+from optionflow.pricing.expiry import expiry_close
 
-__all__ = ["OptionQuote", "SimulatedMarketData"]
+__all__ = ["ContractExpired", "OptionQuote", "SimulatedMarketData"]
 
 CENT = Decimal("0.01")
 MAX_HALF_SPREAD = Decimal("0.50")
@@ -73,6 +76,24 @@ VOLATILITIES = {
     "AMD": 0.45,
 }
 DEFAULT_VOL = 0.30
+# Continuous dividend yields, annual decimals: rough trailing yields of recent years, rounded (the funds'
+# and companies' published distributions vary year to year). They matter for early exercise: a yield
+# makes calls exercisable early and delays the exercise of puts.
+DIVIDEND_YIELDS = {
+    "SPY": 0.012,
+    "QQQ": 0.006,
+    "IWM": 0.012,
+    "DIA": 0.016,
+    "AAPL": 0.004,
+    "MSFT": 0.007,
+    "NVDA": 0.0,  # a token dividend (well under 0.1 %)
+    "TSLA": 0.0,
+    "AMZN": 0.0,
+    "META": 0.003,
+    "GOOGL": 0.004,
+    "AMD": 0.0,
+}
+DEFAULT_DIVIDEND_YIELD = 0.0  # an unknown ticker is priced as a non-payer
 
 
 def _normal(seed: int, ticker: str, kind: str, index: int) -> float:
@@ -110,6 +131,10 @@ def _money(x: float) -> Decimal:
     return Decimal(repr(x)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def _cents_up(x: Decimal) -> Decimal:
+    return x.quantize(CENT, rounding=ROUND_CEILING)
+
+
 def _require_aware(at: datetime) -> None:
     # A naive time would be read in the host's zone, and two hosts would then disagree on the price.
     if at.tzinfo is None:
@@ -119,13 +144,18 @@ def _require_aware(at: datetime) -> None:
 class SimulatedMarketData:
     """Deterministic market data for paper trading and tests; implements the MarketData port."""
 
-    def __init__(self, seed: int = 7, rate: float = 0.04) -> None:
+    def __init__(self, seed: int = 7, rate: float = 0.04, calendar: NyseCalendar | None = None) -> None:
         self.seed = seed
         self.rate = rate  # annual risk-free rate, decimal
+        self.calendar = calendar or NyseCalendar()
 
     def volatility(self, ticker: str) -> float:
         """Annual volatility of the ticker, decimal (0.16 = 16 %)."""
         return VOLATILITIES.get(ticker, DEFAULT_VOL)
+
+    def dividend_yield(self, ticker: str) -> float:
+        """Continuous annual dividend yield of the ticker, decimal (0.012 = 1.2 %)."""
+        return DIVIDEND_YIELDS.get(ticker, DEFAULT_DIVIDEND_YIELD)
 
     def base_price(self, ticker: str) -> float:
         """The level the ticker wanders around, dollars per share. Unknown tickers get a fixed price from
@@ -150,26 +180,31 @@ class SimulatedMarketData:
     ) -> OptionQuote:
         """Bid, ask and mid in dollars per share (× 100 per contract), with IV and Greeks, at `at`.
 
-        Time value runs to 16:00 New York time on the expiry date, in years of 365 days. The half-spread
-        is 1.5 % of the mid, at least 1 cent and at most 50 cents, as chains widen with price; the bid is
-        never below 1 cent.
+        The mid is the American value (never below intrinsic value), with time value running to the close
+        of the expiry session in years of 365 days; Greeks are as `pricing.american.greeks` documents. The
+        half-spread is 1.5 % of the mid, at least 1 cent and at most 50 cents, as chains widen with price;
+        the bid is never below 1 cent, nor more than a cent below intrinsic value (below it, buying and
+        exercising would be free money). Raises ContractExpired at or after the expiry session's close.
         """
+        _require_aware(at)
+        expires = expiry_close(expiry, self.calendar)
+        if at >= expires:
+            raise ContractExpired(ticker, option_type, strike, expiry, expires)
         underlying = self.underlying_price(ticker, at)
         spot = float(underlying)  # price off the reported underlying so the quote is self-consistent
-        expires = datetime.combine(expiry, time(16, 0), NEW_YORK)
         # Subtract in UTC: two datetimes sharing a ZoneInfo subtract by wall clock, an hour off across DST.
-        seconds = (expires.astimezone(UTC) - at.astimezone(UTC)).total_seconds()
-        years = max(0.0, seconds / SECONDS_PER_YEAR)
-        vol = self.volatility(ticker)
-        k = float(strike)
-        mid = max(CENT, _money(price(option_type, spot, k, years, self.rate, vol)))
+        years = (expires.astimezone(UTC) - at.astimezone(UTC)).total_seconds() / SECONDS_PER_YEAR
+        vol, q, k = self.volatility(ticker), self.dividend_yield(ticker), float(strike)
+        intrinsic = max(Decimal(0), underlying - strike if option_type == "CALL" else strike - underlying)
+        value = american.price(option_type, spot, k, years, self.rate, vol, q)
+        mid = max(CENT, _money(value), _cents_up(intrinsic))
         half = min(MAX_HALF_SPREAD, max(CENT, _money(float(mid) * HALF_SPREAD_FRACTION)))
         return OptionQuote(
-            bid=max(CENT, mid - half),
+            bid=max(CENT, mid - half, _cents_up(intrinsic - CENT)),
             ask=mid + half,
             mid=mid,
             underlying=underlying,
             iv=vol,
-            greeks=greeks(option_type, spot, k, years, self.rate, vol),
+            greeks=american.greeks(option_type, spot, k, years, self.rate, vol, q),
             as_of=at,
         )

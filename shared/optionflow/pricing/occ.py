@@ -3,6 +3,9 @@
 The full OSI form pads the root with spaces to 6 characters (`AAPL  260918C00260000`, 21 characters);
 brokers (Alpaca, Tradier) send and expect it without the spaces (`SPY261218C00500000`). Strikes are
 Decimal throughout: strike × 1000 in binary floating point can land one thousandth off.
+
+The root is usually the ticker, but not always: class shares drop the dot (BRK.B → BRKB), and contracts
+adjusted for a corporate action get a new root with a digit (BRKB1) that only the broker's chain knows.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 _ROOT = re.compile(r"[A-Z0-9]{1,6}")
+# A ticker as alerts carry it: upper-case letters and digits, with a dot before a share class (BRK.B).
+_TICKER = re.compile(r"[A-Z][A-Z0-9]*(\.[A-Z0-9]+)?")
 _TAIL_LENGTH = 15  # YYMMDD + C/P + 8 strike digits
 _PADDED_LENGTH = 6 + _TAIL_LENGTH
 
@@ -23,6 +28,27 @@ class OccContract:
     expiry: date
     option_type: str  # CALL or PUT
     strike: Decimal  # dollars per share
+
+
+def occ_root(ticker: str) -> str:
+    """The standard OCC root of an equity or ETF ticker, as OCC lists it: the ticker itself, or for a
+    share class the ticker without its dot (BRK.B → BRKB, BF.B → BFB).
+
+    Raises ValueError saying why for a ticker that has no such root: not upper-case letters and digits
+    with at most one dot before a class, or longer than the 6 characters a root may have.
+    """
+    if not isinstance(ticker, str) or not _TICKER.fullmatch(ticker):
+        raise ValueError(
+            f"ticker {ticker!r}: expected upper-case letters and digits, with a dot before a share class "
+            "(e.g. SPY or BRK.B)"
+        )
+    root = ticker.replace(".", "")
+    if len(root) > 6:
+        raise ValueError(
+            f"ticker {ticker!r}: OCC option roots are at most 6 characters and {root!r} has {len(root)}; "
+            "take the root from the broker's option chain"
+        )
+    return root
 
 
 def occ_symbol(root: str, expiry: date, option_type: str, strike: Decimal) -> str:
@@ -80,11 +106,3 @@ def parse_occ_symbol(symbol: str) -> OccContract:
     if strike == 0:
         raise ValueError(f"OCC symbol {symbol!r}: strike is zero")
     return OccContract(root, expiry, "CALL" if kind == "C" else "PUT", strike)
-
-
-def occ_root(ticker: str) -> str:
-    """The OCC root of an underlying: class shares drop the dot (`BRK.B` -> `BRKB`), at most 6 characters."""
-    root = ticker.replace(".", "")
-    if not _ROOT.fullmatch(root):
-        raise ValueError(f"ticker {ticker!r} has no OCC root: roots are 1-6 upper-case letters or digits")
-    return root
