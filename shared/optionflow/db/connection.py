@@ -12,6 +12,7 @@ import psycopg2.extensions
 import psycopg2.extras
 
 from optionflow.config import get_settings
+from optionflow.models import untrusted_json
 
 T = TypeVar("T")
 
@@ -73,6 +74,8 @@ def connect(url: str | None = None) -> psycopg2.extensions.connection:
     # when the connection starts, so a server already on UTC (RDS's default) costs no round trip, and no
     # session SET, which would pin the connection behind an RDS Proxy for its whole life.
     conn.set_session(autocommit=False)
+    # A stored value this process cannot parse reads as a note, not as an error failing the whole query.
+    psycopg2.extras.register_default_jsonb(conn, loads=untrusted_json.read_stored)
     if conn.get_parameter_status("TimeZone") not in _UTC_NAMES:
         with conn.cursor() as cur:
             cur.execute("SET TIME ZONE 'UTC'")
