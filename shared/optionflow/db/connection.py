@@ -75,7 +75,8 @@ def connect(url: str | None = None) -> psycopg2.extensions.connection:
     # session SET, which would pin the connection behind an RDS Proxy for its whole life.
     conn.set_session(autocommit=False)
     # A stored value this process cannot parse reads as a note, not as an error failing the whole query.
-    psycopg2.extras.register_default_jsonb(conn, loads=untrusted_json.read_stored)
+    # (By keyword: X-Ray's psycopg2 patch unwraps its traced connection only from `conn_or_curs=`.)
+    psycopg2.extras.register_default_jsonb(conn_or_curs=conn, loads=untrusted_json.read_stored)
     if conn.get_parameter_status("TimeZone") not in _UTC_NAMES:
         with conn.cursor() as cur:
             cur.execute("SET TIME ZONE 'UTC'")
