@@ -5,19 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from optionflow import __version__
 from optionflow.db.connection import DatabaseUnavailable
 from optionflow.db.listing import BadCursor
 from optionflow.logic.queries import BadWindow
+from optionflow.models import untrusted_json
 from optionflow.observability import active_metrics, logger, tracer
 
 from api.problems import problem
 from api.routes import dashboard, ops, queries, stats, system, trading_settings, webhook, workers
+from api.security import AuthenticateBeforeValidating
 
-app = APIGatewayHttpResolver(enable_validation=True)
+# Every JSON body the routes validate is parsed by untrusted_json, within its limits; the webhook reads its
+# raw body itself and parses it there too.
+app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=untrusted_json.loads)
+# Powertools keeps its request validation here and runs it before any route middleware: wrapped, the route's
+# token is checked first (see AuthenticateBeforeValidating).
+app._request_validation_middleware = AuthenticateBeforeValidating(app._request_validation_middleware)
 app.include_router(webhook.router)
 app.include_router(queries.router)
 app.include_router(stats.router)
@@ -43,6 +54,11 @@ def body_not_utf8(exc: UnicodeDecodeError) -> Response[Any]:
     return problem(400, "request body is not UTF-8 JSON", errors=[{"field": "body", "message": str(exc)}])
 
 
+@app.exception_handler(untrusted_json.RefusedJson)
+def refused_json(exc: untrusted_json.RefusedJson) -> Response[Any]:
+    return problem(exc.status, str(exc), errors=[{"field": exc.field, "message": exc.message}])
+
+
 @app.exception_handler(BadCursor)
 def bad_cursor(exc: BadCursor) -> Response[Any]:
     return problem(400, str(exc), errors=[{"field": "cursor", "message": str(exc)}])
@@ -63,9 +79,49 @@ def database_down(exc: DatabaseUnavailable) -> Response[Any]:
 
 @app.not_found
 def not_found(exc: Exception) -> Response[Any]:
+    if str(exc):  # a route's own "signal … not found"
+        return problem(404, str(exc))
+    method, path = app.current_event.http_method.upper(), app.current_event.path
+    allowed = allowed_methods(path)
+    if not allowed:
+        return problem(404, f"no route {method} {path}")
+    allow = ", ".join([*allowed, "OPTIONS"])
+    if method == "OPTIONS":
+        return Response(status_code=204, body="", headers={"Allow": allow})
+    return problem(405, f"{path} answers {allow}, not {method}", headers={"Allow": allow})
+
+
+def allowed_methods(path: str) -> list[str]:
+    """The methods served at `path` (HEAD wherever GET is), in a stable order; empty for no such path."""
+    routes = app._static_routes + app._dynamic_routes
+    served = {route.method for route in routes if route.rule.match(path)}
+    if "GET" in served:
+        served.add("HEAD")
+    return sorted(served)
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def unsupported_content_type(exc: RequestUnsupportedContentType) -> Response[Any]:
+    media_type = app.current_event.headers.get("content-type", "")
     return problem(
-        404, str(exc) if str(exc) else f"no route {app.current_event.http_method} {app.current_event.path}"
+        415,
+        f"content-type: {media_type!r} is not accepted; send application/json",
+        errors=[{"field": "content-type", "message": "send application/json"}],
     )
+
+
+@app.exception_handler(ServiceError)
+def service_error(exc: ServiceError) -> Response[Any]:
+    return problem(exc.status_code, exc.msg)
+
+
+@app.exception_handler(Exception)
+def unexpected(exc: Exception) -> Response[Any]:
+    # A bug, not the caller's mistake: the traceback goes to the log under the request id the caller is told,
+    # and the answer is still a problem document.
+    request_id = app.current_event.request_context.request_id
+    logger.exception("unhandled error", extra={"request_id": request_id, "error": type(exc).__name__})
+    return problem(500, f"internal error; the log has it under request id {request_id}")
 
 
 _openapi: str | None = None
@@ -91,4 +147,12 @@ def openapi_document() -> str:
 @tracer.capture_lambda_handler
 @active_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return app.resolve(_head_as_get(event), context)
+
+
+def _head_as_get(event: dict[str, Any]) -> dict[str, Any]:
+    """A HEAD is answered as the GET it stands for; the HTTP layer sends the headers and drops the body."""
+    http = event.get("requestContext", {}).get("http", {})
+    if http.get("method") != "HEAD":
+        return event
+    return {**event, "requestContext": {**event["requestContext"], "http": {**http, "method": "GET"}}}

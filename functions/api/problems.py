@@ -12,9 +12,11 @@ _TITLES = {
     401: "Unauthorized",
     403: "Forbidden",
     404: "Not found",
+    405: "Method not allowed",
     413: "Payload too large",
     415: "Unsupported media type",
     422: "Unprocessable content",
+    500: "Internal server error",
     503: "Service unavailable",
 }
 
