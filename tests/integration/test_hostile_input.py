@@ -10,7 +10,7 @@ import pytest
 from optionflow.models.untrusted_json import MAX_DEPTH, TOO_DEEP, UNREADABLE
 
 from tests.api_events import call, request
-from tests.conftest import WEBHOOK_SECRET
+from tests.conftest import JWT_SECRET, WEBHOOK_SECRET
 
 VALID = f'"ticker":"SPY","action":"BUY","direction":"CALL","secret":"{WEBHOOK_SECRET}"'
 # What the dashboard asks for on every refresh, and a signal's decision trail when one is opened.
@@ -206,6 +206,22 @@ def test_a_guarded_route_answers_401_before_validating_and_says_nothing_of_its_s
     assert status == 401, answer
     assert set(answer) == {"type", "title", "status", "detail"}
     assert "Bearer" in answer["detail"]
+
+
+def test_a_token_with_exp_in_year_9999_is_a_401(db):
+    import jwt
+
+    claims = {"sub": "a", "scope": "admin", "iss": "optionflow", "aud": "optionflow-api", "iat": 1}
+    forever = jwt.encode({**claims, "exp": 253402300799}, JWT_SECRET, algorithm="HS256")
+    status, answer = call(request("GET", "/signals", headers={"authorization": f"Bearer {forever}"}))
+    assert status == 401
+    assert "maximum" in answer["detail"]
+
+
+def test_a_200_kb_token_is_a_401_problem_and_is_not_decoded(db):
+    status, answer = call(request("GET", "/signals", headers={"authorization": "Bearer " + "e" * 200_000}))
+    assert status == 401
+    assert answer["title"] == "Unauthorized"
 
 
 def test_a_read_token_on_an_admin_route_is_a_403_before_its_body_is_validated(db):
