@@ -117,8 +117,15 @@ def test_a_body_shorter_than_its_content_length_is_a_408_after_the_read_timeout(
     assert answer.closed
 
 
-def test_an_unknown_method_is_a_501_problem_document(api_server):
-    answer = exchange(api_server, b"BREW /coffee HTTP/1.1\r\n\r\n")
+@pytest.mark.parametrize("method", ["QUERY", "BREW", "PROPFIND"])
+def test_a_method_http_server_does_not_know_reaches_the_api_and_is_a_405_with_allow(api_server, method):
+    answer = exchange(api_server, f"{method} /health HTTP/1.1\r\nConnection: close\r\n\r\n".encode())
+    assert (answer.status, answer.headers["Allow"]) == (405, "GET, HEAD, OPTIONS")
+    assert answer.problem()["title"] == "Method not allowed"
+
+
+def test_a_method_that_is_not_an_http_token_is_a_501_problem_document(api_server):
+    answer = exchange(api_server, b"GET(x) /health HTTP/1.1\r\n\r\n")
     assert answer.status == 501
     assert answer.problem()["title"] == "Not Implemented"
 

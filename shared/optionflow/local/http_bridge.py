@@ -76,6 +76,7 @@ def to_event(
 # must not read an unbounded body into memory first.
 MAX_BODY_BYTES = 10 * 1024 * 1024
 _DIGITS = re.compile(r"[0-9]{1,20}")
+_METHOD = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}")  # a token (RFC 9110), as a method must be
 
 
 def problem_document(status: int, detail: str) -> bytes:
@@ -189,9 +190,13 @@ def make_server(
             headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
             self._answer(int(result.get("statusCode", 200)), headers, data, list(result.get("cookies") or []))
 
-        # Every method reaches the function, which answers 405 where a path does not serve it.
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
-        do_HEAD = do_OPTIONS = do_TRACE = do_CONNECT = _serve
+        def __getattr__(self, name: str) -> Any:
+            # http.server looks up do_<METHOD> and answers 501 without one. Every method that is an HTTP
+            # token (TRACE, QUERY, anything) reaches the function, which answers 405 where a path does not
+            # serve it, as API Gateway would pass it on.
+            if name.startswith("do_") and _METHOD.fullmatch(name[3:]):
+                return self._serve
+            raise AttributeError(name)
 
         def log_message(self, format: str, *args: Any) -> None:
             return  # the Lambda logger already writes one structured line per request
