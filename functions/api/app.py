@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from optionflow import __version__
@@ -100,16 +98,6 @@ def allowed_methods(path: str) -> list[str]:
     return sorted(served)
 
 
-@app.exception_handler(RequestUnsupportedContentType)
-def unsupported_content_type(exc: RequestUnsupportedContentType) -> Response[Any]:
-    media_type = app.current_event.headers.get("content-type", "")
-    return problem(
-        415,
-        f"content-type: {media_type!r} is not accepted; send application/json",
-        errors=[{"field": "content-type", "message": "send application/json"}],
-    )
-
-
 @app.exception_handler(ServiceError)
 def service_error(exc: ServiceError) -> Response[Any]:
     return problem(exc.status_code, exc.msg)
@@ -133,12 +121,15 @@ def openapi_document() -> str:
         # 170 ms of imports that only this route needs: kept off the cold start of every request
         from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-        _openapi = app.get_openapi_json_schema(
+        from api.openapi import complete
+
+        generated = app.get_openapi_json_schema(
             title="OptionFlow API",
             version=__version__,
             description="TradingView alerts in; signals, decisions, orders, fills and positions out.",
             security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
         )
+        _openapi = json.dumps(complete(json.loads(generated)), indent=2)
     return _openapi
 
 

@@ -52,6 +52,8 @@ class AuthenticateBeforeValidating(BaseMiddlewareHandler):
     Powertools validates a request before any route middleware runs, so a guarded route would answer an
     anonymous caller's bad query with a 422 that names its parameters and their rules. With this in front,
     such a caller learns only that it needs a token; the route's own check then finds the principal known.
+    A route that takes a body then refuses one that is not JSON (415), which Powertools would otherwise
+    parse as a form (a multipart type without a boundary raised a ValueError: a 500).
     """
 
     def __init__(self, validation: Any) -> None:
@@ -66,6 +68,14 @@ class AuthenticateBeforeValidating(BaseMiddlewareHandler):
                 refused = authorize(app, scope)
                 if refused is not None:
                     return refused
+        if getattr(getattr(route, "dependant", None), "body_params", None):
+            media_type = app.current_event.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+            if media_type not in ("", "application/json"):
+                return problem(
+                    415,
+                    f"content-type: {media_type!r} is not accepted; send application/json",
+                    errors=[{"field": "content-type", "message": "send application/json"}],
+                )
         return self._validation(app, next_middleware)
 
 

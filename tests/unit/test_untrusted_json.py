@@ -107,3 +107,7 @@ def test_stored_values_deeper_than_the_limit_are_cut_to_a_note():
         (level,) = level
     assert level == [TOO_DEEP]
     assert within_depth({"a": [1, {"b": "c"}]}) == {"a": [1, {"b": "c"}]}
+
+
+def test_a_refused_key_says_what_it_contains():
+    assert refusal('{"\\ud800":1}').message.startswith("the key contains an unpaired surrogate")

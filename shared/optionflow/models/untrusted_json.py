@@ -113,7 +113,7 @@ def _first_refusal(value: Any, path: str, depth: int) -> RefusedJson | None:
         here = _at(path, f".{_printable(key)}" if path else _printable(key))
         problem = _text_problem(key)
         if problem:
-            return RefusedJson(422, here, f"the key {problem.removeprefix('contains ')}")
+            return RefusedJson(422, here, f"the key {problem}")
         found = _first_refusal(item, here, depth + 1)
         if found is not None:
             return found
