@@ -8,8 +8,10 @@ import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from optionflow.errors import OptionFlowError
+from optionflow.models import untrusted_json
 from optionflow.observability import logger
 
 _TITLES = {
@@ -17,9 +19,11 @@ _TITLES = {
     401: "Unauthorized",
     403: "Forbidden",
     404: "Not found",
+    405: "Method not allowed",
     413: "Payload too large",
     415: "Unsupported media type",
     422: "Unprocessable content",
+    500: "Internal server error",
     503: "Service unavailable",
 }
 
@@ -73,9 +77,40 @@ def register(app: APIGatewayHttpResolver) -> None:
         # Powertools decodes a JSON body as UTF-8 before validating it: other bytes are the client's mistake.
         return problem(400, "request body is not UTF-8 JSON", errors=[{"field": "body", "message": str(exc)}])
 
+    @app.exception_handler(untrusted_json.RefusedJson)
+    def refused_json(exc: untrusted_json.RefusedJson) -> Response[Any]:
+        return problem(exc.status, str(exc), errors=[{"field": exc.field, "message": exc.message}])
+
     @app.not_found
     def not_found(exc: Exception) -> Response[Any]:
-        return problem(
-            404,
-            str(exc) if str(exc) else f"no route {app.current_event.http_method} {app.current_event.path}",
-        )
+        if str(exc):  # a route's own "signal … not found"
+            return problem(404, str(exc))
+        method, path = app.current_event.http_method.upper(), app.current_event.path
+        allowed = allowed_methods(app, path)
+        if not allowed:
+            return problem(404, f"no route {method} {path}")
+        allow = ", ".join([*allowed, "OPTIONS"])
+        if method == "OPTIONS":
+            return Response(status_code=204, body="", headers={"Allow": allow})
+        return problem(405, f"{path} answers {allow}, not {method}", headers={"Allow": allow})
+
+    @app.exception_handler(ServiceError)
+    def service_error(exc: ServiceError) -> Response[Any]:
+        return problem(exc.status_code, exc.msg)
+
+    @app.exception_handler(Exception)
+    def unexpected(exc: Exception) -> Response[Any]:
+        # A bug, not the caller's mistake: the traceback goes to the log under the request id the caller is
+        # told, and the answer is still a problem document.
+        request_id = app.current_event.request_context.request_id
+        logger.exception("unhandled error", extra={"request_id": request_id, "error": type(exc).__name__})
+        return problem(500, f"internal error; the log has it under request id {request_id}")
+
+
+def allowed_methods(app: APIGatewayHttpResolver, path: str) -> list[str]:
+    """The methods served at `path` (HEAD wherever GET is), in a stable order; empty for no such path."""
+    routes = app._static_routes + app._dynamic_routes
+    served = {route.method for route in routes if route.rule.match(path)}
+    if "GET" in served:
+        served.add("HEAD")
+    return sorted(served)

@@ -176,7 +176,7 @@ def test_unfilled_tradingview_placeholder_is_422_naming_the_field(db):
         ({"alert_id": "a\u0000b"}, "alert_id"),
         ({"timeframe": "5\u0000"}, "timeframe"),
         ({"note": {"lines": ["ok", "bad\u0000"]}}, "note.lines[1]"),  # an unknown field is stored raw
-        ({"k\u0000": 1}, "k\u0000"),
+        ({"k\u0000": 1}, "k\\u0000"),  # the path names the key printably: no NUL in answers or logs
     ],
 )
 def test_a_nul_character_anywhere_in_the_alert_is_422_naming_it_not_a_500(db, extra, field):

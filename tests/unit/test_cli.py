@@ -41,3 +41,13 @@ def test_live_mode_is_refused_at_start_until_a_broker_adapter_exists():
     with pytest.raises(ConfigurationError, match=r"APP_MODE: .*live broker adapter"):
         settings_from_env({"APP_MODE": "live"})
     assert settings_from_env({"APP_MODE": "paper"}).app_mode == "PAPER"
+
+
+def test_a_ttl_past_the_apis_maximum_token_lifetime_is_refused_when_minting(capsys, monkeypatch):
+    monkeypatch.setenv("JWT_SECRET", "cli-secret-with-more-than-32-bytes-of-key")
+    config.reset_settings()
+    try:
+        assert main(["token", "create", "--ttl", "365d"]) == 2
+    finally:
+        config.reset_settings()
+    assert "at most 30d" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -20,14 +21,28 @@ from optionflow.models.entities import (
     SignalOut,
     TradeOut,
 )
+from pydantic import BeforeValidator
 
 from api.security import BEARER, READ
 
 router = APIGatewayHttpRouter()
 
 Ticker = Annotated[str | None, Query(pattern=r"^[A-Z][A-Z0-9.]{0,9}$", description="Underlying, e.g. SPY")]
-Since = Annotated[datetime | None, Query(description="Inclusive lower bound (ISO 8601)")]
-Until = Annotated[datetime | None, Query(description="Exclusive upper bound (ISO 8601)")]
+
+
+def _iso_8601(value: object) -> object:
+    # pydantic reads a bare number as Unix seconds, so `until=0.5` was 1970: the document says ISO 8601
+    if isinstance(value, str) and re.fullmatch(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*", value):
+        raise ValueError("must be an ISO 8601 time such as 2026-11-23T10:00:00Z, not a number")
+    return value
+
+
+Since = Annotated[
+    datetime | None, BeforeValidator(_iso_8601), Query(description="Inclusive lower bound (ISO 8601)")
+]
+Until = Annotated[
+    datetime | None, BeforeValidator(_iso_8601), Query(description="Exclusive upper bound (ISO 8601)")
+]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")]
 

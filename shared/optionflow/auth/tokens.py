@@ -11,6 +11,12 @@ from optionflow.errors import Unauthorized
 
 Scope = Literal["read", "admin"]
 ALGORITHM = "HS256"
+# A token is refused when it was minted to live longer than this (`exp` minus `iat`): a leaked token stops
+# working within a month whatever lifetime it claims. `optionflow token create` mints 7 days by default.
+MAX_LIFETIME = timedelta(days=30)
+DEFAULT_TTL = "7d"
+# An HS256 token for this API is about 300 characters; one far longer is not ours, and is not decoded.
+MAX_TOKEN_CHARS = 4096
 
 
 class TokenError(Unauthorized):
@@ -49,6 +55,8 @@ def mint(
 ) -> str:
     import jwt  # PyJWT (and the crypto it may load) only when a token is minted or checked, not per cold start
 
+    if ttl > MAX_LIFETIME:
+        raise ValueError(f"ttl {ttl} is longer than the {MAX_LIFETIME.days}-day maximum the API accepts")
     issued = now or datetime.now(UTC)
     claims = {
         "sub": subject,
@@ -63,9 +71,14 @@ def mint(
 
 
 def verify(token: str, *, secret: str, issuer: str, audience: str) -> Principal:
-    """Decode and check a token. Only HS256 is accepted, so `alg=none` and key-confusion tokens fail."""
+    """Decode and check a token. Only HS256 is accepted, so `alg=none` and key-confusion tokens fail; a
+    token minted to live longer than MAX_LIFETIME fails too."""
     import jwt
 
+    if len(token) > MAX_TOKEN_CHARS:
+        raise TokenError(f"token is {len(token)} characters; this API's tokens are under {MAX_TOKEN_CHARS}")
+    if not token.isascii():
+        raise TokenError("invalid token: a JWT is ASCII")
     try:
         claims = jwt.decode(
             token,
@@ -87,6 +100,9 @@ def verify(token: str, *, secret: str, issuer: str, audience: str) -> Principal:
         raise TokenError("token signature does not verify") from None
     except jwt.PyJWTError as exc:
         raise TokenError(f"invalid token: {exc}") from None
+    if float(claims["exp"]) - float(claims["iat"]) > MAX_LIFETIME.total_seconds():
+        # PyJWT has checked both are numbers and that `iat` is not in the future
+        raise TokenError(f"token lives longer than the {MAX_LIFETIME.days}-day maximum; mint a shorter one")
     subject = str(claims["sub"])
     # Changes are recorded with the subject as who made them: a blank one says nobody, and NUL cannot be stored.
     if not subject.strip() or "\x00" in subject:
@@ -110,4 +126,7 @@ def parse_ttl(text: str) -> timedelta:
     text = text.strip().lower()
     if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit() or int(text[:-1]) <= 0:
         raise ValueError(f"ttl {text!r}: use a positive number followed by d, h, m or s, e.g. 7d")
-    return timedelta(**{units[text[-1]]: int(text[:-1])})
+    ttl = timedelta(**{units[text[-1]]: min(int(text[:-1]), 10**6)})  # capped: timedelta overflows
+    if ttl > MAX_LIFETIME:
+        raise ValueError(f"ttl {text!r}: tokens live at most {MAX_LIFETIME.days}d")
+    return ttl

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from optionflow.auth.tokens import DEFAULT_TTL, MAX_LIFETIME
 from optionflow.config import get_settings
 
 
@@ -82,6 +83,8 @@ def register(commands: Any) -> None:
     )
     create = token.add_parser("create", help="mint a JWT for the query API")
     create.add_argument("--scope", choices=["read", "admin"], default="read")
-    create.add_argument("--ttl", default="7d", help="lifetime, e.g. 7d, 12h, 30m")
+    create.add_argument(
+        "--ttl", default=DEFAULT_TTL, help=f"lifetime, e.g. 7d, 12h, 30m (at most {MAX_LIFETIME.days}d)"
+    )
     create.add_argument("--subject", default="optionflow-user")
     create.set_defaults(func=_cmd_token)

@@ -13,6 +13,7 @@ import psycopg2.extras
 
 from optionflow.config import get_settings
 from optionflow.errors import Unavailable
+from optionflow.models import untrusted_json
 
 T = TypeVar("T")
 
@@ -84,6 +85,9 @@ def connect(url: str | None = None) -> psycopg2.extensions.connection:
     # when the connection starts, so a server already on UTC (RDS's default) costs no round trip, and no
     # session SET, which would pin the connection behind an RDS Proxy for its whole life.
     conn.set_session(autocommit=False)
+    # A stored value this process cannot parse reads as a note, not as an error failing the whole query.
+    # (By keyword: X-Ray's psycopg2 patch unwraps its traced connection only from `conn_or_curs=`.)
+    psycopg2.extras.register_default_jsonb(conn_or_curs=conn, loads=untrusted_json.read_stored)
     if conn.get_parameter_status("TimeZone") not in _UTC_NAMES:
         with conn.cursor() as cur:
             cur.execute("SET TIME ZONE 'UTC'")

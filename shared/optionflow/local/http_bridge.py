@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from optionflow.local.lambda_context import LocalContext
+from optionflow.observability import logger
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 _TEXT_TYPES = ("application/json", "text/", "application/problem+json", "application/x-www-form-urlencoded")
@@ -69,7 +72,28 @@ def to_event(
     return event
 
 
-def make_server(host: str, port: int, handler: Handler) -> ThreadingHTTPServer:
+# API Gateway's own limit on a request body; the API refuses far less (see untrusted_json), but the bridge
+# must not read an unbounded body into memory first.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+_DIGITS = re.compile(r"[0-9]{1,20}")
+_METHOD = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}")  # a token (RFC 9110), as a method must be
+
+
+def problem_document(status: int, detail: str) -> bytes:
+    """An RFC 9457 problem body, as the API's own errors have (api/problems.py), for what the bridge answers
+    itself: malformed HTTP never reaches the function."""
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:
+        title = "Error"
+    return json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
+
+
+def make_server(
+    host: str, port: int, handler: Handler, *, read_timeout_seconds: float = 30.0
+) -> ThreadingHTTPServer:
+    """Serve `handler` over HTTP/1.1. A client that stops sending mid-request is dropped after
+    `read_timeout_seconds` (an idle keep-alive connection too)."""
     # A Lambda execution environment serves one request at a time, and the Powertools resolver keeps the
     # current event on itself: concurrent calls would read each other's requests. Connections are
     # accepted and read in parallel; the handler runs one request at a time, as in one Lambda instance.
@@ -79,38 +103,107 @@ def make_server(host: str, port: int, handler: Handler) -> ThreadingHTTPServer:
         protocol_version = "HTTP/1.1"
         # Headers and body leave in separate writes; without this Nagle + delayed ACK add ~40 ms.
         disable_nagle_algorithm = True
+        timeout = read_timeout_seconds
 
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            event = to_event(
-                self.command, self.path, dict(self.headers.items()), body, self.client_address[0]
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            # http.server's own refusals (a header line over 64 KiB, a malformed request line, an unknown
+            # method) and the bridge's: a problem document, not an HTML page, and the connection closes,
+            # since what follows on it cannot be trusted to start a request.
+            self.close_connection = True
+            detail = explain or message or "refused"
+            logger.warning("http request refused", extra={"status": code, "detail": detail})
+            self._answer(
+                code,
+                {"content-type": "application/problem+json", "connection": "close"},
+                problem_document(code, detail),
             )
-            try:
-                with one_at_a_time:
-                    result = handler(event, LocalContext("ApiFunction", timeout_seconds=10))
-            except Exception as exc:  # the Lambda runtime would answer 502 on an unhandled error
-                result = {
-                    "statusCode": 502,
-                    "headers": {"content-type": "application/json"},
-                    "body": json.dumps({"message": "Internal server error", "error": type(exc).__name__}),
-                }
-            payload = result.get("body") or ""
-            data = base64.b64decode(payload) if result.get("isBase64Encoded") else str(payload).encode()
-            self.send_response(int(result.get("statusCode", 200)))
-            for name, value in (result.get("headers") or {}).items():
+
+        def _answer(
+            self, status: int, headers: dict[str, str], data: bytes, cookies: Sequence[str] = ()
+        ) -> None:
+            self.send_response(status)
+            for name, value in headers.items():
                 self.send_header(name, value)
-            for cookie in result.get("cookies") or []:
+            for cookie in cookies:
                 self.send_header("Set-Cookie", cookie)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            if self.command != "HEAD":
+            if self.command != "HEAD" and status >= 200 and status not in (204, 304):
                 self.wfile.write(data)
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+        def _body(self) -> bytes | None:
+            """The request body, or None once the request has been refused for its framing."""
+            if self.headers.get("Transfer-Encoding"):
+                self.send_error(
+                    411, explain="send the body with a Content-Length; chunked bodies are not read"
+                )
+                return None
+            lengths = {value.strip() for value in self.headers.get_all("Content-Length") or []}
+            if not lengths:
+                return b""
+            if len(lengths) > 1 or not _DIGITS.fullmatch(next(iter(lengths))):
+                self.send_error(400, explain="Content-Length must be one whole number of bytes")
+                return None
+            length = int(next(iter(lengths)))
+            if length > MAX_BODY_BYTES:
+                self.send_error(413, explain=f"the body is {length} bytes; the limit is {MAX_BODY_BYTES}")
+                return None
+            try:
+                body = self.rfile.read(length)
+            except TimeoutError:
+                body = b""
+            if len(body) < length:
+                self.send_error(
+                    408,
+                    explain=f"the body stopped at {len(body)} of {length} bytes; the connection is closed",
+                )
+                return None
+            return body
+
+        def _serve(self) -> None:
+            body = self._body()
+            if body is None:
+                return
+            try:
+                event = to_event(
+                    self.command, self.path, dict(self.headers.items()), body, self.client_address[0]
+                )
+            except ValueError as exc:  # urlsplit refuses some targets, e.g. "http://[x/" (unclosed IPv6)
+                self.send_error(400, explain=f"the request target is not a path: {exc}")
+                return
+            try:
+                with one_at_a_time:
+                    result = handler(event, LocalContext("ApiFunction", timeout_seconds=10))
+            except Exception:
+                # The Lambda runtime would log the traceback and API Gateway answer 502 (a proxy failed);
+                # here the bridge is the runtime: it logs, and the error is the function's, a 500.
+                request_id = event["requestContext"]["requestId"]
+                logger.exception(
+                    "unhandled error in the API function",
+                    extra={"request_id": request_id, "method": self.command, "path": event["rawPath"]},
+                )
+                detail = f"internal error; the log has it under request id {request_id}"
+                self._answer(500, {"content-type": "application/problem+json"}, problem_document(500, detail))
+                return
+            payload = result.get("body") or ""
+            data = base64.b64decode(payload) if result.get("isBase64Encoded") else str(payload).encode()
+            headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
+            self._answer(int(result.get("statusCode", 200)), headers, data, list(result.get("cookies") or []))
+
+        def __getattr__(self, name: str) -> Any:
+            # http.server looks up do_<METHOD> and answers 501 without one. Every method that is an HTTP
+            # token (TRACE, QUERY, anything) reaches the function, which answers 405 where a path does not
+            # serve it, as API Gateway would pass it on.
+            if name.startswith("do_") and _METHOD.fullmatch(name[3:]):
+                return self._serve
+            raise AttributeError(name)
 
         def log_message(self, format: str, *args: Any) -> None:
             return  # the Lambda logger already writes one structured line per request
+
+        def log_error(self, format: str, *args: Any) -> None:
+            # only a timed-out connection reaches here (send_error logs its own): most are idle keep-alives
+            logger.debug("http connection closed", extra={"reason": format % args})
 
     server = ThreadingHTTPServer((host, port), LambdaRequestHandler)
     server.daemon_threads = True

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,12 +13,14 @@ from pydantic import ValidationError
 from optionflow.db import signals as signals_db
 from optionflow.db.connection import run_statement
 from optionflow.errors import FieldError
+from optionflow.models import untrusted_json
 from optionflow.models.alert import Alert, AlertError, normalise, redact
 
 
 class BadRequest(FieldError):
-    """The request cannot be read at all (too large, the wrong type, not JSON, not an object); carries the
-    HTTP status (400, 413, 415, or 422 for what cannot be stored)."""
+    """The request cannot be read at all (too large, the wrong type, not JSON, not an object, beyond the
+    limits of `untrusted_json`); carries the HTTP status (400, 413, 415, or 422 for what cannot be stored)
+    and the field (`body` for the whole)."""
 
     def __init__(self, status: int, field: str, message: str) -> None:
         super().__init__(field, message, status=status)
@@ -32,38 +33,15 @@ class Intake:
 
 
 def read_payload(body: bytes) -> dict[str, Any]:
-    """Parse the body as JSON whatever its Content-Type says (TradingView labels JSON text/plain)."""
+    """Parse the body as JSON whatever its Content-Type says (TradingView labels JSON text/plain), within
+    the limits of `untrusted_json` (depth, number size, finite numbers, text Postgres can store)."""
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequest(400, "body", f"is not valid JSON ({exc})") from None
+        payload = untrusted_json.loads(body, max_bytes=len(body))  # receive() has checked the size
+    except untrusted_json.RefusedJson as exc:
+        raise BadRequest(exc.status, exc.field, exc.message) from None
     if not isinstance(payload, dict):
         raise BadRequest(400, "body", 'must be a JSON object such as {"ticker":"SPY","action":"BUY",…}')
-    where = _nul_at(payload, "")
-    if where is not None:
-        # Postgres text and jsonb cannot hold U+0000; storing the raw alert would fail with a 500.
-        raise BadRequest(422, where or "body", "contains a NUL character (\\u0000), which cannot be stored")
     return payload
-
-
-def _nul_at(value: Any, path: str) -> str | None:
-    """The dotted path of the first key or string holding U+0000, or None."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            here = f"{path}.{key}" if path else str(key)
-            if "\x00" in str(key):
-                return here
-            found = _nul_at(item, here)
-            if found is not None:
-                return found
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _nul_at(item, f"{path}[{index}]")
-            if found is not None:
-                return found
-    return None
 
 
 def parse_alert(payload: dict[str, Any]) -> Alert:

@@ -74,7 +74,10 @@ class Alert(BaseModel):
     def _utc(cls, value: datetime | None) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        try:
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00+14:00 is in year 0 in UTC, 9999-12-31T23:59-14:00 in 10000
+            raise ValueError("is outside the years 1 to 9999 once converted to UTC") from None
 
     @model_validator(mode="after")
     def _consistent(self) -> Alert:
@@ -115,6 +118,9 @@ def normalise(payload: dict[str, Any]) -> dict[str, Any]:
         "time",
     ):
         value = _pick(payload, field)
+        if isinstance(value, bool) or not isinstance(value, str | int | float | None):
+            # `"quantity": true` would otherwise count as one contract, `"ticker": true` as the ticker TRUE
+            raise AlertError(field, f"must be a string or a number, not {_json_kind(value)}")
         if _unrendered(value):
             raise AlertError(field, f"{value!r} looks like a TradingView placeholder that was not filled in")
         if value is not None:
@@ -167,6 +173,14 @@ def normalise(payload: dict[str, Any]) -> dict[str, Any]:
     if "quantity" in fields and isinstance(fields["quantity"], str):
         fields["quantity"] = fields["quantity"].strip()
     return fields
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, dict):
+        return "an object"
+    return "a list" if isinstance(value, list) else type(value).__name__
 
 
 def _decimal(field: str, value: object) -> Decimal:

@@ -7,10 +7,15 @@ from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer
+
+from optionflow.models.untrusted_json import within_depth
 
 Money = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
 Number = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+# An alert as it arrived. Rows stored before the webhook limited nesting may hold more levels than a response
+# can serialise (about 255); deeper levels read as a note, so such a row still lists.
+StoredPayload = Annotated[dict[str, Any], AfterValidator(within_depth)]
 
 T = TypeVar("T")
 
@@ -38,7 +43,7 @@ class SignalOut(Out):
     status: str
     rejection_reasons: list[str]
     processed_at: datetime | None
-    raw_payload: dict[str, Any]
+    raw_payload: StoredPayload
 
 
 class DecisionOut(Out):
