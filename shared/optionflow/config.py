@@ -127,6 +127,7 @@ _ENV = {
     "commission_per_contract": "COMMISSION_PER_CONTRACT",
     "regulatory_fee_per_contract": "REGULATORY_FEE_PER_CONTRACT",
     "mark_max_age_seconds": "MARK_MAX_AGE_SECONDS",
+    "dedupe_window_seconds": "DEDUPE_WINDOW_SECONDS",
     "api_url": "OPTIONFLOW_API_URL",
     "api_token": "OPTIONFLOW_TOKEN",
     "database_secret_arn": "DATABASE_SECRET_ARN",

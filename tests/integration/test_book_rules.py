@@ -416,6 +416,7 @@ def test_13_an_old_mark_is_stale_and_price_rules_wait(db: Any, market: Any, froz
     code, body = call(request("GET", "/exit-signals", scope="read"))
     assert code == 200
     assert [a["reason"] for a in body["alerts"]] == ["STALE_MARK"]
+    assert call(request("GET", "/health"))[1]["stale_marks"] == 1
     market.failing = frozenset()
     run("position_refresher")
     run("exit_monitor")  # a fresh mark: the stop fires, and the stale alert resolves

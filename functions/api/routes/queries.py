@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -21,6 +21,7 @@ from optionflow.models.entities import (
     SignalOut,
     TradeOut,
 )
+from optionflow.states import OrderStatus, PositionStatus, SignalStatus
 from pydantic import BeforeValidator
 
 from api.security import BEARER, READ
@@ -49,9 +50,7 @@ Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of
 
 @router.get("/signals", middlewares=READ, security=BEARER, summary="Signals, newest first")
 def list_signals(
-    status: Annotated[
-        Literal["PENDING", "ACCEPTED", "REJECTED", "ORDERED", "EXECUTED", "FAILED"] | None, Query()
-    ] = None,
+    status: Annotated[SignalStatus | None, Query()] = None,
     ticker: Ticker = None,
     since: Since = None,
     until: Until = None,
@@ -73,9 +72,7 @@ def get_signal(signal_id: Annotated[UUID, Path()]) -> SignalDetail:
 
 @router.get("/orders", middlewares=READ, security=BEARER, summary="Orders, newest first")
 def list_orders(
-    status: Annotated[
-        Literal["PENDING", "SUBMITTED", "FILLED", "CANCELLED", "REJECTED", "EXPIRED"] | None, Query()
-    ] = None,
+    status: Annotated[OrderStatus | None, Query()] = None,
     ticker: Ticker = None,
     since: Since = None,
     until: Until = None,
@@ -87,7 +84,7 @@ def list_orders(
 
 @router.get("/positions", middlewares=READ, security=BEARER, summary="Positions, newest first")
 def list_positions(
-    status: Annotated[Literal["OPEN", "CLOSING", "CLOSED"] | None, Query()] = None,
+    status: Annotated[PositionStatus | None, Query()] = None,
     ticker: Ticker = None,
     since: Since = None,
     until: Until = None,

@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from optionflow.logic.intake import receive
+from optionflow.states import SignalStatus
 
 router = APIGatewayHttpRouter()
 
@@ -30,7 +31,7 @@ def _handle(path_token: str | None) -> Response[Any]:
     body = {
         "signal_id": str(intake.signal_id),
         "duplicate": not intake.created,
-        "status": "PENDING" if intake.created else "DUPLICATE",
+        "status": SignalStatus.PENDING.value if intake.created else "DUPLICATE",
     }
     return Response(status_code=202 if intake.created else 200, content_type="application/json", body=body)
 

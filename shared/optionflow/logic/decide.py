@@ -92,15 +92,16 @@ def _decide_batch(now: datetime, batch: int) -> int:
         outcomes: list[tuple[Any, str, list[str] | None]] = []
         for signal in signals:
             try:
-                with savepoint(cur):
-                    open_to_close = 0
-                    if signal["action"] != "BUY":
+                open_to_close = 0
+                if signal["action"] != "BUY":
+                    # the only per-row SQL here; an entry's checks are pure, and need no savepoint
+                    with savepoint(cur):
                         open_to_close = book_db.closable_count_for(
                             cur, signal["ticker"], signal["direction"], signal["seq"]
                         )
-                    checks = decide(
-                        signal, now=now, book=book, limits=limits, open_to_close=open_to_close, rules=rules
-                    )
+                checks = decide(
+                    signal, now=now, book=book, limits=limits, open_to_close=open_to_close, rules=rules
+                )
             except Exception as exc:
                 if is_transient(exc):
                     raise

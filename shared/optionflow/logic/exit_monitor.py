@@ -27,7 +27,7 @@ from optionflow.market.calendar import NEW_YORK, NyseCalendar
 from optionflow.market.provider import get_calendar, get_market_data
 from optionflow.observability import logger
 from optionflow.pricing.expiry import expiry_close, settlement_value
-from optionflow.states import PositionStatus
+from optionflow.states import PositionStatus, require
 
 PAGE = 1000
 EXPIRED = "EXPIRED"
@@ -135,6 +135,7 @@ def monitor(now: datetime, only: list[str] | None = None) -> dict[str, int]:
                     reason = "+".join(a.rule for a in alerts if a.closes)
                     order_id = orders_db.insert(cur, exit_order(position, settings.app_mode, reason, now))
                     if order_id:
+                        require("position", position["status"], PositionStatus.CLOSING)
                         positions_db.set_status(cur, position["id"], PositionStatus.CLOSING, now)
                         exit_db.attach_order(cur, alert_id, order_id)
                         counts["exit_orders"] += 1

@@ -31,7 +31,7 @@ from optionflow.observability import logger
 from optionflow.pricing.expiry import choose_expiry
 from optionflow.pricing.occ import occ_root, occ_symbol
 from optionflow.pricing.strikes import atm_strike
-from optionflow.states import PositionStatus, SignalStatus
+from optionflow.states import PositionStatus, SignalStatus, require
 
 BATCH = 200
 
@@ -151,6 +151,7 @@ def _exits(cur: Any, signal: dict[str, Any], now: datetime, mode: str) -> tuple[
             target = positions_db.split(cur, position, take, now)
         order = exit_order(position, mode, f"{signal['action']} alert", now, signal["id"], take, target)
         if orders_db.insert(cur, order):
+            require("position", position["status"], PositionStatus.CLOSING)
             positions_db.set_status(cur, target, PositionStatus.CLOSING, now)
             closing += take
             if remaining is not None:

@@ -47,8 +47,8 @@ def signal_detail(signal_id: UUID) -> SignalDetail | None:
 def health() -> tuple[bool, dict[str, Any]]:
     """(healthy, report): the database answers, and when each worker last ran."""
     try:
-        db_now, runs = run_in_transaction(
-            lambda cur: (health_db.database_time(cur), health_db.worker_runs(cur))
+        db_now, runs, stale = run_in_transaction(
+            lambda cur: (health_db.database_time(cur), health_db.worker_runs(cur), health_db.stale_marks(cur))
         )
     except DatabaseUnavailable as exc:
         return False, {
@@ -72,6 +72,8 @@ def health() -> tuple[bool, dict[str, Any]]:
         "status": "ok",
         "database": {"reachable": True, "time": db_now.isoformat()},
         "workers": workers,
+        # positions whose stops and targets wait for a fresh mark (the dashboard and /exit-signals list them)
+        "stale_marks": stale,
     }
 
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from optionflow.logic.replay.walk import Window
+from optionflow.states import POSITION_HELD, PositionStatus, SignalStatus
 
 
 @dataclass(frozen=True)
@@ -57,11 +58,11 @@ class Outcome:
         """This outcome as the book stood at `until`, where the replay stops: a position the live run closed
         after that was still open then. Compared with its later close, the replay would seem to differ
         under the very same rules. Its unrealized P&L at `until` is not recorded, so it counts as 0."""
-        if self.position_status != "CLOSED" or self.closed_at is None or self.closed_at <= until:
+        if self.position_status != PositionStatus.CLOSED or self.closed_at is None or self.closed_at <= until:
             return self
         return replace(
             self,
-            position_status="OPEN",
+            position_status=PositionStatus.OPEN,
             exit_price=None,
             closed_at=None,
             exit_rule=None,
@@ -72,15 +73,15 @@ class Outcome:
 
     def describe(self) -> str:
         """One line for the table, e.g. `STOP_LOSS -42.00`, `open +12.50`, `rejected: kill switch is ON`."""
-        if self.position_status == "CLOSED":
+        if self.position_status == PositionStatus.CLOSED:
             return f"{self.exit_rule} {self.realized_pnl:+,.2f}"
         if self.closed_later:
             return f"open (closed after the window: {self.closed_later})"
         if self.position_status is not None:
             return f"open {self.unrealized_pnl or 0:+,.2f}"
-        if self.status in ("REJECTED", "FAILED"):
+        if self.status in (SignalStatus.REJECTED, SignalStatus.FAILED, SignalStatus.CANCELLED):
             return f"{self.status.lower()}: {self.reasons[0] if self.reasons else 'no reason recorded'}"
-        if self.status == "EXECUTED" and self.closed_positions:
+        if self.status == SignalStatus.EXECUTED and self.closed_positions:
             plural = "s" if self.closed_positions != 1 else ""
             return f"closed {self.closed_positions} position{plural}"
         return self.status.lower()
@@ -90,7 +91,9 @@ class Outcome:
         exit and realized P&L of a closed position, the unrealized P&L of an open one. A position closed
         after the window has no P&L recorded where the replay stopped, so only its opening is compared."""
         # describe() shows an open position's unrealized P&L, a closed one's realized P&L only
-        unrealized_shown = self.position_status != "CLOSED" and not (self.closed_later or other.closed_later)
+        unrealized_shown = self.position_status != PositionStatus.CLOSED and not (
+            self.closed_later or other.closed_later
+        )
         return (
             self.status == other.status
             and self.position_status == other.position_status
@@ -183,9 +186,9 @@ def summary(outcomes: list[tuple[str, str | None, Outcome]]) -> dict[str, Any]:
             cost_basis=Decimal(o.cost_basis or 0),
         )
         for ticker, direction, o in outcomes
-        if o.position_status == "CLOSED"
+        if o.position_status == PositionStatus.CLOSED
     ]
-    still_open = [o for _, _, o in outcomes if o.position_status in ("OPEN", "CLOSING")]
+    still_open = [o for _, _, o in outcomes if o.position_status in POSITION_HELD]
     summary = summarize(
         trades,
         unrealized_pnl=sum((Decimal(o.unrealized_pnl or 0) for o in still_open), Decimal(0)),

@@ -1,0 +1,25 @@
+"""The database's status CHECK constraints list exactly the states of optionflow.states."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from optionflow.states import OrderStatus, PositionStatus, SignalStatus
+
+
+@pytest.mark.parametrize(
+    ("table", "kind"), [("signals", SignalStatus), ("orders", OrderStatus), ("positions", PositionStatus)]
+)
+def test_the_status_check_of_each_table_lists_exactly_the_state_module(
+    db: Any, table: str, kind: Any
+) -> None:
+    db.execute(
+        """SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint
+           WHERE conrelid = %s::regclass AND contype = 'c' AND pg_get_constraintdef(oid) LIKE '%%status%%'
+             AND pg_get_constraintdef(oid) NOT LIKE '%%<>%%'""",
+        (table,),
+    )
+    (definition,) = [row["def"] for row in db.fetchall()]
+    assert set(re.findall(r"'([A-Z_]+)'::text", definition)) == {s.value for s in kind}
