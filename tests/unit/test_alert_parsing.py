@@ -142,10 +142,14 @@ def test_an_alert_id_is_the_dedupe_key_whatever_the_body_or_arrival():
     assert dedupe_keys(alert, "0" * 64, at + timedelta(hours=1), 30) == ("id:a-1", None)
 
 
-def test_without_an_alert_id_the_key_is_the_body_within_its_arrival_bucket_and_names_the_one_before():
+@given(start=st.integers(0, 10**9), gap=st.integers(0, 10**4), window=st.integers(1, 600))
+def test_a_body_shares_a_key_within_the_window_and_none_two_windows_apart(start, gap, window):
     alert = parse_alert({"ticker": "SPY", "side": "long", "timeframe": "5"})
-    at = datetime(2026, 11, 23, 15, 0, 1, tzinfo=UTC)
-    key, _ = dedupe_keys(alert, "a" * 64, at, 30)
-    later_key, later_previous = dedupe_keys(alert, "a" * 64, at + timedelta(seconds=30), 30)
-    assert later_previous == key and later_key != key
-    assert dedupe_keys(alert, "b" * 64, at, 30)[0] != key  # another body is another alert
+    first = dedupe_keys(alert, "a" * 64, datetime.fromtimestamp(start, UTC), window)
+    later = dedupe_keys(alert, "a" * 64, datetime.fromtimestamp(start + gap, UTC), window)
+    shared = first[0] == later[0] or first[1] == later[1]
+    if gap < window:
+        assert shared  # a retry, even across a bucket boundary
+    if gap >= 2 * window:
+        assert not shared  # an identical alert later is a new alert
+    assert dedupe_keys(alert, "b" * 64, datetime.fromtimestamp(start, UTC), window)[0] != first[0]

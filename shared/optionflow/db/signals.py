@@ -20,24 +20,22 @@ def insert_if_new(
     raw_payload: dict[str, Any],
     body_sha256: str,
     received_at: datetime,
-    retry_of: tuple[str, datetime] | None = None,
+    offset_key: str | None = None,
 ) -> tuple[UUID, bool]:
-    """Store the alert unless its dedupe key exists, or `retry_of` = (key, since) names a signal received
-    since `since`. Returns (signal id, created).
+    """Store the alert unless a signal holds `dedupe_key` or `offset_key`. Returns (signal id, created).
 
     ON CONFLICT waits for a concurrent insert of the same key to commit, so two deliveries racing each
     other still produce one row, and the loser reads the winner's id.
     """
-    previous_key, since = retry_of or (None, received_at)
     cur.execute(
-        """INSERT INTO signals (dedupe_key, ticker, action, direction, timeframe, price, strike, expiry,
-                                quantity, alert_id, alert_time, raw_payload, body_sha256, received_at)
-           SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s
-           WHERE NOT EXISTS (SELECT 1 FROM signals WHERE dedupe_key = %s AND received_at >= %s)
-           ON CONFLICT (dedupe_key) DO NOTHING
+        """INSERT INTO signals (dedupe_key, dedupe_key_offset, ticker, action, direction, timeframe, price, strike,
+                                expiry, quantity, alert_id, alert_time, raw_payload, body_sha256, received_at)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+           ON CONFLICT DO NOTHING
            RETURNING id""",
         (
             dedupe_key,
+            offset_key,
             alert.ticker,
             alert.action,
             alert.direction,
@@ -51,16 +49,14 @@ def insert_if_new(
             json.dumps(raw_payload),
             body_sha256,
             received_at,
-            previous_key,
-            since,
         ),
     )
     row = cur.fetchone()
     if row is not None:
         return row["id"], True
     cur.execute(
-        "SELECT id FROM signals WHERE dedupe_key = ANY(%s) ORDER BY received_at DESC LIMIT 1",
-        ([k for k in (dedupe_key, previous_key) if k],),
+        "SELECT id FROM signals WHERE dedupe_key = %s OR dedupe_key_offset = %s ORDER BY seq LIMIT 1",
+        (dedupe_key, offset_key),
     )
     existing = cur.fetchone()
     if existing is None:  # pragma: no cover - the conflicting row cannot vanish: signals are never deleted

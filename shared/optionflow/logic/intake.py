@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -61,25 +61,28 @@ def parse_alert(payload: dict[str, Any]) -> Alert:
 def dedupe_keys(
     alert: Alert, body_sha256: str, received_at: datetime, window_seconds: int
 ) -> tuple[str, str | None]:
-    """(this delivery's key, the key a retry of an earlier delivery would hold, or None).
+    """The keys under which this delivery is unique: (the key, the key on the offset grid or None).
 
     Only a true retry is a duplicate: the same `alert_id`, or a byte-identical body arriving within
-    `window_seconds` of the first (TradingView resends up to three times, 5 s apart). Two alerts that
-    differ in any byte (another `time`, another price) are two alerts, and so are identical ones a minute
-    apart. The window is keyed by arrival bucket; a delivery also matches the previous bucket's key when
-    that one arrived less than `window_seconds` ago, so a retry straddling a bucket boundary still matches.
+    `window_seconds` of the first (TradingView resends up to three times, 5 s apart). A body's key names its
+    arrival bucket of twice the window on two grids offset by one window; two deliveries less than a window
+    apart share a bucket on at least one grid, and two a full bucket (two windows) or more apart share none.
+    So identical alerts a minute apart are two alerts with the default 30 s window, and alerts that differ
+    in any byte (another `time`, another price) are always two.
     """
     if alert.alert_id:
         return "id:" + alert.alert_id, None
-    bucket = int(received_at.timestamp()) // window_seconds
-    return f"b:{body_sha256[:40]}:{bucket}", f"b:{body_sha256[:40]}:{bucket - 1}"
+    second = int(received_at.timestamp())
+    bucket = 2 * window_seconds
+    body = body_sha256[:40]
+    return f"b:{body}:{second // bucket}", f"o:{body}:{(second + window_seconds) // bucket}"
 
 
 def store(
     alert: Alert, payload: dict[str, Any], body: bytes, *, received_at: datetime, window_seconds: int
 ) -> Intake:
     digest = hashlib.sha256(body).hexdigest()
-    key, previous = dedupe_keys(alert, digest, received_at, window_seconds)
+    key, offset_key = dedupe_keys(alert, digest, received_at, window_seconds)
     stored = redact(payload)
     # one INSERT … ON CONFLICT is atomic on its own; autocommit spares two round trips on the hot path
     signal_id, created = run_statement(
@@ -90,7 +93,7 @@ def store(
             raw_payload=stored,
             body_sha256=digest,
             received_at=received_at,
-            retry_of=(previous, received_at - timedelta(seconds=window_seconds)) if previous else None,
+            offset_key=offset_key,
         )
     )
     return Intake(signal_id=signal_id, created=created)

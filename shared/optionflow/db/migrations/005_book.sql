@@ -4,6 +4,11 @@
 ALTER TABLE signals DROP CONSTRAINT signals_status_check;
 ALTER TABLE signals ADD CONSTRAINT signals_status_check
     CHECK (status IN ('PENDING', 'ACCEPTED', 'REJECTED', 'ORDERED', 'EXECUTED', 'FAILED', 'CANCELLED'));
+-- A retry is a byte-identical body within the dedupe window. Each row holds its body's key on two bucket grids
+-- offset by half a bucket, each unique: two deliveries closer than half a bucket share a key on one grid,
+-- so ON CONFLICT keeps one row even when they race across a bucket boundary.
+ALTER TABLE signals ADD COLUMN dedupe_key_offset text;
+CREATE UNIQUE INDEX signals_dedupe_key_offset_unique ON signals (dedupe_key_offset);
 -- A CLOSE waits for, and cancels, the unfinished entries of its ticker: find them without a scan.
 CREATE INDEX signals_unfinished_ticker_idx ON signals (ticker, seq)
     WHERE status IN ('PENDING', 'ACCEPTED', 'ORDERED');
