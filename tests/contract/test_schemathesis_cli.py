@@ -13,7 +13,7 @@ from tests.conftest import WEBHOOK_SECRET
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
-def test_schemathesis_with_every_check_finds_no_failure_in_the_served_document(api_server, market):
+def test_schemathesis_with_every_check_finds_no_failure_in_the_served_document(api_server, market, tmp_path):
     command = [
         str(Path(sys.executable).with_name("schemathesis")),
         "--config-file",
@@ -31,5 +31,8 @@ def test_schemathesis_with_every_check_finds_no_failure_in_the_served_document(a
         "14",
     ]
     env = {**os.environ, "WEBHOOK_SECRET": WEBHOOK_SECRET}
-    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900, check=False)
+    # run from tmp_path: schemathesis writes its replay files (.schemathesis/) where it runs
+    result = subprocess.run(
+        command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=900, check=False
+    )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
