@@ -5,7 +5,10 @@ are written here."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from optionflow.models.alert import ACTION_WORDS, DIRECTION_WORDS
 
 PROBLEM_TYPE = "application/problem+json"
 PROBLEM_SCHEMA = {
@@ -38,26 +41,49 @@ _WHY = {
     422: "A field is missing or invalid; `errors` names it",
     503: "The database (or a worker function) cannot be reached; retry",
 }
+
+
+def _any_case(words: frozenset[str] | set[str]) -> str:
+    """A pattern matching any of `words` in any letter case, as the alert parser reads them (JSON Schema
+    patterns have no case-insensitive flag)."""
+    spelled = (
+        "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in w) for w in words
+    )
+    return r"^\s*(" + "|".join(sorted(spelled)) + r")\s*$"
+
+
+_OPTIONAL_TEXT = {"type": ["string", "number", "null"]}
+_OPTIONAL_NUMBER = {"type": ["number", "string", "null"]}
 ALERT_SCHEMA = {
     "title": "Alert",
-    "description": "A TradingView alert. Aliases are accepted (`symbol`, `side`, `qty`, …); other fields are "
-    "stored as sent, within the limits of untrusted_json.",
+    "description": "A TradingView alert, with the webhook secret in `secret` unless it comes in the path or "
+    "X-Signature. Aliases are accepted (`symbol`, `side`, `qty`, …); other fields are stored as sent, within "
+    "the limits of untrusted_json: at most 32 levels deep, numbers of at most 40 characters, finite, and text "
+    "without NUL or unpaired surrogates.",
     "type": "object",
+    "required": ["ticker", "action"],
     "properties": {
-        "ticker": {"type": "string", "examples": ["SPY"]},
-        "action": {"type": "string", "examples": ["BUY", "SELL", "CLOSE", "long", "short"]},
-        "direction": {"type": "string", "examples": ["CALL", "PUT"]},
-        "timeframe": {"type": "string"},
-        "price": {"type": ["number", "string"]},
-        "strike": {"type": ["number", "string"]},
-        "expiry": {"type": "string", "format": "date"},
-        "quantity": {"type": ["integer", "string"]},
-        "alert_id": {"type": "string"},
-        "time": {"type": ["string", "number"]},
-        "secret": {"type": "string", "description": "the webhook secret, unless sent another way"},
+        "ticker": {"type": "string", "pattern": r"^\s*([\x00-\x7f]*:)?[A-Za-z][A-Za-z0-9]{0,5}\s*$"},
+        "action": {"type": "string", "pattern": _any_case(ACTION_WORDS)},
+        "direction": {
+            "anyOf": [
+                {"type": "string", "pattern": _any_case(DIRECTION_WORDS)},
+                {"const": ""},
+                {"type": "null"},
+            ]
+        },
+        "timeframe": _OPTIONAL_TEXT,
+        "price": _OPTIONAL_NUMBER,
+        "strike": _OPTIONAL_NUMBER,
+        # blank, like any field, counts as absent (a template may leave it empty)
+        "expiry": {"anyOf": [{"type": "string", "format": "date"}, {"const": ""}, {"type": "null"}]},
+        "quantity": {"type": ["integer", "string", "null"]},
+        "alert_id": _OPTIONAL_TEXT,
+        "time": {"type": ["string", "number", "null"]},
     },
     "additionalProperties": True,
 }
+
 ACCEPTED_SCHEMA = {
     "title": "WebhookAnswer",
     "type": "object",

@@ -308,3 +308,32 @@ def test_a_bare_number_is_not_an_iso_8601_time_bound(db, bound):
     status, answer = call(request("GET", f"/stats?{bound}", scope="read"))
     refused(status, answer, 422, bound.split("=")[0])
     assert call(request("GET", "/signals?since=2026-11-23T10:00:00Z", scope="read"))[0] == 200
+
+
+def test_a_number_is_not_an_expiry(db):
+    # pydantic read 0 as Unix seconds: 1970-01-01
+    status, body = webhook("{" + VALID + ',"expiry":0}')
+    refused(status, body, 422, "expiry")
+
+
+@pytest.mark.parametrize(
+    "path", ["/signals?limit=%C2%A06", "/settings/changes?limit=+6", "/orders?limit=6%20"]
+)
+def test_a_limit_is_digits_only(db, path):
+    # pydantic stripped whitespace, a no-break space included, before reading the number
+    status, answer = call(request("GET", path, scope="read"))
+    refused(status, answer, 422, "limit")
+
+
+@pytest.mark.parametrize("ticker", ["ABCDEFGHIJ", "BRK.BB", "ß"])
+def test_a_ticker_no_option_root_can_carry_is_refused_before_it_can_stall_order_creation(db, market, ticker):
+    # Stored, such a signal made every order_creator run raise on it: no order was created for anyone.
+    # (A class share such as BRK.B has a root, BRKB, and trades: see test_book_rules.)
+    from tests.pipeline_support import alert, run
+
+    status, body = webhook("{" + VALID.replace('"SPY"', json.dumps(ticker)) + "}")
+    refused(status, body, 422, "ticker")
+    alert("SPY", "BUY", "CALL", alert_id="tradable")
+    run("signal_processor")
+    run("order_creator")
+    assert count(db, "orders") == 1

@@ -44,7 +44,16 @@ Since = Annotated[
 Until = Annotated[
     datetime | None, BeforeValidator(_iso_8601), Query(description="Exclusive upper bound (ISO 8601)")
 ]
-Limit = Annotated[int, Query(ge=1, le=500)]
+
+
+def _whole_number(value: object) -> object:
+    # pydantic strips whitespace, a no-break space included, before reading an int: the document says digits
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]+", value):
+        raise ValueError("must be a whole number written in digits")
+    return value
+
+
+Limit = Annotated[int, BeforeValidator(_whole_number), Query(ge=1, le=500)]
 Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")]
 
 

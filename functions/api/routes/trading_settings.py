@@ -18,6 +18,8 @@ from optionflow.models.trading_settings import (
     What,
 )
 
+from api.problems import problem
+from api.routes.queries import Limit
 from api.security import ADMIN, BEARER, READ, current_principal
 
 router = APIGatewayHttpRouter()
@@ -74,7 +76,7 @@ def kill_switch(request: KillSwitchRequest) -> RiskLimits:
     summary="Changes to the risk limits and exit rules, newest first",
 )
 def list_settings_changes(
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: Limit = 50,
     what: Annotated[What | None, Query(description="Only changes to this table")] = None,
 ) -> list[SettingsChange]:
     return trading_settings.history(limit=limit, what=what)

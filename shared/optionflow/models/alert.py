@@ -19,10 +19,15 @@ from optionflow.errors import FieldError
 Action = Literal["BUY", "SELL", "CLOSE"]
 Direction = Literal["CALL", "PUT"]
 
-_TICKER = re.compile(r"^[A-Z][A-Z0-9.]{0,9}$")
+# A ticker that has an OCC option root (`pricing.occ.occ_root`): up to 6 letters or digits, or a class share
+# whose root drops the dot (BRK.B -> BRKB). Anything else could never be traded, so it is refused at the door.
+_TICKER = re.compile(r"^[A-Z][A-Z0-9]{0,5}$|^[A-Z]{1,5}\.[A-Z]$")
 _BULLISH = {"CALL", "C", "CALLS", "LONG", "BULLISH", "BULL", "UP"}
 _BEARISH = {"PUT", "P", "PUTS", "SHORT", "BEARISH", "BEAR", "DOWN"}
 _ACTIONS = {"BUY": "BUY", "SELL": "SELL", "CLOSE": "CLOSE", "EXIT": "CLOSE", "FLAT": "CLOSE"}
+# Every word read as an action or a direction, in any letter case (the API document lists them).
+ACTION_WORDS = frozenset(_ACTIONS) | _BULLISH | _BEARISH
+DIRECTION_WORDS = _BULLISH | _BEARISH | {"FLAT"}
 # Fields whose value may arrive under another name; the first one present wins.
 _ALIASES = {
     "ticker": ("ticker", "symbol", "underlying"),
@@ -66,7 +71,10 @@ class Alert(BaseModel):
     @classmethod
     def _ticker(cls, value: str) -> str:
         if not _TICKER.match(value):
-            raise ValueError("must be 1-10 letters, digits or dots starting with a letter, e.g. SPY or BRK.B")
+            raise ValueError(
+                "must be a ticker with an option root: 1-6 letters or digits starting with a letter (SPY), "
+                "or a class share such as BRK.B"
+            )
         return value
 
     @field_validator("time")
@@ -130,6 +138,8 @@ def normalise(payload: dict[str, Any]) -> dict[str, Any]:
     if ticker is None:
         raise AlertError("ticker", "is required (or `symbol`)")
     # TradingView's {{ticker}} may carry the exchange, e.g. NASDAQ:AAPL.
+    if not str(ticker).isascii():  # upper() would turn "ß" into the ticker SS
+        raise AlertError("ticker", "must be ASCII letters and digits, e.g. SPY")
     fields["ticker"] = str(ticker).strip().upper().rsplit(":", 1)[-1]
 
     raw_action = fields.get("action")
@@ -168,6 +178,9 @@ def normalise(payload: dict[str, Any]) -> dict[str, Any]:
     for money in ("price", "strike"):
         if money in fields:
             fields[money] = _decimal(money, fields[money])
+    if "expiry" in fields and not isinstance(fields["expiry"], str):
+        # pydantic would read a number as Unix seconds: 0 became 1970-01-01
+        raise AlertError("expiry", f"{fields['expiry']!r} is not a date; write it YYYY-MM-DD")
     if "time" in fields:
         fields["time"] = _instant(fields["time"])
     if "quantity" in fields and isinstance(fields["quantity"], str):
