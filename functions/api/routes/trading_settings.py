@@ -18,7 +18,6 @@ from optionflow.models.trading_settings import (
     What,
 )
 
-from api.problems import problem
 from api.routes.queries import Limit
 from api.security import ADMIN, BEARER, READ, current_principal
 
