@@ -98,8 +98,9 @@ def bearer_token(authorization: str | None) -> str:
 
 def parse_ttl(text: str) -> timedelta:
     """'7d', '12h', '30m', '3600s' -> timedelta."""
-    units = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
-    text = text.strip().lower()
-    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit() or int(text[:-1]) <= 0:
-        raise ValueError(f"ttl {text!r}: use a positive number followed by d, h, m or s, e.g. 7d")
-    return timedelta(**{units[text[-1]]: int(text[:-1])})
+    from optionflow.durations import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError:
+        raise ValueError(f"ttl {text!r}: use a positive number followed by d, h, m or s, e.g. 7d") from None
