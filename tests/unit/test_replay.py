@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from optionflow.cli.replay import _ProgressLine
 from optionflow.local.template import worker_specs
-from optionflow.logic.replay import FAST_PATH, SWEEP, Progress, Window, session_ticks
+from optionflow.logic.pipeline import FAST_PATH, SWEEP
+from optionflow.logic.replay import Progress, Window, session_ticks
 from optionflow.market.calendar import NEW_YORK
 from optionflow.models.replay_rules import RulesFileError, load_rules, parse_rules
 

@@ -7,7 +7,6 @@ run sweeps everything pending, so a burst of 150 alerts costs a handful of runs,
 from __future__ import annotations
 
 import importlib
-import json
 import threading
 import uuid
 from collections.abc import Callable
@@ -47,14 +46,7 @@ class WorkerRunner:
     # -- triggers --------------------------------------------------------------------------------
     def schedule_event(self, name: str) -> dict[str, Any]:
         """The Input the EventBridge Scheduler would send, placeholders filled."""
-        text = (
-            self.specs[name]
-            .schedule_input.replace(
-                "<aws.scheduler.scheduled-time>", self._now().strftime("%Y-%m-%dT%H:%M:%SZ")
-            )
-            .replace("<aws.scheduler.execution-id>", str(uuid.uuid4()))
-        )
-        return dict(json.loads(text))
+        return self.specs[name].schedule_event(self._now(), str(uuid.uuid4()))
 
     def dispatch(self, detail_type: str, detail: dict[str, Any]) -> None:
         """The in-process event bus: route a published event to the worker whose rule matches it."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,13 @@ class WorkerSpec:
     schedule_input: str
     detail_types: tuple[str, ...]
     schedule_name: str  # optionflow-<stage>-signal-processor
+
+    def schedule_event(self, at: datetime, execution_id: str) -> dict[str, Any]:
+        """The Input its EventBridge schedule sends at `at`, placeholders filled."""
+        text = self.schedule_input.replace(
+            "<aws.scheduler.scheduled-time>", at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        ).replace("<aws.scheduler.execution-id>", execution_id)
+        return dict(json.loads(text))
 
 
 class _CfnLoader(yaml.SafeLoader):

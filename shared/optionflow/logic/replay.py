@@ -52,22 +52,12 @@ from optionflow.logic.execution import execute_pending
 from optionflow.logic.exit_monitor import monitor
 from optionflow.logic.marks import refresh_all
 from optionflow.logic.orders import create_pending
+from optionflow.logic.pipeline import FAST_PATH, SWEEP
 from optionflow.market.calendar import NEW_YORK
 from optionflow.market.provider import get_calendar
 from optionflow.models.alert import AlertError
 from optionflow.models.replay_rules import ReplayRules
 from optionflow.observability import logger
-
-# What each fast-path event wakes (the EventBridgeRule of each worker in template.yaml; a test holds the two
-# in step), and the schedules' sweep, in pipeline order.
-FAST_PATH = {
-    bus.SIGNAL_RECEIVED: "signal_processor",
-    bus.SIGNAL_ACCEPTED: "order_creator",
-    bus.ORDER_CREATED: "paper_executor",
-    bus.POSITION_OPENED: "position_refresher",
-    bus.POSITIONS_REFRESHED: "exit_monitor",
-}
-SWEEP = ("signal_processor", "order_creator", "paper_executor", "position_refresher", "exit_monitor")
 
 _STAGES: dict[str, Callable[[datetime, list[str] | None], Any]] = {
     "signal_processor": lambda now, only: process_pending(now),
