@@ -11,7 +11,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from optionflow.local.lambda_context import LocalContext
@@ -28,8 +28,17 @@ class _State:
 
 
 class WorkerRunner:
+    """`clock` tells the application's time and `pace` how many of its seconds pass per wall second (0
+    while a simulated clock is paused): the schedules fire every `rate_seconds` of that time."""
+
     def __init__(
-        self, specs: list[WorkerSpec], *, clock: Callable[[], datetime] | None = None, max_threads: int = 5
+        self,
+        specs: list[WorkerSpec],
+        *,
+        clock: Callable[[], datetime] | None = None,
+        pace: Callable[[], float] | None = None,
+        max_threads: int = 5,
+        poll_seconds: float = 1.0,
     ) -> None:
         self.specs = {spec.name: spec for spec in specs}
         self._routes = {dt: spec.name for spec in specs for dt in spec.detail_types}
@@ -37,6 +46,8 @@ class WorkerRunner:
         self._pool = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix="worker")
         self._stop = threading.Event()
         self._now = clock or (lambda: datetime.now(UTC))
+        self._pace = pace or (lambda: 1.0)
+        self._poll = poll_seconds
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
 
     def _require(self, name: str) -> None:
@@ -112,8 +123,26 @@ class WorkerRunner:
             ).start()
 
     def _tick(self, spec: WorkerSpec) -> None:
-        while not self._stop.wait(spec.rate_seconds):
-            self.trigger(spec.name)
+        """Fire every `rate_seconds` of the application clock. On a simulated clock that follows its speed
+        and stops while it is paused; a jump (`optionflow clock set` or `advance`) fires once, since an
+        advance has run the sweeps it passed over itself."""
+        rate = timedelta(seconds=spec.rate_seconds)
+        due: datetime | None = None
+        while True:
+            wait = self._poll
+            try:
+                now, pace = self._now(), self._pace()
+                if due is None:
+                    due = now + rate
+                elif now >= due:
+                    self.trigger(spec.name)
+                    due = due + rate if now < due + rate else now + rate
+                if pace > 0:
+                    wait = min(self._poll, (due - now).total_seconds() / pace)
+            except Exception:  # a simulated clock lives in the database: the schedule waits a failure out
+                logger.exception("schedule cannot read the clock", extra={"worker": spec.name})
+            if self._stop.wait(wait):
+                return
 
     def stop(self) -> None:
         self._stop.set()

@@ -61,7 +61,9 @@ def _serve(settings: Settings, root: str, schedules: bool, queue: Any) -> None:
     config.use_settings(settings)
     clock.set_clock(None)  # from the settings: the simulated clock reads the state the API process keeps
     set_database_url(settings.database_url)
-    runner = WorkerRunner(worker_specs(Path(root) / "template.yaml"), clock=clock.get_clock().now)
+    app_clock = clock.get_clock()
+    pace = app_clock.pace if isinstance(app_clock, clock.SimulatedClock) else None
+    runner = WorkerRunner(worker_specs(Path(root) / "template.yaml"), clock=app_clock.now, pace=pace)
     set_bus(InProcessBus(runner.dispatch))
     if schedules:
         runner.start_schedules()
