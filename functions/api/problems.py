@@ -12,6 +12,7 @@ _TITLES = {
     401: "Unauthorized",
     403: "Forbidden",
     404: "Not found",
+    409: "Conflict",
     413: "Payload too large",
     415: "Unsupported media type",
     422: "Unprocessable content",

@@ -9,6 +9,18 @@ workers' schedules (template.yaml) would have fired, runs their sweeps in pipeli
 `run_worker`, so each run is recorded and a paused worker stays paused. What a sweep publishes wakes the
 stage its fast-path rule names, at the same instant, as on the stack. It returns once all of that is done,
 so a script can step a trading day and read a book that no longer moves.
+
+Inside a session it sweeps every minute. Outside one, once a sweep has moved nothing (no signal decided or
+ordered, no order filled or expired, no exit order placed), it sweeps again only where something can
+change: at the next New York midnight (a new trading date: days to expiry, the day's loss limit), at the
+next close or open (DAY orders expire, expiries settle; entries fill), and at the last tick before it
+lands. Nothing else moves the book there. No alert arrives during an advance: the local API serves one
+request at a time, and the worker process waits for the clock's lock. A signal decided outside a session
+is rejected, and no order fills and no exit order is placed while the market is closed. What the skipped
+sweeps would have done is re-mark open positions, whose simulated underlying walks around the clock (issue
+13 asks for the last close's mark outside a session, and then they change nothing; until then a skipped
+overnight mark cannot raise a trailing stop's high), and show advice (max hold) that comes due between
+those instants from the next sweep on. A weekend is five sweeps instead of 2,880.
 """
 
 from __future__ import annotations
@@ -35,6 +47,8 @@ from optionflow.observability import logger
 
 # One advance steps at most this far: a month of minute sweeps is about what a request should wait for.
 MAX_ADVANCE = timedelta(days=31)
+# OCC option symbols carry a two-digit year, so no contract can be listed from 2100 on: the clock stops short.
+END_OF_TIME = datetime(2100, 1, 1, tzinfo=UTC)
 
 # Counts a worker reports about the book as it stands, not about what its run did: summing them over an
 # advance's runs would mean nothing.
@@ -141,6 +155,8 @@ def set_time(at: datetime, *, by: str) -> dict[str, Any]:
     with _changing() as (clock, state):
         wall = wall_now()
         now = state.at(wall)
+        if at >= END_OF_TIME:
+            raise ClockRefused("set", f"the simulated market lists no options from {END_OF_TIME:%Y} on")
         if at < now:
             raise ClockRefused(
                 "set",
@@ -300,6 +316,8 @@ def advance(delta: timedelta, *, by: str, specs: dict[str, WorkerSpec] | None = 
     with _changing() as (clock, state):
         start = state.at(wall_now())
         target = start + delta
+        if target >= END_OF_TIME:
+            raise ClockRefused("advance", f"the simulated market lists no options from {END_OF_TIME:%Y} on")
         ticks = schedule_ticks(start, target, {name: spec.rate_seconds for name, spec in specs.items()})
         reached, swept, moved, phase = start, 0, True, None
         try:
