@@ -163,9 +163,9 @@ def set_time(at: datetime, *, by: str) -> dict[str, Any]:
                 f"{at.isoformat()} is before the clock ({now.isoformat()}): the book would go back in time",
                 status=409,
             )
-        state = _save(clock, at=at, wall=wall, speed=state.speed, paused=state.paused, by=by)
-    logger.info("clock set", extra={"at": at.isoformat(), "changed_by": by})
-    return _view(state, at)
+        state = _save(clock, at=at.astimezone(UTC), wall=wall, speed=state.speed, paused=state.paused, by=by)
+    logger.info("clock set", extra={"at": state.anchor_at.isoformat(), "changed_by": by})
+    return _view(state, state.anchor_at)
 
 
 def set_speed(speed: float, *, by: str) -> dict[str, Any]:
