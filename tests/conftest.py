@@ -144,7 +144,15 @@ def simulated_clock(db: Any, settings: Settings) -> Iterator[clock.SimulatedCloc
     config.use_settings(settings.model_copy(update={"clock_start": MARKET_OPEN}))
     simulated = clock.SimulatedClock(MARKET_OPEN)
     run_in_transaction(
-        lambda cur: store.save(cur, at=MARKET_OPEN, wall=clock.wall_now(), speed=1.0, paused=True, by="test")
+        lambda cur: store.save(
+            cur,
+            at=MARKET_OPEN,
+            wall=clock.wall_now(),
+            speed=1.0,
+            paused=True,
+            swept_to=MARKET_OPEN,
+            by="test",
+        )
     )
     clock.set_clock(simulated)
     yield simulated

@@ -37,12 +37,14 @@ def wall_now() -> datetime:
 @dataclass(frozen=True)
 class ClockState:
     """A simulated clock: it stood at `anchor_at` at the wall-clock instant `anchor_wall`, and moves on at
-    `speed` simulated seconds per wall second, or not at all while paused."""
+    `speed` simulated seconds per wall second, or not at all while paused. Schedule ticks up to `swept_to`
+    need no sweep: an advance ran them, or a set jumped over them."""
 
     anchor_at: datetime
     anchor_wall: datetime
     speed: float
     paused: bool
+    swept_to: datetime
     changed_by: str
 
     @classmethod
@@ -52,6 +54,7 @@ class ClockState:
             row["anchor_wall"].astimezone(UTC),
             float(row["speed"]),
             bool(row["paused"]),
+            row["swept_to"].astimezone(UTC),
             str(row["changed_by"]),
         )
 
@@ -102,6 +105,10 @@ class SimulatedClock:
         """Simulated seconds per wall second: 0 while paused."""
         state = self.state()
         return 0.0 if state.paused else state.speed
+
+    def swept_to(self) -> datetime:
+        """Schedule ticks up to this instant need no sweep (see ClockState)."""
+        return self.state().swept_to
 
     @contextmanager
     def held(self) -> Iterator[None]:

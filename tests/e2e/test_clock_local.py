@@ -4,6 +4,7 @@ worker process, which waits while an advance sweeps, then works at the clock's n
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,12 +40,21 @@ def test_an_advance_steps_the_book_and_the_worker_process_carries_on_at_the_new_
     # the worker process fills it on the fast path, at the paused instant
     [opened] = wait_for(lambda: sql(stack, "SELECT id, opened_at FROM positions WHERE status = 'OPEN'"))
     assert opened["opened_at"] == start
+    # and the fast path's last stage, which an advance would otherwise find still to run
+    wait_for(
+        lambda: sql(
+            stack,
+            "SELECT 1 FROM worker_runs WHERE worker = 'exit_monitor' AND trigger = 'event:positions.refreshed'",
+        )
+    )
 
     advanced = clock(stack, capsys, "advance", "30m")
 
     target = start + timedelta(minutes=30)
     assert datetime.fromisoformat(advanced["now"]) == target and advanced["paused"] is True
     assert advanced["advance"]["ticks"] == 30
+    # marked at the advance's last minute; the worker process's schedules, on the paused clock, swept nothing
+    time.sleep(1.5)
     last_tick = target.replace(second=0, microsecond=0)
     assert sql(stack, "SELECT priced_at FROM positions WHERE id = %s", opened["id"]) == [
         {"priced_at": last_tick}

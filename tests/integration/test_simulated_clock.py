@@ -85,7 +85,9 @@ def test_a_run_elsewhere_waits_for_a_change_under_way_then_works_at_the_new_time
         time.sleep(0.3)
         assert seen == []  # the run waits
 
-        store.save(changer, at=LATER, wall=clock.wall_now(), speed=1.0, paused=True, by="advance")
+        store.save(
+            changer, at=LATER, wall=clock.wall_now(), speed=1.0, paused=True, swept_to=LATER, by="advance"
+        )
         store.release_from_change(changer)
         worker.join(5)
 

@@ -13,7 +13,9 @@ MONDAY_10 = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 
 def state(*, speed: float = 1.0, paused: bool = False) -> ClockState:
-    return ClockState(anchor_at=MONDAY_10, anchor_wall=WALL, speed=speed, paused=paused, changed_by="t")
+    return ClockState(
+        anchor_at=MONDAY_10, anchor_wall=WALL, speed=speed, paused=paused, swept_to=MONDAY_10, changed_by="t"
+    )
 
 
 def test_a_running_clock_moves_on_at_its_speed_from_its_anchor():

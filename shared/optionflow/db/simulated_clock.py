@@ -16,7 +16,7 @@ from psycopg2.extras import RealDictCursor
 # another one).
 CLOCK_LOCK = 8_421_337_002
 
-_COLUMNS = "anchor_at, anchor_wall, speed, paused, changed_by"
+_COLUMNS = "anchor_at, anchor_wall, speed, paused, swept_to, changed_by"
 
 
 def read(cur: RealDictCursor) -> dict[str, Any] | None:
@@ -28,9 +28,9 @@ def read(cur: RealDictCursor) -> dict[str, Any] | None:
 def start(cur: RealDictCursor, at: datetime, wall: datetime, by: str) -> dict[str, Any]:
     """The clock, started at `at` (running, real speed) when the book has none yet."""
     cur.execute(
-        """INSERT INTO simulated_clock (anchor_at, anchor_wall, speed, paused, changed_by)
-           VALUES (%s, %s, 1, false, %s) ON CONFLICT (one) DO NOTHING""",
-        (at, wall, by),
+        """INSERT INTO simulated_clock (anchor_at, anchor_wall, speed, paused, swept_to, changed_by)
+           VALUES (%s, %s, 1, false, %s, %s) ON CONFLICT (one) DO NOTHING""",
+        (at, wall, at, by),
     )
     row = read(cur)
     assert row is not None  # inserted now, or there already
@@ -38,16 +38,24 @@ def start(cur: RealDictCursor, at: datetime, wall: datetime, by: str) -> dict[st
 
 
 def save(
-    cur: RealDictCursor, *, at: datetime, wall: datetime, speed: float, paused: bool, by: str
+    cur: RealDictCursor,
+    *,
+    at: datetime,
+    wall: datetime,
+    speed: float,
+    paused: bool,
+    swept_to: datetime,
+    by: str,
 ) -> dict[str, Any]:
     """Re-anchor the clock: it stands at `at` at the wall-clock instant `wall`."""
     cur.execute(
-        f"""INSERT INTO simulated_clock (anchor_at, anchor_wall, speed, paused, changed_by)
-            VALUES (%s, %s, %s, %s, %s)
+        f"""INSERT INTO simulated_clock (anchor_at, anchor_wall, speed, paused, swept_to, changed_by)
+            VALUES (%s, %s, %s, %s, %s, %s)
             ON CONFLICT (one) DO UPDATE SET anchor_at = EXCLUDED.anchor_at, anchor_wall = EXCLUDED.anchor_wall,
-                speed = EXCLUDED.speed, paused = EXCLUDED.paused, changed_by = EXCLUDED.changed_by
+                speed = EXCLUDED.speed, paused = EXCLUDED.paused, swept_to = EXCLUDED.swept_to,
+                changed_by = EXCLUDED.changed_by
             RETURNING {_COLUMNS}""",
-        (at, wall, speed, paused, by),
+        (at, wall, speed, paused, swept_to, by),
     )
     row = cur.fetchone()
     assert row is not None

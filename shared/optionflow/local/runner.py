@@ -11,11 +11,11 @@ import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from optionflow.local.lambda_context import LocalContext
-from optionflow.local.template import WorkerSpec
+from optionflow.local.template import WorkerSpec, next_tick
 from optionflow.logic.runs import trigger_of
 from optionflow.observability import logger
 
@@ -28,8 +28,9 @@ class _State:
 
 
 class WorkerRunner:
-    """`clock` tells the application's time and `pace` how many of its seconds pass per wall second (0
-    while a simulated clock is paused): the schedules fire every `rate_seconds` of that time."""
+    """`clock` tells the application's time, `pace` how many of its seconds pass per wall second (0 while a
+    simulated clock is paused), and `swept_to` up to when the schedules' ticks need no sweep (an advance ran
+    them, or a set jumped over them): the schedules fire on that clock (see `_tick`)."""
 
     def __init__(
         self,
@@ -37,6 +38,7 @@ class WorkerRunner:
         *,
         clock: Callable[[], datetime] | None = None,
         pace: Callable[[], float] | None = None,
+        swept_to: Callable[[], datetime] | None = None,
         max_threads: int = 5,
         poll_seconds: float = 1.0,
     ) -> None:
@@ -47,6 +49,7 @@ class WorkerRunner:
         self._stop = threading.Event()
         self._now = clock or (lambda: datetime.now(UTC))
         self._pace = pace or (lambda: 1.0)
+        self._swept_to = swept_to or (lambda: datetime.min.replace(tzinfo=UTC))
         self._poll = poll_seconds
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
 
@@ -123,20 +126,21 @@ class WorkerRunner:
             ).start()
 
     def _tick(self, spec: WorkerSpec) -> None:
-        """Fire every `rate_seconds` of the application clock. On a simulated clock that follows its speed
-        and stops while it is paused; a jump (`optionflow clock set` or `advance`) fires once, since an
-        advance has run the sweeps it passed over itself."""
-        rate = timedelta(seconds=spec.rate_seconds)
+        """Fire at each tick of the schedule on the application clock (`next_tick`: whole minutes for
+        rate(1 minute), where an advance sweeps too). On a simulated clock that follows its speed and waits
+        while it is paused. A tick an advance has swept, or a set jumped over, does not fire again, so a
+        paused clock stepped by `optionflow clock advance` sees no sweep but the advance's own."""
         due: datetime | None = None
         while True:
             wait = self._poll
             try:
                 now, pace = self._now(), self._pace()
                 if due is None:
-                    due = now + rate
+                    due = next_tick(now, spec.rate_seconds)
                 elif now >= due:
-                    self.trigger(spec.name)
-                    due = due + rate if now < due + rate else now + rate
+                    if due > self._swept_to():
+                        self.trigger(spec.name)
+                    due = next_tick(now, spec.rate_seconds)  # ticks a stalled machine missed fire once
                 if pace > 0:
                     wait = min(self._poll, (due - now).total_seconds() / pace)
             except Exception:  # a simulated clock lives in the database: the schedule waits a failure out

@@ -48,6 +48,14 @@ _RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
 
+def next_tick(after: datetime, rate_seconds: int) -> datetime:
+    """When a schedule of `rate_seconds` fires next, strictly after `after`. Locally a schedule fires on the
+    multiples of its rate since the epoch: whole minutes for rate(1 minute), on the live clock as in an
+    advance."""
+    second = int(after.timestamp()) // rate_seconds * rate_seconds + rate_seconds
+    return datetime.fromtimestamp(second, UTC)
+
+
 def rate_seconds(expression: str) -> int:
     match = _RATE.match(expression.strip())
     if not match:

@@ -62,8 +62,13 @@ def _serve(settings: Settings, root: str, schedules: bool, queue: Any) -> None:
     clock.set_clock(None)  # from the settings: the simulated clock reads the state the API process keeps
     set_database_url(settings.database_url)
     app_clock = clock.get_clock()
-    pace = app_clock.pace if isinstance(app_clock, clock.SimulatedClock) else None
-    runner = WorkerRunner(worker_specs(Path(root) / "template.yaml"), clock=app_clock.now, pace=pace)
+    simulated = app_clock if isinstance(app_clock, clock.SimulatedClock) else None
+    runner = WorkerRunner(
+        worker_specs(Path(root) / "template.yaml"),
+        clock=app_clock.now,
+        pace=simulated.pace if simulated else None,
+        swept_to=simulated.swept_to if simulated else None,
+    )
     set_bus(InProcessBus(runner.dispatch))
     if schedules:
         runner.start_schedules()

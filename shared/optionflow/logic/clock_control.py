@@ -29,6 +29,7 @@ import uuid
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -38,7 +39,7 @@ from optionflow.clock import STARTED_BY, ClockState, FrozenClock, SimulatedClock
 from optionflow.db import simulated_clock as store
 from optionflow.db.connection import run_in_transaction, run_statement
 from optionflow.events import bus
-from optionflow.local.template import WorkerSpec
+from optionflow.local.template import WorkerSpec, next_tick
 from optionflow.logic.pipeline import FAST_PATH, SWEEP, work_for
 from optionflow.logic.runs import run_worker
 from optionflow.market.calendar import trading_date
@@ -128,13 +129,21 @@ def _changing() -> Iterator[tuple[SimulatedClock, ClockState]]:
         yield clock, clock.refresh()
 
 
-def _save(
-    clock: SimulatedClock, *, at: datetime, wall: datetime, speed: float, paused: bool, by: str
-) -> ClockState:
-    row = run_in_transaction(lambda cur: store.save(cur, at=at, wall=wall, speed=speed, paused=paused, by=by))
-    state = ClockState.from_row(row)
-    clock.adopt(state)
-    return state
+def _save(clock: SimulatedClock, state: ClockState) -> ClockState:
+    row = run_in_transaction(
+        lambda cur: store.save(
+            cur,
+            at=state.anchor_at,
+            wall=state.anchor_wall,
+            speed=state.speed,
+            paused=state.paused,
+            swept_to=state.swept_to,
+            by=state.changed_by,
+        )
+    )
+    saved = ClockState.from_row(row)
+    clock.adopt(saved)
+    return saved
 
 
 def start(at: datetime) -> tuple[ClockState, bool]:
@@ -146,7 +155,8 @@ def start(at: datetime) -> tuple[ClockState, bool]:
         row = run_in_transaction(store.read)
         if row is not None and ClockState.from_row(row).at(wall) >= at:
             return ClockState.from_row(row), False
-        return _save(clock, at=at.astimezone(UTC), wall=wall, speed=1.0, paused=False, by=STARTED_BY), True
+        at = at.astimezone(UTC)
+        return _save(clock, ClockState(at, wall, 1.0, False, swept_to=at, changed_by=STARTED_BY)), True
 
 
 def set_time(at: datetime, *, by: str) -> dict[str, Any]:
@@ -163,7 +173,8 @@ def set_time(at: datetime, *, by: str) -> dict[str, Any]:
                 f"{at.isoformat()} is before the clock ({now.isoformat()}): the book would go back in time",
                 status=409,
             )
-        state = _save(clock, at=at.astimezone(UTC), wall=wall, speed=state.speed, paused=state.paused, by=by)
+        at = at.astimezone(UTC)
+        state = _save(clock, replace(state, anchor_at=at, anchor_wall=wall, swept_to=at, changed_by=by))
     logger.info("clock set", extra={"at": state.anchor_at.isoformat(), "changed_by": by})
     return _view(state, state.anchor_at)
 
@@ -172,7 +183,9 @@ def set_speed(speed: float, *, by: str) -> dict[str, Any]:
     """Run at `speed` simulated seconds per wall second from now on (a paused clock stays paused)."""
     with _changing() as (clock, state):
         wall = wall_now()
-        state = _save(clock, at=state.at(wall), wall=wall, speed=speed, paused=state.paused, by=by)
+        state = _save(
+            clock, replace(state, anchor_at=state.at(wall), anchor_wall=wall, speed=speed, changed_by=by)
+        )
     return _view(state, state.anchor_at)
 
 
@@ -180,7 +193,9 @@ def set_paused(paused: bool, *, by: str) -> dict[str, Any]:
     """Stop the clock where it stands, or let it run on from there at its speed."""
     with _changing() as (clock, state):
         wall = wall_now()
-        state = _save(clock, at=state.at(wall), wall=wall, speed=state.speed, paused=paused, by=by)
+        state = _save(
+            clock, replace(state, anchor_at=state.at(wall), anchor_wall=wall, paused=paused, changed_by=by)
+        )
     return _view(state, state.anchor_at)
 
 
@@ -189,14 +204,14 @@ def schedule_ticks(
 ) -> list[tuple[datetime, list[str]]]:
     """When the schedules fire in (after, until], with the workers due at each instant in pipeline order.
 
-    A schedule of `rate(N minutes)` fires on the multiples of N minutes since the epoch, so the sweeps of an
-    advance fall on whole minutes, whatever second it starts from."""
+    They fall where the local schedules fire (`optionflow.local.template.next_tick`): on whole minutes for
+    rate(1 minute), whatever second the advance starts from."""
     due: dict[datetime, list[str]] = {}
     for worker in SWEEP:
-        rate = rates[worker]
-        first = int(after.timestamp()) // rate * rate + rate
-        for second in range(first, int(until.timestamp()) + 1, rate):
-            due.setdefault(datetime.fromtimestamp(second, UTC), []).append(worker)
+        at = next_tick(after, rates[worker])
+        while at <= until:
+            due.setdefault(at, []).append(worker)
+            at += timedelta(seconds=rates[worker])
     return sorted(due.items())
 
 
@@ -328,13 +343,19 @@ def advance(delta: timedelta, *, by: str, specs: dict[str, WorkerSpec] | None = 
                         continue  # outside the session, quiet since the last sweep: nothing can change
                     # the clock first: whatever of this tick's work a crash leaves, the clock is not behind it
                     reached = at
-                    _save(clock, at=at, wall=wall_now(), speed=state.speed, paused=state.paused, by=by)
+                    _save(
+                        clock,
+                        replace(state, anchor_at=at, anchor_wall=wall_now(), swept_to=at, changed_by=by),
+                    )
                     moved, phase = steps.run(at, due, frozen), now_phase
                     swept += 1
             reached = target
         finally:
             # where the book stands: the target, or the instant of the sweep that raised
-            state = _save(clock, at=reached, wall=wall_now(), speed=state.speed, paused=state.paused, by=by)
+            state = _save(
+                clock,
+                replace(state, anchor_at=reached, anchor_wall=wall_now(), swept_to=reached, changed_by=by),
+            )
     logger.info(
         "clock advanced",
         extra={"from": start.isoformat(), "to": target.isoformat(), "ticks": swept, "changed_by": by},
