@@ -108,3 +108,26 @@ def test_a_change_waits_for_a_run_under_way_elsewhere(simulated_clock, settings,
         changer.join(5)
 
     assert one(db, "SELECT anchor_at FROM simulated_clock")["anchor_at"] == LATER
+
+
+def test_a_replay_from_the_command_line_reads_the_real_books_clock_from_its_database(
+    simulated_clock, settings, market
+):
+    from optionflow import config
+    from optionflow.config import Settings
+    from optionflow.db import connection
+    from optionflow.logic.replay import Window, replay
+
+    from tests.pipeline_support import alert
+
+    alert("SPY", "BUY", "CALL", quantity=1)  # received at 10:00
+    clock_control.set_time(MARKET_OPEN + timedelta(minutes=20), by="ops")
+    # a command-line process: OPTIONFLOW_CLOCK_START, and the book's URL only in hand, not in its settings
+    config.use_settings(Settings(clock_start=MARKET_OPEN))
+    connection.set_database_url(None)
+    clock.set_clock(clock.SimulatedClock(MARKET_OPEN))
+
+    report = replay(database_url=settings.database_url, window=Window(MARKET_OPEN.date(), MARKET_OPEN.date()))
+
+    assert report.clock_at == MARKET_OPEN + timedelta(minutes=20)
+    assert report.stopped_by == "now"
