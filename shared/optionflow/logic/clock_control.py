@@ -20,7 +20,7 @@ is rejected, and no order fills and no exit order is placed while the market is 
 sweeps would have done is re-mark open positions, whose simulated underlying walks around the clock (issue
 13 asks for the last close's mark outside a session, and then they change nothing; until then a skipped
 overnight mark cannot raise a trailing stop's high), and show advice (max hold) that comes due between
-those instants from the next sweep on. A weekend is five sweeps instead of 2,880.
+those instants from the next sweep on. A weekend is four or five sweeps instead of 2,880.
 """
 
 from __future__ import annotations
@@ -161,7 +161,8 @@ def start(at: datetime) -> tuple[ClockState, bool]:
 
 def set_time(at: datetime, *, by: str) -> dict[str, Any]:
     """Jump to `at` without running the sweeps in between, as if the stack had been stopped meanwhile: the
-    next scheduled sweep runs at `at`. ClockRefused (409) when `at` is before the clock."""
+    schedules carry on from their first tick after `at`. ClockRefused (409) when `at` is before the clock,
+    and (422) from 2100 on."""
     with _changing() as (clock, state):
         wall = wall_now()
         now = state.at(wall)
