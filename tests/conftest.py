@@ -26,7 +26,7 @@ WEBHOOK_SECRET = "local-webhook-secret"  # the secret the events/api fixtures ca
 JWT_SECRET = "test-jwt-secret-with-at-least-32-bytes!!"
 # A Monday, 10:00 in New York: the market is open.
 MARKET_OPEN = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("America/New_York"))
-RESETTABLE = "signals, decisions, orders, positions, trades, exit_signals, worker_runs, worker_controls, settings_changes"
+RESETTABLE = "signals, decisions, orders, positions, trades, exit_signals, worker_runs, worker_controls, settings_changes, simulated_clock"
 
 
 def load_event(relative: str) -> dict[str, Any]:
@@ -142,6 +142,31 @@ def db(settings: Settings, frozen_clock: clock.FrozenClock, recording_bus: Recor
     with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
         yield cur
     conn.close()
+
+
+@pytest.fixture
+def simulated_clock(db: Any, settings: Settings) -> Iterator[clock.SimulatedClock]:
+    """The simulated clock (OPTIONFLOW_CLOCK_START) paused at MARKET_OPEN, so times read exactly; with it
+    the API serves GET and POST /clock. Step it with `tests.pipeline_support.advance`."""
+    from optionflow.db import simulated_clock as store
+    from optionflow.db.connection import run_in_transaction
+
+    config.use_settings(settings.model_copy(update={"clock_start": MARKET_OPEN}))
+    simulated = clock.SimulatedClock(MARKET_OPEN)
+    run_in_transaction(
+        lambda cur: store.save(
+            cur,
+            at=MARKET_OPEN,
+            wall=clock.wall_now(),
+            speed=1.0,
+            paused=True,
+            swept_to=MARKET_OPEN,
+            by="test",
+        )
+    )
+    clock.set_clock(simulated)
+    yield simulated
+    clock.set_clock(None)
 
 
 @pytest.fixture

@@ -36,6 +36,14 @@ def alert(ticker: str = "SPY", action: str = "BUY", direction: str | None = "CAL
     return str(answer["signal_id"])
 
 
+def advance(duration: str) -> dict[str, Any]:
+    """POST /clock {"advance": duration} on the simulated clock (the `simulated_clock` fixture): every sweep
+    due on the way has run when it returns. Returns the clock as the API answers it."""
+    status, answer = call(request("POST", "/clock", body={"advance": duration}, scope="admin"))
+    assert status == 200, answer
+    return dict(answer)
+
+
 class ShiftedMarket:
     """The simulated market with option prices multiplied by `factor` (to hit targets and stops on demand),
     or failing for chosen tickers (to see stale marks)."""

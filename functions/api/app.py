@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from optionflow import __version__
+from optionflow.config import get_settings
 from optionflow.models import untrusted_json
 from optionflow.observability import active_metrics, logger, tracer
 
@@ -33,6 +34,19 @@ app.include_router(dashboard.router)
 problems.register(app)
 
 _openapi: str | None = None
+_clock_routes = False
+
+
+def include_clock_routes() -> None:
+    """Add GET and POST /clock (`api.routes.clock`). The handler does it on the first request whose settings
+    have a simulated clock, so only such an API ever serves them."""
+    global _clock_routes, _openapi
+    if _clock_routes:
+        return
+    from api.routes import clock
+
+    app.include_router(clock.router)
+    _clock_routes, _openapi = True, None
 
 
 def openapi_document() -> str:
@@ -58,6 +72,8 @@ def openapi_document() -> str:
 @tracer.capture_lambda_handler
 @active_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if not _clock_routes and get_settings().clock_start is not None:
+        include_clock_routes()
     return app.resolve(_head_as_get(event), context)
 
 

@@ -6,9 +6,16 @@ Market logic asks this clock, never `datetime.now()`, so a demo on a Saturday ca
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
+
+# Who started a simulated clock that nobody has changed yet.
+STARTED_BY = "OPTIONFLOW_CLOCK_START"
 
 
 class Clock(Protocol):
@@ -22,23 +29,113 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-class ShiftedClock:
-    """Reads `start` at the wall-clock instant `origin` (default: now), then advances in real time.
+def wall_now() -> datetime:
+    """The machine's time, which a simulated clock is anchored to."""
+    return datetime.now(UTC)
 
-    Processes given the same (start, origin) agree on the time, so the local stack's API and worker
-    processes share one simulated clock.
+
+@dataclass(frozen=True)
+class ClockState:
+    """A simulated clock: it stood at `anchor_at` at the wall-clock instant `anchor_wall`, and moves on at
+    `speed` simulated seconds per wall second, or not at all while paused. Schedule ticks up to `swept_to`
+    need no sweep: an advance ran them, or a set jumped over them."""
+
+    anchor_at: datetime
+    anchor_wall: datetime
+    speed: float
+    paused: bool
+    swept_to: datetime
+    changed_by: str
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> ClockState:
+        return cls(
+            row["anchor_at"].astimezone(UTC),
+            row["anchor_wall"].astimezone(UTC),
+            float(row["speed"]),
+            bool(row["paused"]),
+            row["swept_to"].astimezone(UTC),
+            str(row["changed_by"]),
+        )
+
+    def at(self, wall: datetime) -> datetime:
+        """The simulated instant at the wall-clock instant `wall`."""
+        if self.paused:
+            return self.anchor_at
+        return self.anchor_at + (wall - self.anchor_wall) * self.speed
+
+
+class SimulatedClock:
+    """OPTIONFLOW_CLOCK_START: a clock kept in the database (`optionflow.db.simulated_clock`), so every
+    process of the book tells the same time, and `optionflow clock` can set, advance, speed up or pause it.
+
+    The first process that asks starts it at `start` when the book has no clock yet. The state is read again
+    at most every `max_age` seconds; a worker run reads it afresh under the clock's lock (`held`), so a
+    change made by another process reaches every run at once.
     """
 
-    def __init__(self, start: datetime, origin: float | None = None) -> None:
+    def __init__(self, start: datetime, *, max_age: float = 1.0) -> None:
         self.start = start.astimezone(UTC)
-        self.origin = time.time() if origin is None else origin
+        self.max_age = max_age
+        self._state: ClockState | None = None
+        self._read_at = 0.0
+        self._lock = threading.Lock()  # the worker process reads it from several threads
 
     def now(self) -> datetime:
-        return self.start + timedelta(seconds=time.time() - self.origin)
+        return self.state().at(wall_now())
+
+    def state(self) -> ClockState:
+        with self._lock:
+            if self._state is None or time.monotonic() - self._read_at > self.max_age:
+                self._state, self._read_at = self._load(), time.monotonic()
+            return self._state
+
+    def refresh(self) -> ClockState:
+        """Read the state now, whatever the cache holds."""
+        with self._lock:
+            self._state, self._read_at = self._load(), time.monotonic()
+            return self._state
+
+    def adopt(self, state: ClockState) -> None:
+        """Use `state`, just written by this process, without reading it back."""
+        with self._lock:
+            self._state, self._read_at = state, time.monotonic()
+
+    def pace(self) -> float:
+        """Simulated seconds per wall second: 0 while paused."""
+        state = self.state()
+        return 0.0 if state.paused else state.speed
+
+    def swept_to(self) -> datetime:
+        """Schedule ticks up to this instant need no sweep (see ClockState)."""
+        return self.state().swept_to
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """For one worker run: wait out a change to the clock under way, keep changes out until the run
+        ends, and read the clock afresh, so the run works at an instant the clock has not moved past."""
+        from optionflow.db import simulated_clock as store
+        from optionflow.db.connection import run_statement
+
+        run_statement(store.hold_for_run)
+        try:
+            self.refresh()
+            yield
+        finally:
+            run_statement(store.release_from_run)
+
+    def _load(self) -> ClockState:
+        from optionflow.db import simulated_clock as store
+        from optionflow.db.connection import run_in_transaction
+
+        row = run_in_transaction(
+            lambda cur: store.read(cur) or store.start(cur, self.start, wall_now(), STARTED_BY)
+        )
+        return ClockState.from_row(row)
 
 
 class FrozenClock:
-    """A clock that moves only when told to (tests)."""
+    """A clock that moves only when told to (tests, replay, the steps of an advance)."""
 
     def __init__(self, at: datetime) -> None:
         self._at = at.astimezone(UTC)
@@ -57,13 +154,13 @@ _clock: Clock | None = None
 
 
 def get_clock() -> Clock:
-    """The process clock: shifted when OPTIONFLOW_CLOCK_START is set, else the system clock."""
+    """The process clock: simulated when OPTIONFLOW_CLOCK_START is set, else the system clock."""
     global _clock
     if _clock is None:
         from optionflow.config import get_settings
 
         start = get_settings().clock_start
-        _clock = ShiftedClock(start) if start else SystemClock()
+        _clock = SimulatedClock(start) if start else SystemClock()
     return _clock
 
 
@@ -71,3 +168,9 @@ def set_clock(clock: Clock | None) -> None:
     """Install a clock for this process (None: derive it again from the settings)."""
     global _clock
     _clock = clock
+
+
+def steady() -> AbstractContextManager[None]:
+    """Wrap one worker run: on the simulated clock, see `SimulatedClock.held`; other clocks need nothing."""
+    clock = get_clock()
+    return clock.held() if isinstance(clock, SimulatedClock) else nullcontext()

@@ -8,7 +8,7 @@ from optionflow.local.template import _CfnLoader, worker_specs
 from optionflow.workers import NAMES
 
 from tests.conftest import EVENTS, ROOT
-from tests.contract.openapi_snapshot import current_document
+from tests.contract.openapi_snapshot import SIMULATED_CLOCK, current_document, deployed_document
 
 SNAPSHOT = ROOT / "tests" / "contract" / "openapi.json"
 
@@ -30,8 +30,16 @@ def test_every_template_route_is_served_by_the_api_and_documented():
         for event in resource.get("Properties", {}).get("Events", {}).values():
             if event["Type"] == "HttpApi":
                 routes.add((event["Properties"]["Method"].lower(), event["Properties"]["Path"]))
-    documented = {(method, path) for path, ops in current_document()["paths"].items() for method in ops}
+    documented = {(method, path) for path, ops in deployed_document()["paths"].items() for method in ops}
     assert routes == documented
+
+
+def test_a_simulated_clock_adds_only_get_and_post_clock_which_aws_never_routes():
+    added = current_document()[SIMULATED_CLOCK]["paths"]
+    assert {(method, path) for path, ops in added.items() for method in ops} == {
+        ("get", "/clock"),
+        ("post", "/clock"),
+    }
 
 
 def test_every_worker_has_a_schedule_a_fast_path_rule_and_an_event_fixture():

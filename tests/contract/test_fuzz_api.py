@@ -11,9 +11,9 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from tests.api_events import call, token
-from tests.contract.openapi_snapshot import current_document
+from tests.contract.openapi_snapshot import deployed_document
 
-schema = schemathesis.openapi.from_dict(current_document())
+schema = schemathesis.openapi.from_dict(deployed_document())
 TABLES = (
     "signals",
     "decisions",

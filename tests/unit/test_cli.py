@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from optionflow import config
 from optionflow.auth.tokens import verify
 from optionflow.cli import main
@@ -51,3 +52,14 @@ def test_a_ttl_past_the_apis_maximum_token_lifetime_is_refused_when_minting(caps
     finally:
         config.reset_settings()
     assert "at most 30d" in capsys.readouterr().err
+
+
+def test_clock_set_reads_a_time_without_an_offset_as_new_york_and_a_bare_date_as_its_midnight():
+    from optionflow.cli.clock import instant
+
+    assert instant("2026-11-23T09:30") == "2026-11-23T09:30:00-05:00"
+    assert instant("2026-07-06 09:30") == "2026-07-06T09:30:00-04:00"  # summer time
+    assert instant("2026-11-24") == "2026-11-24T00:00:00-05:00"
+    assert instant("2026-11-23T14:30:00+00:00") == "2026-11-23T14:30:00+00:00"
+    with pytest.raises(ValueError, match="'monday' is not a date"):
+        instant("monday")

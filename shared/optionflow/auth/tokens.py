@@ -122,11 +122,12 @@ def bearer_token(authorization: str | None) -> str:
 
 def parse_ttl(text: str) -> timedelta:
     """'7d', '12h', '30m', '3600s' -> timedelta."""
-    units = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
-    text = text.strip().lower()
-    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit() or int(text[:-1]) <= 0:
-        raise ValueError(f"ttl {text!r}: use a positive number followed by d, h, m or s, e.g. 7d")
-    ttl = timedelta(**{units[text[-1]]: min(int(text[:-1]), 10**6)})  # capped: timedelta overflows
+    from optionflow.durations import parse_duration
+
+    try:
+        ttl = parse_duration(text)
+    except ValueError:
+        raise ValueError(f"ttl {text!r}: use a positive number followed by d, h, m or s, e.g. 7d") from None
     if ttl > MAX_LIFETIME:
         raise ValueError(f"ttl {text!r}: tokens live at most {MAX_LIFETIME.days}d")
     return ttl

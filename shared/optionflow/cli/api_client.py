@@ -73,17 +73,27 @@ def _detail(payload: bytes) -> str:
     return str(body.get("detail") or body) if isinstance(body, dict) else str(body)
 
 
-def add_api_options(parser: argparse.ArgumentParser) -> None:
-    """`--api` and `--token` for a command that talks to the API."""
+def add_api_options(parser: argparse.ArgumentParser, *, default: Any = None) -> None:
+    """`--api` and `--token` for a command that talks to the API. A subcommand whose parent parser has
+    them too passes `default=argparse.SUPPRESS`, so its defaults do not overwrite what the parent parsed."""
     parser.add_argument(
-        "--api", metavar="URL", help="the API's base URL (default OPTIONFLOW_API_URL, else the local stack)"
+        "--api",
+        metavar="URL",
+        default=default,
+        help="the API's base URL (default OPTIONFLOW_API_URL, else the local stack)",
     )
     parser.add_argument(
-        "--token", help="an admin bearer token (default OPTIONFLOW_TOKEN, else minted locally)"
+        "--token",
+        default=default,
+        help="an admin bearer token (default OPTIONFLOW_TOKEN, else minted locally)",
     )
 
 
-def client_for(args: argparse.Namespace, settings: Settings | None = None) -> ApiClient:
+def client_for(
+    args: argparse.Namespace, settings: Settings | None = None, *, timeout: float = 30.0
+) -> ApiClient:
+    """The API the command names (--api, OPTIONFLOW_API_URL, else the local stack); `timeout` in seconds
+    for each request."""
     settings = settings or get_settings()
     url = getattr(args, "api", None) or settings.api_url or f"http://127.0.0.1:{settings.port}"
     token = getattr(args, "token", None) or settings.api_token
@@ -100,4 +110,4 @@ def client_for(args: argparse.Namespace, settings: Settings | None = None) -> Ap
             ttl=timedelta(minutes=5),
             subject="optionflow-cli",
         )
-    return ApiClient(url, token)
+    return ApiClient(url, token, timeout=timeout)

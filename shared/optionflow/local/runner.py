@@ -8,7 +8,6 @@ run sweeps everything pending, so a burst of 150 alerts costs a handful of runs,
 from __future__ import annotations
 
 import importlib
-import json
 import threading
 import uuid
 from collections.abc import Callable
@@ -17,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from optionflow.local.lambda_context import LocalContext
-from optionflow.local.template import WorkerSpec
+from optionflow.local.template import WorkerSpec, next_tick
 from optionflow.logic.runs import trigger_of
 from optionflow.observability import logger
 from optionflow.workers import WORKERS
@@ -48,8 +47,19 @@ class _State:
 
 
 class WorkerRunner:
+    """`clock` tells the application's time, `pace` how many of its seconds pass per wall second (0 while a
+    simulated clock is paused), and `swept_to` up to when the schedules' ticks need no sweep (an advance ran
+    them, or a set jumped over them): the schedules fire on that clock (see `_tick`)."""
+
     def __init__(
-        self, specs: list[WorkerSpec], *, clock: Callable[[], datetime] | None = None, max_threads: int = 5
+        self,
+        specs: list[WorkerSpec],
+        *,
+        clock: Callable[[], datetime] | None = None,
+        pace: Callable[[], float] | None = None,
+        swept_to: Callable[[], datetime] | None = None,
+        max_threads: int = 5,
+        poll_seconds: float = 1.0,
     ) -> None:
         self.specs = {spec.name: spec for spec in specs}
         self._routes = {dt: spec.name for spec in specs for dt in spec.detail_types}
@@ -57,6 +67,9 @@ class WorkerRunner:
         self._pool = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix="worker")
         self._stop = threading.Event()
         self._now = clock or (lambda: datetime.now(UTC))
+        self._pace = pace or (lambda: 1.0)
+        self._swept_to = swept_to or (lambda: datetime.min.replace(tzinfo=UTC))
+        self._poll = poll_seconds
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
 
     def _require(self, name: str) -> None:
@@ -66,14 +79,7 @@ class WorkerRunner:
     # -- triggers --------------------------------------------------------------------------------
     def schedule_event(self, name: str) -> dict[str, Any]:
         """The Input the EventBridge Scheduler would send, placeholders filled."""
-        text = (
-            self.specs[name]
-            .schedule_input.replace(
-                "<aws.scheduler.scheduled-time>", self._now().strftime("%Y-%m-%dT%H:%M:%SZ")
-            )
-            .replace("<aws.scheduler.execution-id>", str(uuid.uuid4()))
-        )
-        return dict(json.loads(text))
+        return self.specs[name].schedule_event(self._now(), str(uuid.uuid4()))
 
     def dispatch(self, detail_type: str, detail: dict[str, Any]) -> None:
         """The in-process event bus: route a published event to the worker whose rule matches it."""
@@ -139,8 +145,27 @@ class WorkerRunner:
             ).start()
 
     def _tick(self, spec: WorkerSpec) -> None:
-        while not self._stop.wait(spec.rate_seconds):
-            self.trigger(spec.name)
+        """Fire at each tick of the schedule on the application clock (`next_tick`: whole minutes for
+        rate(1 minute), where an advance sweeps too). On a simulated clock that follows its speed and waits
+        while it is paused. A tick an advance has swept, or a set jumped over, does not fire again, so a
+        paused clock stepped by `optionflow clock advance` sees no sweep but the advance's own."""
+        due: datetime | None = None
+        while True:
+            wait = self._poll
+            try:
+                now, pace = self._now(), self._pace()
+                if due is None:
+                    due = next_tick(now, spec.rate_seconds)
+                elif now >= due:
+                    if due > self._swept_to():
+                        self.trigger(spec.name)
+                    due = next_tick(now, spec.rate_seconds)  # ticks a stalled machine missed fire once
+                if pace > 0:
+                    wait = min(self._poll, (due - now).total_seconds() / pace)
+            except Exception:  # a simulated clock lives in the database: the schedule waits a failure out
+                logger.exception("schedule cannot read the clock", extra={"worker": spec.name})
+            if self._stop.wait(wait):
+                return
 
     def stop(self) -> None:
         self._stop.set()

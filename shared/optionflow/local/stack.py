@@ -57,6 +57,7 @@ class LocalStack:
     server: Any
     workers: Any
     postgres: Any
+    clock_note: str | None = None  # why a simulated clock did not start at OPTIONFLOW_CLOCK_START
 
     def stop(self) -> None:
         self.server.shutdown()
@@ -91,9 +92,17 @@ def start(settings: Settings, *, schedules: bool = True, host: str = "127.0.0.1"
     set_database_url(settings.database_url)
     migrate(get_connection())
 
-    shifted = clock.get_clock()
-    anchor = (shifted.start, shifted.origin) if isinstance(shifted, clock.ShiftedClock) else None
-    workers = WorkerProcess(settings, root, schedules=schedules, clock_anchor=anchor)
+    clock_note = None
+    if settings.clock_start is not None:
+        from optionflow.logic import clock_control
+
+        _, started = clock_control.start(settings.clock_start)
+        if not started:
+            clock_note = (
+                f"this book's clock had passed OPTIONFLOW_CLOCK_START ({settings.clock_start.isoformat()}) "
+                "and carries on: it never goes back"
+            )
+    workers = WorkerProcess(settings, root, schedules=schedules)
     set_bus(InProcessBus(workers.dispatch))
     set_invoker(CallbackInvoker(workers.run))
     from api.app import lambda_handler
@@ -108,7 +117,8 @@ def start(settings: Settings, *, schedules: bool = True, host: str = "127.0.0.1"
             f"PORT {settings.port}: cannot listen on {host} ({exc.strerror}); set PORT"
         ) from None
     threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
-    return LocalStack(settings, f"http://{host}:{server.server_address[1]}", server, workers, postgres)
+    url = f"http://{host}:{server.server_address[1]}"
+    return LocalStack(settings, url, server, workers, postgres, clock_note)
 
 
 def serve(settings: Settings) -> None:
@@ -126,12 +136,17 @@ def serve(settings: Settings) -> None:
         ttl=timedelta(days=7),
     )
     where = "embedded Postgres in " + str(s.data_dir / "pgdata") if stack.postgres else "DATABASE_URL"
+    clock = get_clock().now().isoformat()
+    if s.clock_start is not None:
+        clock += " (simulated: `optionflow clock` shows and drives it)"
+        if stack.clock_note:
+            clock += f"\n                  {stack.clock_note}"
     # The dashboard link carries the token in the fragment: a browser never sends a fragment to the server,
     # and the page takes it out of the address bar once read.
     print(
         f"""
 OptionFlow is running ({s.app_mode} mode, database: {where})
-  clock           {get_clock().now().isoformat()}
+  clock           {clock}
   API             {stack.url}
   webhook URL     {stack.url}/webhook
   webhook secret  {s.webhook_secret}

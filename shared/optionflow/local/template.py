@@ -3,8 +3,10 @@ registry (optionflow.workers), which the local stack runs, to what this reads.""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,13 @@ class WorkerSpec:
     schedule_input: str
     detail_types: tuple[str, ...]
     schedule_name: str  # optionflow-<stage>-signal-processor
+
+    def schedule_event(self, at: datetime, execution_id: str) -> dict[str, Any]:
+        """The Input its EventBridge schedule sends at `at`, placeholders filled."""
+        text = self.schedule_input.replace(
+            "<aws.scheduler.scheduled-time>", at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        ).replace("<aws.scheduler.execution-id>", execution_id)
+        return dict(json.loads(text))
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -38,6 +47,14 @@ _CfnLoader.add_multi_constructor("!", _any_tag)
 
 _RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def next_tick(after: datetime, rate_seconds: int) -> datetime:
+    """When a schedule of `rate_seconds` fires next, strictly after `after`. Locally a schedule fires on the
+    multiples of its rate since the epoch: whole minutes for rate(1 minute), on the live clock as in an
+    advance."""
+    second = int(after.timestamp()) // rate_seconds * rate_seconds + rate_seconds
+    return datetime.fromtimestamp(second, UTC)
 
 
 def rate_seconds(expression: str) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import multiprocessing
 import signal
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +20,11 @@ _SPAWN = multiprocessing.get_context("spawn")  # no fork: threads and connection
 
 
 class WorkerProcess:
-    def __init__(
-        self, settings: Settings, root: Path, *, schedules: bool, clock_anchor: tuple[datetime, float] | None
-    ) -> None:
+    def __init__(self, settings: Settings, root: Path, *, schedules: bool) -> None:
         self._queue: Any = _SPAWN.Queue()
         self._process = _SPAWN.Process(
             target=_serve,
-            args=(settings, str(root), schedules, clock_anchor, self._queue),
+            args=(settings, str(root), schedules, self._queue),
             name="optionflow-workers",
             daemon=True,
         )
@@ -50,9 +47,7 @@ class WorkerProcess:
             self._process.join(5)
 
 
-def _serve(
-    settings: Settings, root: str, schedules: bool, clock_anchor: tuple[datetime, float] | None, queue: Any
-) -> None:
+def _serve(settings: Settings, root: str, schedules: bool, queue: Any) -> None:
     # Ctrl-C reaches the whole process group; the parent decides when the workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.path.insert(0, str(Path(root) / "functions"))
@@ -63,9 +58,16 @@ def _serve(
 
     observability.keep_metrics(False)
     config.use_settings(settings)
-    clock.set_clock(clock.ShiftedClock(*clock_anchor) if clock_anchor else clock.SystemClock())
+    clock.set_clock(None)  # from the settings: the simulated clock reads the state the API process keeps
     set_database_url(settings.database_url)
-    runner = WorkerRunner(registry_specs(), clock=clock.get_clock().now)
+    app_clock = clock.get_clock()
+    simulated = app_clock if isinstance(app_clock, clock.SimulatedClock) else None
+    runner = WorkerRunner(
+        registry_specs(),
+        clock=app_clock.now,
+        pace=simulated.pace if simulated else None,
+        swept_to=simulated.swept_to if simulated else None,
+    )
     set_bus(InProcessBus(runner.dispatch))
     if schedules:
         runner.start_schedules()

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from optionflow import observability
-from optionflow.clock import get_clock
+from optionflow.clock import get_clock, steady
 from optionflow.db import worker_controls, worker_runs
 from optionflow.db.connection import run_in_transaction, run_statement
 from optionflow.observability import logger, tracer
@@ -62,20 +62,22 @@ def run_worker(name: str, event: dict[str, Any], work: Callable[[datetime], Any]
     if trigger != "manual" and run_statement(lambda cur: worker_controls.is_paused(cur, name)):
         logger.debug("worker paused; run skipped")
         return {"worker": name, "trigger": trigger, "paused": True, "result": None}
-    now = get_clock().now()
-    try:
-        result = work(now)
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        observability.count(observability.WORKER_ERRORS)
+    # on the simulated clock, no change to the clock lands while the run works at `now`
+    with steady():
+        now = get_clock().now()
+        try:
+            result = work(now)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            observability.count(observability.WORKER_ERRORS)
+            run_in_transaction(
+                lambda cur: worker_runs.record(cur, name, trigger, now, get_clock().now(), 0, error)
+            )
+            raise
+        processed = _processed(result)
         run_in_transaction(
-            lambda cur: worker_runs.record(cur, name, trigger, now, get_clock().now(), 0, error)
+            lambda cur: worker_runs.record(cur, name, trigger, now, get_clock().now(), processed, None)
         )
-        raise
-    processed = _processed(result)
-    run_in_transaction(
-        lambda cur: worker_runs.record(cur, name, trigger, now, get_clock().now(), processed, None)
-    )
     summary: dict[str, Any] = json.loads(
         json.dumps({"worker": name, "trigger": trigger, "result": result}, default=_num)
     )

@@ -81,7 +81,9 @@ def replay(
     if not alerts:
         return build_report(window, risk_limits, exit_rules, [], started=started)
 
-    now = now or app_clock.get_clock().now()
+    if now is None:
+        with using_database(database_url):  # a simulated clock is the real book's, kept in its database
+            now = app_clock.get_clock().now()
     stopped_by: StoppedBy = "end of window" if window.end <= now else "now"
     until = window.end if stopped_by == "end of window" else now
     if alerts[-1]["received_at"] > until:
