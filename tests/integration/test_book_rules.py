@@ -565,3 +565,32 @@ def test_18_when_target_and_trailing_stop_fire_together_the_exit_names_both(db: 
 def test_18_a_boolean_quantity_is_refused(db: Any) -> None:
     code, body = _raw({"ticker": "SPY", "action": "BUY", "direction": "CALL", "quantity": True})
     assert code == 422 and "quantity" in str(body)
+
+
+# The week stepped with the drivable clock, as a trader would try rules on a quiet weekend ------------------
+
+
+def test_a_week_stepped_with_the_clock_settles_the_friday_expiry_at_the_early_close(
+    simulated_clock: Any, db: Any, market: Any
+) -> None:
+    from optionflow.market.provider import get_market_data
+
+    from tests.pipeline_support import advance
+
+    db.execute("UPDATE exit_rules SET min_dte = NULL, profit_target_pct = NULL, stop_loss_pct = NULL")
+    db.execute("UPDATE risk_limits SET risk_per_trade = 5000")
+    spot = get_market_data().underlying_price("SPY", at(2026, 11, 23, 10, 0))
+    strike = int(spot) - 10  # in the money at entry
+    signal = alert("SPY", "BUY", "CALL", expiry="2026-11-27", strike=str(strike))
+    advance("1m")
+    assert status(db, signal) == "EXECUTED"
+    # jump to Friday morning (a set runs no sweeps on the way), then step through the 13:00 early close
+    code, answer = call(request("POST", "/clock", body={"set": "2026-11-27T12:50:00-05:00"}, scope="admin"))
+    assert code == 200, answer
+    advance("9m")
+    assert one(db, "SELECT status FROM positions")["status"] == "OPEN"
+    advance("2m")
+    p = one(db, "SELECT * FROM positions")
+    close = get_market_data().underlying_price("SPY", at(2026, 11, 27, 13, 0))
+    assert (p["status"], p["exit_reason"], p["closed_at"]) == ("CLOSED", "EXPIRED", at(2026, 11, 27, 13, 0))
+    assert p["exit_price"] == max(close - strike, Decimal(0))
