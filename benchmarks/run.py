@@ -248,7 +248,8 @@ def worker_peak_rss(url: str) -> dict[str, float]:
     code = (
         "import resource, sys; sys.path[:0] = ['functions', 'shared'];"
         "from optionflow import config; from optionflow.config import Settings;"
-        f"config.use_settings(Settings(database_url={scale_url!r}));"
+        # the scale book's clock: at today's real date its weekly options would long have expired
+        f"config.use_settings(Settings(database_url={scale_url!r}, clock_start={MONDAY_10AM.isoformat()!r}));"
         "from workers.position_refresher import lambda_handler;"
         "from optionflow.local.lambda_context import LocalContext;"
         "r = lambda_handler({'source': 'optionflow.schedule'}, LocalContext('PositionRefresherFunction'));"

@@ -61,7 +61,7 @@ def test_01_a_class_share_ticker_trades_under_its_occ_root(db: Any, market: Any)
         ({"expiry": "2100-01-15"}, "expiry 2100-01-15"),
         ({"expiry": "2026-11-28"}, "is a Saturday"),
         ({"expiry": "2026-11-26"}, "exchange holiday (Thanksgiving Day)"),
-        ({"expiry": "2026-11-20"}, "in the past"),
+        ({"expiry": "2026-11-20"}, "has passed"),
         ({"strike": "600.37"}, "strike 600.370 is not listed"),
     ],
 )

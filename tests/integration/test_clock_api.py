@@ -286,16 +286,23 @@ def test_a_weekend_after_an_early_close_is_swept_at_the_close_each_midnight_and_
 
 
 def test_an_advance_stops_where_a_sweep_fails_and_the_clock_stays_there(simulated_clock, db, market):
+    from optionflow.db.connection import DatabaseUnavailable
+
     alert("SPY", "BUY", "CALL", quantity=1)
-    market.failing = frozenset({"SPY"})
+
+    def database_gone(*args: Any) -> Any:
+        # a failing quote alone fails only its own signal; a lost database stops the whole sweep
+        raise DatabaseUnavailable("connection lost")
+
+    market.option_quote = database_gone
 
     status, problem = clock_post({"advance": "5m"})
 
     assert status == 500
-    assert problem["detail"].startswith("order_creator failed at 2026-11-23T15:01:00+00:00 (ConnectionError")
+    assert problem["detail"].startswith("order_creator failed at 2026-11-23T15:01:00+00:00 (DatabaseUnavailable")
     assert at(clock_get()[1]) == ny("2026-11-23 10:01")
     run = one(db, "SELECT succeeded, error FROM worker_runs WHERE worker = 'order_creator'")
-    assert run == {"succeeded": False, "error": "ConnectionError: no quote for SPY"}
+    assert run == {"succeeded": False, "error": "DatabaseUnavailable: connection lost"}
 
 
 def test_a_running_clock_runs_on_from_where_the_advance_landed(simulated_clock):

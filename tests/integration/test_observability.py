@@ -246,13 +246,18 @@ def test_outside_lambda_the_xray_sdk_is_never_imported(db, settings):
 def in_lambda(monkeypatch):
     """The process looks like a Lambda runtime with active tracing; X-Ray segments stay in memory."""
     pytest.importorskip("aws_xray_sdk")
+    from aws_xray_sdk import global_sdk_config
     from aws_xray_sdk.core import xray_recorder
 
+    global_sdk_config.set_sdk_enabled(True)
     monkeypatch.setenv("LAMBDA_TASK_ROOT", "/var/task")
     monkeypatch.setenv("AWS_XRAY_CONTEXT_MISSING", "IGNORE_ERROR")
     observability.tracer.reset()
     yield xray_recorder
     observability.tracer.reset()
+    # The Tracer patched botocore for the rest of this process; outside a segment a later AWS call (moto, in
+    # another test of this worker) would log "No segment found" into what that test reads from stderr.
+    global_sdk_config.set_sdk_enabled(False)
 
 
 def test_in_lambda_a_worker_run_is_an_xray_subsegment_annotated_with_worker_and_trigger(

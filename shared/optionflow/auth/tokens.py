@@ -124,6 +124,10 @@ def parse_ttl(text: str) -> timedelta:
     """'7d', '12h', '30m', '3600s' -> timedelta."""
     from optionflow.durations import parse_duration
 
+    shape = text.strip().lower()
+    if shape[:-1].isdigit() and shape[-1:] in ("s", "m", "h", "d") and int(shape[:-1]) > 0 and len(shape) > 10:
+        # more digits than any duration holds: far past the maximum lifetime, whatever the unit
+        raise ValueError(f"ttl {text!r}: tokens live at most {MAX_LIFETIME.days}d")
     try:
         ttl = parse_duration(text)
     except ValueError:

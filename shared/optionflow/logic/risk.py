@@ -45,8 +45,7 @@ def signal_shape_check(signal: dict[str, Any], today: Any, max_contracts: int) -
     problems = []
     if signal["action"] == "BUY" and not signal["direction"]:
         problems.append("a BUY needs a direction")
-    if signal["expiry"] is not None and signal["expiry"] < today:
-        problems.append(f"expiry {signal['expiry']} is in the past")
+    # an expiry in the past is the contract check's to say (`contract_listed`), with the rest of the contract
     # the per-order cap limits entries only: an exit is never blocked by an entry limit
     if signal["action"] == "BUY" and signal["quantity"] is not None and signal["quantity"] > max_contracts:
         problems.append(f"quantity {signal['quantity']} exceeds max {max_contracts} contracts per order")
