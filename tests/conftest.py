@@ -91,16 +91,6 @@ class RecordingBus:
         return [detail for kind, detail in self.events if kind == detail_type]
 
 
-@pytest.fixture(autouse=True)
-def metrics_recorded() -> Iterator[None]:
-    """Every test starts with metrics on: a test that starts the local stack turns them off for its process
-    (it has no CloudWatch), and a metrics test later in the same worker would otherwise see none."""
-    from optionflow import observability
-
-    observability.keep_metrics(True)
-    yield
-
-
 @pytest.fixture
 def settings(database_url: str) -> Iterator[Settings]:
     s = Settings(database_url=database_url, jwt_secret=JWT_SECRET, webhook_secret=WEBHOOK_SECRET)

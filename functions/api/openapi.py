@@ -37,6 +37,7 @@ _WHY = {
     403: "The token lacks the scope this route needs",
     404: "Nothing has this id or name",
     413: "The body is over 16 KiB",
+    409: "The simulated clock cannot do this: it is the system clock, or the time asked for is behind it",
     415: "The body is not JSON",
     422: "A field is missing or invalid; `errors` names it",
     503: "The database (or a worker function) cannot be reached; retry",
@@ -146,6 +147,8 @@ def _statuses(method: str, path: str, operation: dict[str, Any]) -> list[int]:
         statuses.append(403)
     if any(p["in"] == "path" for p in parameters) and not path.startswith("/webhook"):
         statuses.append(404)
+    if path == "/clock":
+        statuses.append(409)
     if takes_body:
         statuses += [413, 415]
     if takes_body or parameters:

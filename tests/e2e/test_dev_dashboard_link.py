@@ -81,7 +81,8 @@ def test_dev_prints_a_dashboard_link_whose_page_and_token_work(database_url, tmp
         assert status == 200 and content_type.startswith("text/html") and 'id="board"' in page
         status, _, body = get(link, "/positions?status=OPEN", {"Authorization": f"Bearer {token}"})
         assert status == 200, body
-        assert json.loads(body)["items"] == []
+        # the token reads the book (which other tests on this database may have filled)
+        assert isinstance(json.loads(body)["items"], list)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
