@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from optionflow import clock, config
+from optionflow import clock, config, observability
 from optionflow.config import Settings
 from optionflow.db import connection
 from optionflow.events import bus, worker_invoker
@@ -39,3 +39,4 @@ def running_local_stack(data_dir: Path) -> Iterator[Any]:
         clock.set_clock(None)
         config.reset_settings()
         connection.set_database_url(None)
+        observability.keep_metrics(True)  # the stack turns them off for its terminal
