@@ -299,7 +299,9 @@ def test_an_advance_stops_where_a_sweep_fails_and_the_clock_stays_there(simulate
     status, problem = clock_post({"advance": "5m"})
 
     assert status == 500
-    assert problem["detail"].startswith("order_creator failed at 2026-11-23T15:01:00+00:00 (DatabaseUnavailable")
+    assert problem["detail"].startswith(
+        "order_creator failed at 2026-11-23T15:01:00+00:00 (DatabaseUnavailable"
+    )
     assert at(clock_get()[1]) == ny("2026-11-23 10:01")
     run = one(db, "SELECT succeeded, error FROM worker_runs WHERE worker = 'order_creator'")
     assert run == {"succeeded": False, "error": "DatabaseUnavailable: connection lost"}

@@ -125,7 +125,12 @@ def parse_ttl(text: str) -> timedelta:
     from optionflow.durations import parse_duration
 
     shape = text.strip().lower()
-    if shape[:-1].isdigit() and shape[-1:] in ("s", "m", "h", "d") and int(shape[:-1]) > 0 and len(shape) > 10:
+    if (
+        shape[:-1].isdigit()
+        and shape[-1:] in ("s", "m", "h", "d")
+        and int(shape[:-1]) > 0
+        and len(shape) > 10
+    ):
         # more digits than any duration holds: far past the maximum lifetime, whatever the unit
         raise ValueError(f"ttl {text!r}: tokens live at most {MAX_LIFETIME.days}d")
     try:
