@@ -124,6 +124,65 @@ def http_floor(n: int) -> dict[str, float]:
         server.server_close()
 
 
+def _serve_floor(url: str, ready: Any) -> None:
+    """The floor: a stdlib threading HTTP server whose handler stores the body with one INSERT and its commit,
+    in its own process (as the API is its own process): what any webhook on this machine must at least cost."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import psycopg2
+
+    local = threading.local()
+
+    class Store(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as the clients and the local bridge use
+        disable_nagle_algorithm = True
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            conn = getattr(local, "conn", None)
+            if conn is None:
+                conn = local.conn = psycopg2.connect(url)
+                conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute("INSERT INTO bench_floor (body) VALUES (%s) RETURNING id", (body.decode(),))
+                cur.fetchone()
+            self.send_response(202)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    setup = psycopg2.connect(url)
+    setup.autocommit = True
+    with setup.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS bench_floor")
+        cur.execute("CREATE TABLE bench_floor (id bigserial PRIMARY KEY, body text NOT NULL)")
+    setup.close()
+    ThreadingHTTPServer.daemon_threads = True
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Store)
+    ready.put(server.server_address[1])
+    server.serve_forever()
+
+
+def floor_server(url: str, n: int) -> dict[str, dict[str, float]]:
+    """The floor measured with the same clients as the webhook, one and eight at a time."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    ready = context.Queue()
+    process = context.Process(target=_serve_floor, args=(url, ready), daemon=True)
+    process.start()
+    try:
+        port = ready.get(timeout=30)
+        return {"1_client": http_clients(port, n, 1), "8_clients": http_clients(port, n, 8)}
+    finally:
+        process.terminate()
+        process.join(10)
+
+
 def http_clients(port: int, n: int, clients: int) -> dict[str, float]:
     """The HTTP load comes from another process, like curl or TradingView: a client thread inside the
     server's interpreter would compete with it for the GIL and inflate the server's latency."""
@@ -181,6 +240,21 @@ def raw_insert_commit(n: int) -> dict[str, float]:
     cur.execute("DROP TABLE bench_ceiling")
     db.close()
     return {"p50_ms": pct(samples[200:], 50), "p99_ms": pct(samples[200:], 99), "n": n}
+
+
+def ratios(results: dict[str, Any]) -> dict[str, float]:
+    """Each webhook figure as a multiple of the floor measured in the same run (lower is better; 1.0 is the
+    floor): a slower machine moves both, so a regression shows here whatever the day."""
+    one, eight = results["floor_stdlib_http_insert_1_client"], results["floor_stdlib_http_insert_8_clients"]
+    out = {
+        "webhook_1_client_p50": results["webhook_http_1_client"]["p50_ms"] / one["p50_ms"],
+        "webhook_8_clients_throughput": eight["req_per_s"] / results["webhook_http_8_clients"]["req_per_s"],
+        "webhook_1_client_p50_pipeline_on": results["webhook_http_1_client_pipeline_on"]["p50_ms"]
+        / one["p50_ms"],
+        "webhook_8_clients_throughput_pipeline_on": eight["req_per_s"]
+        / results["webhook_http_8_clients_pipeline_on"]["req_per_s"],
+    }
+    return {key: round(value, 2) for key, value in out.items()}
 
 
 def fresh_database(url: str, name: str) -> str:
@@ -349,6 +423,9 @@ def main() -> None:
     results: dict[str, Any] = {"database": "DATABASE_URL" if settings.database_url else "embedded"}
     results["ceiling_raw_insert_commit"] = raw_insert_commit(n)
     results["ceiling_http_noop_handler"] = http_floor(n)
+    floor = floor_server(running.settings.database_url, n)
+    results["floor_stdlib_http_insert_1_client"] = floor["1_client"]
+    results["floor_stdlib_http_insert_8_clients"] = floor["8_clients"]
     from optionflow.events.bus import InProcessBus, NullBus, set_bus
 
     # The webhook alone first (fast path off), to separate its cost from the pipeline's.
@@ -372,6 +449,7 @@ def main() -> None:
     results["replay_one_day"] = replay_one_day(running.settings.database_url, 100)
     running.stop()
     results["cold_import_ms"] = cold_imports()
+    results["ratios_to_the_floor"] = ratios(results)
 
     targets = {
         "webhook_in_process": "p50 <= 5 ms, p99 <= 20 ms",
@@ -390,13 +468,16 @@ def main() -> None:
     }
     print(f"\n{'figure':<36} {'measured':<80} seed")
     for key, value in results.items():
-        if isinstance(value, dict) and key != "cold_import_ms":
+        if isinstance(value, dict) and key not in ("cold_import_ms", "ratios_to_the_floor"):
             shown = ", ".join(
                 f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in value.items()
             )
             print(f"{key:<36} {shown:<80} {seed.get(key, '')}")
             if key in targets:
                 print(f"{'':<36} target: {targets[key]}")
+    print("\nas multiples of the floor (stdlib HTTP + one INSERT and commit, same run; 1.0 = the floor):")
+    for key, value in results["ratios_to_the_floor"].items():
+        print(f"  {key:<44} {value:.2f}x")
     for module, ms in results["cold_import_ms"].items():
         print(f"{'cold import ' + module:<36} {ms:.0f} ms   (target <= 300 ms)")
     out = ROOT / "benchmarks" / "results"
