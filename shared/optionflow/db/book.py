@@ -62,15 +62,23 @@ def day_pnl(cur: RealDictCursor, day_start: datetime) -> dict[str, Decimal]:
 def lock_unfinished_before(
     cur: RealDictCursor, ticker: str, direction: str | None, before_seq: int
 ) -> list[dict[str, Any]]:
-    """The signals of `ticker` (and `direction`, when given) that arrived before `before_seq` and are not
+    """The BUY signals of `ticker` (and `direction`, when given) that arrived before `before_seq` and are not
     final yet, locked. No SKIP LOCKED: a CLOSE waits for another worker to finish with them rather than
-    miss them."""
+    miss them.
+
+    Their entry orders are locked first, then the signals: the paper executor locks an order before its
+    signal, and taking them in the same order means the two never wait on each other in a circle. A signal
+    whose entry filled meanwhile is EXECUTED by then, and is left out (its position is closed instead)."""
+    where = """ticker = %(t)s AND seq < %(seq)s AND status IN ('PENDING', 'ACCEPTED', 'ORDERED')
+               AND action = 'BUY' AND (%(d)s::text IS NULL OR direction = %(d)s)"""
+    args = {"t": ticker, "seq": before_seq, "d": direction}
     cur.execute(
-        """SELECT id, action, direction, status FROM signals
-           WHERE ticker = %s AND seq < %s AND status IN ('PENDING', 'ACCEPTED', 'ORDERED')
-             AND action = 'BUY' AND (%s::text IS NULL OR direction = %s)
-           ORDER BY seq FOR UPDATE""",
-        (ticker, before_seq, direction, direction),
+        f"""SELECT id FROM orders WHERE purpose = 'ENTRY' AND signal_id IN (SELECT id FROM signals WHERE {where})
+            ORDER BY id FOR UPDATE""",
+        args,
+    )
+    cur.execute(
+        f"SELECT id, action, direction, status FROM signals WHERE {where} ORDER BY seq FOR UPDATE", args
     )
     return list(cur.fetchall())
 
