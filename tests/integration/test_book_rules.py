@@ -594,3 +594,35 @@ def test_a_week_stepped_with_the_clock_settles_the_friday_expiry_at_the_early_cl
     close = get_market_data().underlying_price("SPY", at(2026, 11, 27, 13, 0))
     assert (p["status"], p["exit_reason"], p["closed_at"]) == ("CLOSED", "EXPIRED", at(2026, 11, 27, 13, 0))
     assert p["exit_price"] == max(close - strike, Decimal(0))
+
+
+def _run_noting_errors(worker: str, errors: list[BaseException]) -> None:
+    try:
+        run(worker)
+    except BaseException as exc:  # pragma: no cover - the test reports it
+        errors.append(exc)
+
+
+def test_03_a_close_and_the_executor_racing_for_the_same_entry_never_deadlock(db: Any, market: Any) -> None:
+    db.execute("UPDATE risk_limits SET max_open_positions = 1000, max_positions_per_ticker = 1000")
+    for n in range(25):
+        entry = alert("SPY", "BUY", "CALL", alert_id=f"entry-{n}")
+        run("signal_processor")
+        run("order_creator")  # the entry order is working
+        close = alert("SPY", "CLOSE", None, alert_id=f"close-{n}")
+        run("signal_processor")
+        errors: list[BaseException] = []
+        threads = [
+            threading.Thread(target=_run_noting_errors, args=(w, errors))
+            for w in ("paper_executor", "order_creator")
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert not errors, errors
+        sweep()
+        # whichever won, the CLOSE took effect: the entry was cancelled, or it filled and was closed
+        assert status(db, close) == "EXECUTED"
+        assert status(db, entry) in ("CANCELLED", "EXECUTED")
+        assert open_contracts(db) == 0
