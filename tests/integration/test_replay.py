@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from optionflow.cli import main
+from optionflow.composition import for_process
 from optionflow.db.connection import DatabaseUnavailable, get_connection
 from optionflow.events import bus
 from optionflow.logic.replay import Progress, Report, Window, replay
@@ -167,7 +168,7 @@ class _ScratchSpy:
 
 
 def _replay(settings: Any, **kwargs: Any) -> Report:
-    return replay(database_url=settings.database_url, window=Window(DAY, DAY), **kwargs)
+    return replay(for_process(), database_url=settings.database_url, window=Window(DAY, DAY), **kwargs)
 
 
 def _by_rule(report: Report, side: str) -> dict[str, int]:
@@ -633,7 +634,13 @@ def test_a_database_url_naming_its_database_in_the_query_still_replays_on_a_scra
     rules_file.write_text(json.dumps({"risk_limits": {"max_open_positions": 2}}))
     spy = _ScratchSpy()
 
-    replay(database_url=url, window=Window(DAY, DAY), rules=load_rules(rules_file), on_progress=spy)
+    replay(
+        for_process(),
+        database_url=url,
+        window=Window(DAY, DAY),
+        rules=load_rules(rules_file),
+        on_progress=spy,
+    )
 
     (scratch,) = spy.databases
     assert scratch.startswith("optionflow_replay_") and scratch != real_name

@@ -7,13 +7,13 @@ the batch is decided as usual.
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from optionflow import observability
 from optionflow.db import book as book_db
 from optionflow.db import signals as signals_db
-from optionflow.db.connection import is_transient, run_statement, savepoint, transaction
-from optionflow.events import bus
+from optionflow.db.connection import is_transient, savepoint
+from optionflow.events import names as events
 from optionflow.logic.exits import Rules
 from optionflow.logic.risk import (
     Book,
@@ -27,9 +27,13 @@ from optionflow.logic.risk import (
 )
 from optionflow.logic.runs import drain
 from optionflow.market.calendar import NEW_YORK
-from optionflow.market.provider import get_calendar, get_market_data
 from optionflow.observability import logger
 from optionflow.states import SignalStatus
+
+if TYPE_CHECKING:
+    from optionflow.composition import Dependencies
+    from optionflow.market.calendar import NyseCalendar
+    from optionflow.market.ports import MarketData
 
 BATCH = 200
 
@@ -38,13 +42,14 @@ def decide(
     signal: dict[str, Any],
     *,
     now: datetime,
+    calendar: NyseCalendar,
+    market: MarketData,
     book: Book,
     limits: dict[str, Any],
     open_to_close: int,
     rules: Rules | None = None,
 ) -> list[Check]:
     """Every check for one signal, in order; all are evaluated so the trail shows every reason."""
-    calendar = get_calendar()
     now_et = now.astimezone(NEW_YORK)
     session = calendar.session(now_et.date())
     session_text = f"{session.open:%H:%M}-{session.close:%H:%M} ET" if session else None
@@ -53,7 +58,7 @@ def decide(
         signal_shape_check(signal, now_et.date(), int(limits["max_contracts_per_order"])),
     ]
     if signal["action"] == "BUY":
-        checks.append(contract_check(signal, now, calendar, get_market_data()))
+        checks.append(contract_check(signal, now, calendar, market))
         if rules and rules.close_minutes_before_close is not None and session and calendar.is_open(now):
             checks.append(entry_window_check(now, session.close, rules.close_minutes_before_close))
         checks += entry_checks(signal["ticker"], book, limits)
@@ -62,20 +67,20 @@ def decide(
     return checks
 
 
-def process_pending(now: datetime) -> int:
+def process_pending(deps: Dependencies, now: datetime) -> int:
     """Decide every pending signal, a batch per transaction; returns how many were decided.
 
     Each run in Lambda also reports how long the oldest unhandled signal has waited: the stale-pipeline
     alarm fires when that grows, or when the metric stops arriving (the processor no longer runs)."""
-    decided = drain(lambda batch: _decide_batch(now, batch), BATCH)
+    decided = drain(lambda batch: _decide_batch(deps, now, batch), BATCH)
     if observability.recording():
-        age = run_statement(lambda cur: signals_db.oldest_waiting_age_seconds(cur, now))
+        age = deps.db.run_statement(lambda cur: signals_db.oldest_waiting_age_seconds(cur, now))
         observability.seconds(observability.OLDEST_WAITING_SIGNAL, age)
     return decided
 
 
-def _decide_batch(now: datetime, batch: int) -> int:
-    with transaction() as cur:
+def _decide_batch(deps: Dependencies, now: datetime, batch: int) -> int:
+    with deps.db.transaction() as cur:
         signals = signals_db.claim(cur, SignalStatus.PENDING, batch)
         if not signals:
             return 0
@@ -100,7 +105,14 @@ def _decide_batch(now: datetime, batch: int) -> int:
                             cur, signal["ticker"], signal["direction"], signal["seq"]
                         )
                 checks = decide(
-                    signal, now=now, book=book, limits=limits, open_to_close=open_to_close, rules=rules
+                    signal,
+                    now=now,
+                    calendar=deps.calendar,
+                    market=deps.market,
+                    book=book,
+                    limits=limits,
+                    open_to_close=open_to_close,
+                    rules=rules,
                 )
             except Exception as exc:
                 if is_transient(exc):
@@ -132,5 +144,5 @@ def _decide_batch(now: datetime, batch: int) -> int:
     observability.count(observability.SIGNALS_ACCEPTED, accepted)
     observability.count_by(observability.SIGNALS_REJECTED, "Reason", failed_checks)
     if accepted:
-        bus.publish(bus.SIGNAL_ACCEPTED, {"count": accepted})
+        deps.publish(events.SIGNAL_ACCEPTED, {"count": accepted})
     return len(signals)

@@ -10,39 +10,40 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from optionflow import observability
-from optionflow.brokers.paper import fill_price
-from optionflow.config import get_settings
 from optionflow.db import book as book_db
 from optionflow.db import orders as orders_db
 from optionflow.db import positions as positions_db
 from optionflow.db import signals as signals_db
-from optionflow.db.connection import is_transient, savepoint, transaction
-from optionflow.events import bus
+from optionflow.db.connection import is_transient, savepoint
+from optionflow.events import names as events
 from optionflow.logic.risk import Check, kill_switch_check
 from optionflow.logic.runs import drain
 from optionflow.logic.sizing import contracts_for
 from optionflow.market.calendar import NEW_YORK
-from optionflow.market.provider import get_calendar, get_market_data
 from optionflow.observability import logger
 from optionflow.pricing.expiry import choose_expiry
 from optionflow.pricing.occ import occ_root, occ_symbol
 from optionflow.pricing.strikes import atm_strike
 from optionflow.states import PositionStatus, SignalStatus, require
 
+if TYPE_CHECKING:
+    from optionflow.composition import Dependencies
+
 BATCH = 200
 
 
-def choose_contract(signal: dict[str, Any], now: datetime, min_dte: int) -> tuple[Decimal, Any, Decimal]:
+def choose_contract(
+    deps: Dependencies, signal: dict[str, Any], now: datetime, min_dte: int
+) -> tuple[Decimal, Any, Decimal]:
     """(strike, expiry, underlying price): the alert's strike/expiry when given, else ATM and the nearest
     weekly expiry outside the DTE time-stop window."""
-    market = get_market_data()
-    spot = market.underlying_price(signal["ticker"], now)
+    spot = deps.market.underlying_price(signal["ticker"], now)
     strike = Decimal(signal["strike"]) if signal["strike"] is not None else atm_strike(signal["ticker"], spot)
-    expiry = signal["expiry"] or choose_expiry(now.astimezone(NEW_YORK).date(), min_dte, get_calendar())
+    expiry = signal["expiry"] or choose_expiry(now.astimezone(NEW_YORK).date(), min_dte, deps.calendar)
     return strike, expiry, spot
 
 
@@ -74,25 +75,22 @@ def exit_order(
 
 
 def plan_entry(
-    signal: dict[str, Any], now: datetime, limits: dict[str, Any], min_dte: int, mode: str
+    deps: Dependencies, signal: dict[str, Any], now: datetime, limits: dict[str, Any], min_dte: int, mode: str
 ) -> tuple[Check, dict[str, Any] | None]:
     """The sizing decision for one accepted BUY and, when it affords a contract, its entry order.
 
     The budget is spent against the worst price the fill can have (the ask plus the configured slippage)
     and the fees, so a filled entry never costs more than `risk_per_trade`."""
-    settings = get_settings()
-    strike, expiry, spot = choose_contract(signal, now, min_dte)
+    strike, expiry, spot = choose_contract(deps, signal, now, min_dte)
     symbol = occ_symbol(occ_root(signal["ticker"]), expiry, signal["direction"], strike)
-    quote = get_market_data().option_quote(signal["ticker"], signal["direction"], strike, expiry, now)
-    worst = fill_price(
-        side="BUY_TO_OPEN", bid=quote.bid, ask=quote.ask, slippage_bps=settings.paper_slippage_bps
-    )
+    quote = deps.market.option_quote(signal["ticker"], signal["direction"], strike, expiry, now)
+    worst = deps.broker.fill_price(side="BUY_TO_OPEN", bid=quote.bid, ask=quote.ask)
     size = contracts_for(
         budget=Decimal(limits["risk_per_trade"]),
         premium=worst,
         max_contracts=int(limits["max_contracts_per_order"]),
         requested=signal["quantity"],
-        fee_per_contract=settings.fee_per_contract,
+        fee_per_contract=deps.broker.fee_per_contract,
     )
     inputs = {
         "underlying": spot,
@@ -102,7 +100,7 @@ def plan_entry(
         "bid": quote.bid,
         "ask": quote.ask,
         "worst_fill": worst,
-        "fee_per_contract": settings.fee_per_contract,
+        "fee_per_contract": deps.broker.fee_per_contract,
         "budget": limits["risk_per_trade"],
         "contracts": size.contracts,
     }
@@ -166,9 +164,9 @@ def _exits(cur: Any, signal: dict[str, Any], now: datetime, mode: str) -> tuple[
     return SignalStatus.REJECTED, [f"no open {ticker} position left to close"]
 
 
-def create_pending(now: datetime) -> int:
+def create_pending(deps: Dependencies, now: datetime) -> int:
     """Turn every accepted signal into orders, a batch per transaction; returns how many were handled."""
-    return drain(lambda batch: _order_batch(now, batch), BATCH)
+    return drain(lambda batch: _order_batch(deps, now, batch), BATCH)
 
 
 class _Batch:
@@ -191,11 +189,11 @@ class _Batch:
         self.trail, self.outcomes, self.entries = [], [], []
 
 
-def _order_batch(now: datetime, batch: int) -> int:
-    mode = get_settings().app_mode
-    market_open = get_calendar().is_open(now)
+def _order_batch(deps: Dependencies, now: datetime, batch: int) -> int:
+    mode = deps.settings.app_mode
+    market_open = deps.calendar.is_open(now)
     failures: list[str] = []
-    with transaction() as cur:
+    with deps.db.transaction() as cur:
         signals = signals_db.claim(cur, SignalStatus.ACCEPTED, batch)
         if not signals:
             return 0
@@ -231,7 +229,7 @@ def _order_batch(now: datetime, batch: int) -> int:
                     pending.trail.append((signal["id"], Check("market_open_at_order", False, detail)))
                     pending.outcomes.append((signal["id"], SignalStatus.REJECTED, [detail]))
                     continue
-                check, order = plan_entry(signal, now, limits, min_dte, mode)
+                check, order = plan_entry(deps, signal, now, limits, min_dte, mode)
             except Exception as exc:
                 if is_transient(exc):
                     raise
@@ -266,5 +264,5 @@ def _order_batch(now: datetime, batch: int) -> int:
     observability.count(observability.ORDERS_CREATED, pending.created)
     observability.count(observability.SIGNALS_FAILED, len(failures))
     if pending.created:
-        bus.publish(bus.ORDER_CREATED, {"count": pending.created})
+        deps.publish(events.ORDER_CREATED, {"count": pending.created})
     return len(signals)
