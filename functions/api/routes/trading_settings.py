@@ -31,7 +31,7 @@ def _actor() -> str:
 
 @router.get("/risk-limits", middlewares=READ, security=BEARER, summary="The risk limits and the kill switch")
 def get_risk_limits() -> RiskLimits:
-    return trading_settings.risk_limits()
+    return trading_settings.risk_limits(for_process())
 
 
 @router.patch(
@@ -46,7 +46,7 @@ def patch_risk_limits(patch: RiskLimitsPatch) -> RiskLimits:
 
 @router.get("/exit-rules", middlewares=READ, security=BEARER, summary="The exit rules; null means off")
 def get_exit_rules() -> ExitRules:
-    return trading_settings.exit_rules()
+    return trading_settings.exit_rules(for_process())
 
 
 @router.patch(
@@ -79,4 +79,4 @@ def list_settings_changes(
     limit: Limit = 50,
     what: Annotated[What | None, Query(description="Only changes to this table")] = None,
 ) -> list[SettingsChange]:
-    return trading_settings.history(limit=limit, what=what)
+    return trading_settings.history(for_process(), limit=limit, what=what)

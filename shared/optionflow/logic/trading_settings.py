@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from optionflow.db import trading_settings as settings_db
-from optionflow.db.connection import run_in_transaction
 from optionflow.errors import FieldError
 from optionflow.models.trading_settings import (
     ExitRules,
@@ -29,12 +28,16 @@ class SettingsRejected(FieldError):
     """A change each field of which is valid, but whose result a trader would not want; names the field (422)."""
 
 
-def risk_limits() -> RiskLimits:
-    return RiskLimits.model_validate(run_in_transaction(lambda cur: settings_db.read(cur, "risk_limits")))
+def risk_limits(deps: Dependencies) -> RiskLimits:
+    return RiskLimits.model_validate(
+        deps.db.run_in_transaction(lambda cur: settings_db.read(cur, "risk_limits"))
+    )
 
 
-def exit_rules() -> ExitRules:
-    return ExitRules.model_validate(run_in_transaction(lambda cur: settings_db.read(cur, "exit_rules")))
+def exit_rules(deps: Dependencies) -> ExitRules:
+    return ExitRules.model_validate(
+        deps.db.run_in_transaction(lambda cur: settings_db.read(cur, "exit_rules"))
+    )
 
 
 def change_risk_limits(deps: Dependencies, patch: RiskLimitsPatch, *, actor: str) -> RiskLimits:
@@ -56,8 +59,8 @@ def set_kill_switch(deps: Dependencies, on: bool, *, reason: str | None, actor: 
     )
 
 
-def history(*, limit: int, what: What | None = None) -> list[SettingsChange]:
-    rows = run_in_transaction(lambda cur: settings_db.changes(cur, limit=limit, what=what))
+def history(deps: Dependencies, *, limit: int, what: What | None = None) -> list[SettingsChange]:
+    rows = deps.db.run_in_transaction(lambda cur: settings_db.changes(cur, limit=limit, what=what))
     return [SettingsChange.model_validate(row) for row in rows]
 
 
