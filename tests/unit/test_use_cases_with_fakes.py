@@ -9,8 +9,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from optionflow.db.signals import ClaimedSignal
 from optionflow.events import names as events
 from optionflow.logic.decide import decide
 from optionflow.logic.orders import plan_entry
@@ -32,17 +34,23 @@ LIMITS = {
 EMPTY_BOOK = Book(0, {}, Decimal(0), Decimal(0))
 
 
-def signal(**fields: Any) -> dict[str, Any]:
-    return {
-        "id": "00000000-0000-0000-0000-000000000001",
+def signal(**fields: Any) -> ClaimedSignal:
+    """A pending signal as the signal processor claims it: a BUY CALL on SPY naming no contract."""
+    claimed = {
+        "id": UUID("00000000-0000-0000-0000-000000000001"),
+        "seq": 1,
         "ticker": "SPY",
         "action": "BUY",
         "direction": "CALL",
+        "timeframe": "5",
+        "price": None,
         "strike": None,
         "expiry": None,
         "quantity": None,
-        "seq": 1,
-    } | fields
+        "status": "PENDING",
+        "received_at": MONDAY_10AM,
+    }
+    return ClaimedSignal(**(claimed | fields))
 
 
 # --- sizing an entry (orders.plan_entry) ---------------------------------------------------------------
@@ -94,7 +102,7 @@ def test_an_entry_naming_its_contract_is_priced_and_ordered_as_named():
     expiry = date(2026, 12, 18)
 
     _, order = plan_entry(
-        deps, signal(direction="PUT", strike="480", expiry=expiry), MONDAY_10AM, LIMITS, 1, "PAPER"
+        deps, signal(direction="PUT", strike=Decimal(480), expiry=expiry), MONDAY_10AM, LIMITS, 1, "PAPER"
     )
 
     assert market.quoted == [("SPY", "PUT", Decimal(480), expiry)]
@@ -104,7 +112,7 @@ def test_an_entry_naming_its_contract_is_priced_and_ordered_as_named():
 # --- deciding a signal (decide.decide) -----------------------------------------------------------------
 
 
-def decide_at(now: datetime, sig: dict[str, Any], book: Book = EMPTY_BOOK, open_to_close: int = 0) -> Any:
+def decide_at(now: datetime, sig: ClaimedSignal, book: Book = EMPTY_BOOK, open_to_close: int = 0) -> Any:
     deps = fake_dependencies(now)
     return {
         c.name: c

@@ -13,6 +13,7 @@ from optionflow import observability
 from optionflow.db import book as book_db
 from optionflow.db import signals as signals_db
 from optionflow.db.connection import is_transient, savepoint
+from optionflow.db.signals import ClaimedSignal
 from optionflow.events import names as events
 from optionflow.logic.exits import Rules
 from optionflow.logic.risk import (
@@ -39,7 +40,7 @@ BATCH = 200
 
 
 def decide(
-    signal: dict[str, Any],
+    signal: ClaimedSignal,
     *,
     now: datetime,
     calendar: NyseCalendar,
@@ -57,13 +58,13 @@ def decide(
         market_session_check(calendar.is_open(now), now_et.strftime("%Y-%m-%d %H:%M"), session_text),
         signal_shape_check(signal, now_et.date(), int(limits["max_contracts_per_order"])),
     ]
-    if signal["action"] == "BUY":
+    if signal.action == "BUY":
         checks.append(contract_check(signal, now, calendar, market))
         if rules and rules.close_minutes_before_close is not None and session and calendar.is_open(now):
             checks.append(entry_window_check(now, session.close, rules.close_minutes_before_close))
-        checks += entry_checks(signal["ticker"], book, limits)
+        checks += entry_checks(signal.ticker, book, limits)
     else:
-        checks.append(exit_target_check(open_to_close, signal["ticker"], signal["direction"]))
+        checks.append(exit_target_check(open_to_close, signal.ticker, signal.direction))
     return checks
 
 
@@ -98,11 +99,11 @@ def _decide_batch(deps: Dependencies, now: datetime, batch: int) -> int:
         for signal in signals:
             try:
                 open_to_close = 0
-                if signal["action"] != "BUY":
+                if signal.action != "BUY":
                     # the only per-row SQL here; an entry's checks are pure, and need no savepoint
                     with savepoint(cur):
                         open_to_close = book_db.closable_count_for(
-                            cur, signal["ticker"], signal["direction"], signal["seq"]
+                            cur, signal.ticker, signal.direction, signal.seq
                         )
                 checks = decide(
                     signal,
@@ -117,24 +118,22 @@ def _decide_batch(deps: Dependencies, now: datetime, batch: int) -> int:
             except Exception as exc:
                 if is_transient(exc):
                     raise
-                logger.exception("signal could not be decided", extra={"correlation_id": str(signal["id"])})
+                logger.exception("signal could not be decided", extra={"correlation_id": str(signal.id)})
                 error = Check("error", False, f"could not be decided: {type(exc).__name__}: {exc}")
-                trail.append((signal["id"], error))
-                outcomes.append((signal["id"], SignalStatus.FAILED, [error.detail]))
+                trail.append((signal.id, error))
+                outcomes.append((signal.id, SignalStatus.FAILED, [error.detail]))
                 failed_checks.append("error")
                 continue
             failed = [c.detail for c in checks if not c.passed]
             failed_checks += [c.name for c in checks if not c.passed]
-            trail += [(signal["id"], check) for check in checks]
-            outcomes.append(
-                (signal["id"], SignalStatus.REJECTED if failed else SignalStatus.ACCEPTED, failed)
-            )
+            trail += [(signal.id, check) for check in checks]
+            outcomes.append((signal.id, SignalStatus.REJECTED if failed else SignalStatus.ACCEPTED, failed))
             if not failed:
                 accepted += 1
-                if signal["action"] == "BUY":
+                if signal.action == "BUY":
                     # the accepted entry counts against the limits for the rest of this batch
                     per_ticker = dict(book.open_per_ticker)
-                    per_ticker[signal["ticker"]] = per_ticker.get(signal["ticker"], 0) + 1
+                    per_ticker[signal.ticker] = per_ticker.get(signal.ticker, 0) + 1
                     book = Book(book.open_total + 1, per_ticker, book.realized_today, book.unrealized)
         signals_db.record_decisions(cur, trail, now)
         signals_db.set_statuses(cur, outcomes, now)
