@@ -669,3 +669,23 @@ def test_a_position_the_live_run_closed_after_the_window_counts_as_open_at_its_e
     assert row.replay is not None and row.replay.position_status == "OPEN"
     assert row.same
     assert report.actual["realized_pnl"] == report.replay["realized_pnl"]
+
+
+def test_a_replay_walks_on_its_own_clock_and_bus_and_leaves_the_processes_alone(
+    db: Any, settings: Any, frozen_clock: Any, recording_bus: Any
+) -> None:
+    from optionflow import clock as app_clock
+
+    store_alerts(frozen_clock)
+    published_before = list(recording_bus.events)
+    at_before = frozen_clock.now()
+    seen: list[tuple[Any, Any]] = []
+
+    report = _replay(
+        settings, on_progress=lambda progress: seen.append((app_clock.get_clock(), bus.get_bus()))
+    )
+
+    assert report.alerts and seen
+    assert all(c is frozen_clock and b is recording_bus for c, b in seen)
+    assert frozen_clock.now() == at_before  # the replay stepped its own clock, not this one
+    assert recording_bus.events == published_before  # and woke its own stages, not the process's bus
