@@ -283,7 +283,7 @@ def fresh_database(url: str, name: str) -> str:
 
 def pipeline_at_scale(url: str, n: int) -> dict[str, Any]:
     """n accepted alerts to filled positions, then one refresher and one exit-monitor pass over them."""
-    from optionflow import clock
+    from optionflow.composition import for_process
     from optionflow.db.connection import set_database_url
     from optionflow.events.bus import NullBus, set_bus
     from optionflow.logic.decide import process_pending
@@ -295,20 +295,21 @@ def pipeline_at_scale(url: str, n: int) -> dict[str, Any]:
     set_database_url(fresh_database(url, "optionflow_bench_scale"))
     set_bus(NullBus())  # each stage is timed on its own
     webhook_in_process(n)  # the alerts, stored through the real handler
-    now = clock.get_clock().now()
+    deps = for_process()
+    now = deps.clock.now()
     timings: dict[str, Any] = {"n": n}
     start = time.perf_counter()
-    decided = process_pending(now)
-    ordered = create_pending(now)
-    filled = execute_pending(now)
+    decided = process_pending(deps, now)
+    ordered = create_pending(deps, now)
+    filled = execute_pending(deps, now)
     timings["signals_to_filled_s"] = time.perf_counter() - start
     assert decided == ordered == filled["opened"] >= n, (decided, ordered, filled)
     timings["n"] = decided  # n plus the handler benchmark's warm-up alerts
     start = time.perf_counter()
-    refreshed = refresh_all(now)["refreshed"]
+    refreshed = refresh_all(deps, now)["refreshed"]
     timings["position_refresher_s"] = time.perf_counter() - start
     start = time.perf_counter()
-    evaluated = monitor(now)["evaluated"]
+    evaluated = monitor(deps, now)["evaluated"]
     timings["exit_monitor_s"] = time.perf_counter() - start
     assert refreshed == evaluated == decided
     return timings
@@ -341,6 +342,7 @@ def replay_one_day(url: str, n: int) -> dict[str, Any]:
 
     from api.app import lambda_handler
     from optionflow import clock
+    from optionflow.composition import for_process
     from optionflow.db.connection import set_database_url
     from optionflow.events.bus import NullBus, set_bus
     from optionflow.local.http_bridge import to_event
@@ -372,7 +374,9 @@ def replay_one_day(url: str, n: int) -> dict[str, Any]:
             assert lambda_handler(event, LocalContext("ApiFunction"))["statusCode"] == 202
         day = MONDAY_10AM.date()
         start = time.perf_counter()
-        report = replay(database_url=stored, window=Window(day, day), now=MONDAY_10AM + timedelta(days=1))
+        report = replay(
+            for_process(), database_url=stored, window=Window(day, day), now=MONDAY_10AM + timedelta(days=1)
+        )
         elapsed = time.perf_counter() - start
     finally:
         clock.set_clock(before)

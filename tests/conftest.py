@@ -20,6 +20,8 @@ from optionflow.db.migrate import migrate
 from optionflow.events import bus
 from optionflow.local.lambda_context import LocalContext
 
+from tests.fakes import RecordingBus
+
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
 WEBHOOK_SECRET = "local-webhook-secret"  # the secret the events/api fixtures carry
@@ -80,17 +82,6 @@ def database_url(postgres_server_url: str) -> Iterator[str]:
     admin.close()
 
 
-class RecordingBus:
-    def __init__(self) -> None:
-        self.events: list[tuple[str, dict[str, Any]]] = []
-
-    def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
-        self.events.append((detail_type, detail))
-
-    def of_type(self, detail_type: str) -> list[dict[str, Any]]:
-        return [detail for kind, detail in self.events if kind == detail_type]
-
-
 @pytest.fixture
 def settings(database_url: str) -> Iterator[Settings]:
     s = Settings(database_url=database_url, jwt_secret=JWT_SECRET, webhook_secret=WEBHOOK_SECRET)
@@ -114,6 +105,15 @@ def recording_bus() -> Iterator[RecordingBus]:
     bus.set_bus(recorder)
     yield recorder
     bus.set_bus(None)
+
+
+@pytest.fixture
+def deps(settings: Settings, frozen_clock: clock.FrozenClock, recording_bus: RecordingBus) -> Any:
+    """The test's dependencies, as a handler would build them (`composition.for_process`): the test
+    settings and database, the frozen clock, the recording bus, and the market a `market` fixture installs."""
+    from optionflow.composition import for_process
+
+    return for_process()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import sys
 import time
 
 from optionflow import clock, config
+from optionflow.composition import for_process
 from optionflow.config import Settings
 from optionflow.db.connection import set_database_url
 from optionflow.events.bus import NullBus, set_bus
@@ -42,4 +43,5 @@ if __name__ == "__main__":
     set_bus(NullBus())
     clock.set_clock(clock.FrozenClock(MARKET_OPEN))
     set_market_data(StallingMarket(get_market_data(), fills=20))
-    execute_pending(clock.get_clock().now())
+    deps = for_process()
+    execute_pending(deps, deps.clock.now())

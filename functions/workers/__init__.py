@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from optionflow.composition import for_process
 from optionflow.logic.runs import position_scope, run_worker
 from optionflow.observability import active_metrics, logger, tracer
 from optionflow.workers import Worker
@@ -16,7 +17,8 @@ Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 def lambda_handler_for(worker: Worker) -> Handler:
     """The Lambda handler of `worker`: one recorded run of its use case, scoped to the positions a
-    fast-path event names. The use case is imported here, during the function's initialisation."""
+    fast-path event names. The use case is imported here, during the function's initialisation; its
+    dependencies come from the composition root on each invocation (built once per process)."""
     stage = worker.stage()
 
     @logger.inject_lambda_context(clear_state=True)
@@ -24,6 +26,7 @@ def lambda_handler_for(worker: Worker) -> Handler:
     @active_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         scope = position_scope(event)
-        return run_worker(worker.name, event, lambda now: stage(now, scope))
+        deps = for_process()
+        return run_worker(deps, worker.name, event, lambda now: stage(deps, now, scope))
 
     return lambda_handler

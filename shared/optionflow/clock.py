@@ -170,7 +170,8 @@ def set_clock(clock: Clock | None) -> None:
     _clock = clock
 
 
-def steady() -> AbstractContextManager[None]:
-    """Wrap one worker run: on the simulated clock, see `SimulatedClock.held`; other clocks need nothing."""
-    clock = get_clock()
+def steady(clock: Clock | None = None) -> AbstractContextManager[None]:
+    """Wrap one worker run on `clock` (default: the process clock): on the simulated clock, see
+    `SimulatedClock.held`; other clocks need nothing."""
+    clock = clock or get_clock()
     return clock.held() if isinstance(clock, SimulatedClock) else nullcontext()

@@ -19,19 +19,23 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from optionflow.errors import NotFound
 from optionflow.events import names as events
 
-# A stage run: (now, the position ids a fast-path event names or None for the whole book) -> its result.
-Stage = Callable[[datetime, list[str] | None], Any]
+if TYPE_CHECKING:
+    from optionflow.composition import Dependencies
+
+# A stage run: (its dependencies, now, the position ids a fast-path event names or None for the whole book)
+# -> its result.
+Stage = Callable[["Dependencies", datetime, list[str] | None], Any]
 
 
 @dataclass(frozen=True)
 class Worker:
     name: str  # worker_controls, worker_runs, the schedule's Input, the CLI and the API all use it
-    use_case: str  # "module:function", called with (now) or, when `scoped`, (now, only)
+    use_case: str  # "module:function", called with (deps, now) or, when `scoped`, (deps, now, only)
     events: tuple[str, ...]  # the detail-types its fast-path rule matches
     summary: str  # the function's Description in template.yaml, after "OptionFlow <stage> <name>: "
     scoped: bool = False  # the use case takes the position ids an event names (`only`)
@@ -83,12 +87,12 @@ class Worker:
         )
 
     def stage(self) -> Stage:
-        """The use case as a stage: imported now (not when the registry is), called with (now, only)."""
+        """The use case as a stage: imported now (not when the registry is), called with (deps, now, only)."""
         module, _, attribute = self.use_case.partition(":")
         work: Any = getattr(importlib.import_module(module), attribute)
         if self.scoped:
             return work
-        return lambda now, only: work(now)
+        return lambda deps, now, only: work(deps, now)
 
 
 SIGNAL_PROCESSOR = Worker(

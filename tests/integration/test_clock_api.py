@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from optionflow.auth.tokens import Scope
+from optionflow.composition import for_process
 from optionflow.logic import worker_control
 from optionflow.market.calendar import NEW_YORK
 
@@ -238,7 +239,7 @@ def test_a_paused_worker_stays_paused_and_an_advance_over_the_close_expires_its_
     afford_one_contract(db)
     assert clock_post({"set": "2026-11-23T15:58:30-05:00"})[0] == 200
     signal_id = alert("SPY", "BUY", "CALL", quantity=1)
-    worker_control.set_paused("paper_executor", True, by="ops", reason="no fills today")
+    worker_control.set_paused(for_process(), "paper_executor", True, by="ops", reason="no fills today")
 
     ordered = advance("1m")  # 15:59: decided and ordered, not filled
 
@@ -246,7 +247,7 @@ def test_a_paused_worker_stays_paused_and_an_advance_over_the_close_expires_its_
     assert one(db, "SELECT status FROM orders WHERE signal_id = %s", signal_id)["status"] == "PENDING"
     assert rows(db, "SELECT worker FROM worker_runs WHERE worker = 'paper_executor'") == []
 
-    worker_control.set_paused("paper_executor", False, by="ops")
+    worker_control.set_paused(for_process(), "paper_executor", False, by="ops")
     closed = advance("1m")  # 16:00, the close
 
     assert closed["market_open"] is False
@@ -267,9 +268,9 @@ def test_a_weekend_after_an_early_close_is_swept_at_the_close_each_midnight_and_
     # the day after Thanksgiving closes at 13:00
     assert clock_post({"set": "2026-11-27T12:58:30-05:00"})[0] == 200
     signal_id = alert("SPY", "BUY", "CALL", quantity=1)
-    worker_control.set_paused("paper_executor", True, by="ops")
+    worker_control.set_paused(for_process(), "paper_executor", True, by="ops")
     advance("1m")
-    worker_control.set_paused("paper_executor", False, by="ops")
+    worker_control.set_paused(for_process(), "paper_executor", False, by="ops")
 
     started = time.monotonic()
     answer = advance("2d")  # to Sunday 12:59

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from optionflow.cli import main
+from optionflow.composition import for_process
 from optionflow.db.connection import DatabaseUnavailable, get_connection
 from optionflow.events import bus
 from optionflow.logic.replay import Progress, Report, Window, replay
@@ -167,7 +168,7 @@ class _ScratchSpy:
 
 
 def _replay(settings: Any, **kwargs: Any) -> Report:
-    return replay(database_url=settings.database_url, window=Window(DAY, DAY), **kwargs)
+    return replay(for_process(), database_url=settings.database_url, window=Window(DAY, DAY), **kwargs)
 
 
 def _by_rule(report: Report, side: str) -> dict[str, int]:
@@ -633,7 +634,13 @@ def test_a_database_url_naming_its_database_in_the_query_still_replays_on_a_scra
     rules_file.write_text(json.dumps({"risk_limits": {"max_open_positions": 2}}))
     spy = _ScratchSpy()
 
-    replay(database_url=url, window=Window(DAY, DAY), rules=load_rules(rules_file), on_progress=spy)
+    replay(
+        for_process(),
+        database_url=url,
+        window=Window(DAY, DAY),
+        rules=load_rules(rules_file),
+        on_progress=spy,
+    )
 
     (scratch,) = spy.databases
     assert scratch.startswith("optionflow_replay_") and scratch != real_name
@@ -662,3 +669,23 @@ def test_a_position_the_live_run_closed_after_the_window_counts_as_open_at_its_e
     assert row.replay is not None and row.replay.position_status == "OPEN"
     assert row.same
     assert report.actual["realized_pnl"] == report.replay["realized_pnl"]
+
+
+def test_a_replay_walks_on_its_own_clock_and_bus_and_leaves_the_processes_alone(
+    db: Any, settings: Any, frozen_clock: Any, recording_bus: Any
+) -> None:
+    from optionflow import clock as app_clock
+
+    store_alerts(frozen_clock)
+    published_before = list(recording_bus.events)
+    at_before = frozen_clock.now()
+    seen: list[tuple[Any, Any]] = []
+
+    report = _replay(
+        settings, on_progress=lambda progress: seen.append((app_clock.get_clock(), bus.get_bus()))
+    )
+
+    assert report.alerts and seen
+    assert all(c is frozen_clock and b is recording_bus for c, b in seen)
+    assert frozen_clock.now() == at_before  # the replay stepped its own clock, not this one
+    assert recording_bus.events == published_before  # and woke its own stages, not the process's bus

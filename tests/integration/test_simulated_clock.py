@@ -13,6 +13,7 @@ from typing import Any
 import psycopg2
 import psycopg2.extras
 from optionflow import clock
+from optionflow.composition import for_process
 from optionflow.db import simulated_clock as store
 from optionflow.logic import clock_control
 from optionflow.logic.runs import run_worker
@@ -38,7 +39,7 @@ def test_a_book_without_a_clock_starts_it_where_the_settings_say_running_in_real
     simulated = clock.SimulatedClock(MARKET_OPEN)
     clock.set_clock(simulated)
 
-    state, started = clock_control.start(MARKET_OPEN)
+    state, started = clock_control.start(for_process(), MARKET_OPEN)
 
     assert started and state.anchor_at == MARKET_OPEN and not state.paused and state.speed == 1.0
     assert state.changed_by == clock.STARTED_BY
@@ -46,10 +47,12 @@ def test_a_book_without_a_clock_starts_it_where_the_settings_say_running_in_real
 
 
 def test_a_later_start_moves_the_clock_there_and_an_earlier_one_leaves_it_where_it_stands(simulated_clock):
-    _, started = clock_control.start(LATER)
+    _, started = clock_control.start(for_process(), LATER)
     assert started and simulated_clock.now() >= LATER
 
-    state, started = clock_control.start(MARKET_OPEN)  # the same stack started again with its old setting
+    state, started = clock_control.start(
+        for_process(), MARKET_OPEN
+    )  # the same stack started again with its old setting
 
     assert not started and state.anchor_at == LATER  # the book has seen 11:00; it does not go back to 10:00
     assert simulated_clock.now() >= LATER
@@ -62,11 +65,13 @@ def test_two_processes_tell_the_same_time_and_a_run_reads_a_change_made_elsewher
     elsewhere = clock.SimulatedClock(MARKET_OPEN, max_age=60)
     assert elsewhere.now() == simulated_clock.now() == MARKET_OPEN
 
-    clock_control.set_time(LATER, by="ops")
+    clock_control.set_time(for_process(), LATER, by="ops")
 
     assert elsewhere.now() == MARKET_OPEN  # its cache, until it reads again
     clock.set_clock(elsewhere)
-    summary = run_worker("signal_processor", {"source": "optionflow.schedule"}, lambda now: now.isoformat())
+    summary = run_worker(
+        for_process(), "signal_processor", {"source": "optionflow.schedule"}, lambda now: now.isoformat()
+    )
     assert summary["result"] == LATER.astimezone(UTC).isoformat()
 
 
@@ -76,9 +81,12 @@ def test_a_run_elsewhere_waits_for_a_change_under_way_then_works_at_the_new_time
         store.hold_for_change(changer)  # a change (an advance, say) under way in another process
         worker = threading.Thread(
             target=lambda: seen.append(
-                run_worker("order_creator", {"source": "optionflow.schedule"}, lambda now: now.isoformat())[
-                    "result"
-                ]
+                run_worker(
+                    for_process(),
+                    "order_creator",
+                    {"source": "optionflow.schedule"},
+                    lambda now: now.isoformat(),
+                )["result"]
             )
         )
         worker.start()
@@ -98,7 +106,9 @@ def test_a_change_waits_for_a_run_under_way_elsewhere(simulated_clock, settings,
     done = threading.Event()
     with another_process(settings) as running:
         store.hold_for_run(running)  # a worker run in progress in another process
-        changer = threading.Thread(target=lambda: (clock_control.set_time(LATER, by="ops"), done.set()))
+        changer = threading.Thread(
+            target=lambda: (clock_control.set_time(for_process(), LATER, by="ops"), done.set())
+        )
         changer.start()
         assert not done.wait(0.3)
         assert one(db, "SELECT anchor_at FROM simulated_clock")["anchor_at"] == MARKET_OPEN
@@ -121,13 +131,17 @@ def test_a_replay_from_the_command_line_reads_the_real_books_clock_from_its_data
     from tests.pipeline_support import alert
 
     alert("SPY", "BUY", "CALL", quantity=1)  # received at 10:00
-    clock_control.set_time(MARKET_OPEN + timedelta(minutes=20), by="ops")
+    clock_control.set_time(for_process(), MARKET_OPEN + timedelta(minutes=20), by="ops")
     # a command-line process: OPTIONFLOW_CLOCK_START, and the book's URL only in hand, not in its settings
     config.use_settings(Settings(clock_start=MARKET_OPEN))
     connection.set_database_url(None)
     clock.set_clock(clock.SimulatedClock(MARKET_OPEN))
 
-    report = replay(database_url=settings.database_url, window=Window(MARKET_OPEN.date(), MARKET_OPEN.date()))
+    report = replay(
+        for_process(),
+        database_url=settings.database_url,
+        window=Window(MARKET_OPEN.date(), MARKET_OPEN.date()),
+    )
 
     assert report.clock_at == MARKET_OPEN + timedelta(minutes=20)
     assert report.stopped_by == "now"

@@ -286,13 +286,14 @@ def test_the_change_record_is_append_only(db):
 def test_concurrent_changes_apply_one_after_another_and_each_record_starts_where_the_last_ended(db):
     from concurrent.futures import ThreadPoolExecutor
 
+    from optionflow.composition import for_process
     from optionflow.db.connection import close_connection
     from optionflow.logic.trading_settings import change_risk_limits
     from optionflow.models.trading_settings import RiskLimitsPatch
 
     def change(value: int) -> None:
         try:  # each thread has its own connection, as each Lambda instance has
-            change_risk_limits(RiskLimitsPatch(max_open_positions=value), actor=f"op-{value}")
+            change_risk_limits(for_process(), RiskLimitsPatch(max_open_positions=value), actor=f"op-{value}")
         finally:
             close_connection()
 

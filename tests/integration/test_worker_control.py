@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from optionflow.cli import main
+from optionflow.composition import for_process
 from optionflow.events.worker_invoker import CallbackInvoker, set_invoker
 from optionflow.local.lambda_context import LocalContext
 from optionflow.local.runner import WorkerRunner
@@ -46,21 +47,21 @@ def in_process_workers() -> Any:
 
 def test_pause_stops_scheduled_runs_until_resumed(db, market):
     signal_id = alert("SPY", "BUY", "CALL")
-    worker_control.set_paused("signal_processor", True, by="ops", reason="broker maintenance")
+    worker_control.set_paused(for_process(), "signal_processor", True, by="ops", reason="broker maintenance")
 
     summary = run("signal_processor")
 
     assert summary == {"worker": "signal_processor", "trigger": "schedule", "paused": True, "result": None}
     assert status_of(db, signal_id) == "PENDING"
     assert one(db, "SELECT count(*) AS n FROM worker_runs")["n"] == 0  # a skipped run is not a run
-    worker_control.set_paused("signal_processor", False, by="ops")
+    worker_control.set_paused(for_process(), "signal_processor", False, by="ops")
     assert run("signal_processor")["result"] == 1
     assert status_of(db, signal_id) == "ACCEPTED"
 
 
 def test_a_paused_worker_ignores_its_fast_path_event(db, market):
     signal_id = alert("SPY", "BUY", "CALL")
-    worker_control.set_paused("signal-processor", True, by="ops")
+    worker_control.set_paused(for_process(), "signal-processor", True, by="ops")
     event = load_event("workers/fast_path_signal_received.json")
 
     assert handle("signal_processor", event)["paused"] is True
@@ -69,7 +70,7 @@ def test_a_paused_worker_ignores_its_fast_path_event(db, market):
 
 def test_a_manual_trigger_runs_a_paused_worker(db, market):
     signal_id = alert("SPY", "BUY", "CALL")
-    worker_control.set_paused("signal_processor", True, by="ops")
+    worker_control.set_paused(for_process(), "signal_processor", True, by="ops")
     event = {**load_event("workers/manual_trigger.json"), "worker": "signal_processor"}
 
     summary = handle("signal_processor", event)
@@ -80,7 +81,7 @@ def test_a_manual_trigger_runs_a_paused_worker(db, market):
 
 def test_the_schedule_input_with_a_manual_execution_id_counts_as_manual(db, market):
     signal_id = alert("SPY", "BUY", "CALL")
-    worker_control.set_paused("signal_processor", True, by="ops")
+    worker_control.set_paused(for_process(), "signal_processor", True, by="ops")
     event = {**load_event("workers/signal_processor.json"), "execution_id": "manual-1234"}
 
     assert handle("signal_processor", event)["trigger"] == "manual"
@@ -92,13 +93,13 @@ def test_paused_exit_monitor_leaves_a_stopped_out_position_open_until_resumed(db
     run_entry_chain()
     market.factor = Decimal("0.4")  # through the 50 % stop
     run("position_refresher")
-    worker_control.set_paused("exit_monitor", True, by="ops")
+    worker_control.set_paused(for_process(), "exit_monitor", True, by="ops")
 
     run("exit_monitor")
     run("paper_executor")
     assert one(db, "SELECT status FROM positions")["status"] == "OPEN"
 
-    worker_control.set_paused("exit_monitor", False, by="ops")
+    worker_control.set_paused(for_process(), "exit_monitor", False, by="ops")
     run("exit_monitor")
     run("paper_executor")
     assert one(db, "SELECT status, exit_reason FROM positions") == {
@@ -112,7 +113,7 @@ def test_running_the_whole_chain_now_skips_a_paused_exit_monitor(db, market):
     alert("SPY", "BUY", "CALL")
     run_entry_chain()
     market.factor = Decimal("0.4")  # through the 50 % stop
-    worker_control.set_paused("exit_monitor", True, by="ops", reason="earnings day")
+    worker_control.set_paused(for_process(), "exit_monitor", True, by="ops", reason="earnings day")
 
     status, body = call(request("POST", "/paper-trading", scope="admin"))
 
@@ -123,19 +124,19 @@ def test_running_the_whole_chain_now_skips_a_paused_exit_monitor(db, market):
 
 
 def test_pausing_twice_says_so_and_keeps_who_paused_it_and_why(db, frozen_clock):
-    first = worker_control.set_paused("exit_monitor", True, by="alice", reason="earnings")
-    again = worker_control.set_paused("exit_monitor", True, by="bob", reason="other")
+    first = worker_control.set_paused(for_process(), "exit_monitor", True, by="alice", reason="earnings")
+    again = worker_control.set_paused(for_process(), "exit_monitor", True, by="bob", reason="other")
 
     assert first["changed"] is True and again["changed"] is False
     assert (again["changed_by"], again["reason"]) == ("alice", "earnings")
-    resumed = worker_control.set_paused("exit_monitor", False, by="bob")
+    resumed = worker_control.set_paused(for_process(), "exit_monitor", False, by="bob")
     assert (resumed["changed"], resumed["paused"], resumed["changed_by"], resumed["reason"]) == (
         True,
         False,
         "bob",
         None,
     )
-    assert worker_control.set_paused("exit_monitor", False, by="bob")["changed"] is False
+    assert worker_control.set_paused(for_process(), "exit_monitor", False, by="bob")["changed"] is False
 
 
 def test_two_operators_pausing_a_never_paused_worker_at_once_get_one_change_and_one_already(db, settings):
@@ -178,7 +179,7 @@ def test_two_operators_pausing_a_never_paused_worker_at_once_get_one_change_and_
 
 
 def test_resuming_a_worker_never_paused_changes_nothing(db):
-    assert worker_control.set_paused("order_creator", False, by="ops")["changed"] is False
+    assert worker_control.set_paused(for_process(), "order_creator", False, by="ops")["changed"] is False
     assert one(db, "SELECT count(*) AS n FROM worker_controls")["n"] == 0
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from optionflow.composition import for_process
 from optionflow.logic import clock_control
 from optionflow.models.clock import ClockChange, ClockOut
 
@@ -41,7 +42,7 @@ def stopped(exc: clock_control.AdvanceStopped) -> Response[Any]:
     summary="The simulated clock: its time, pace, and whether the market is open",
 )
 def get_clock() -> ClockOut:
-    return ClockOut.model_validate(clock_control.show())
+    return ClockOut.model_validate(clock_control.show(for_process()))
 
 
 @router.post(
@@ -52,12 +53,13 @@ def get_clock() -> ClockOut:
 )
 def change_clock(change: ClockChange) -> ClockOut:
     by = current_principal(router).subject
+    deps = for_process()
     if change.set is not None:
-        result = clock_control.set_time(change.set, by=by)
+        result = clock_control.set_time(deps, change.set, by=by)
     elif change.advance is not None:
-        result = clock_control.advance(change.advance, by=by)
+        result = clock_control.advance(deps, change.advance, by=by)
     elif change.speed is not None:
-        result = clock_control.set_speed(change.speed, by=by)
+        result = clock_control.set_speed(deps, change.speed, by=by)
     else:
-        result = clock_control.set_paused(bool(change.pause), by=by)
+        result = clock_control.set_paused(deps, bool(change.pause), by=by)
     return ClockOut.model_validate(result)

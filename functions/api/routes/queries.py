@@ -10,6 +10,7 @@ from uuid import UUID
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from optionflow.composition import for_process
 from optionflow.db.listing import Filters
 from optionflow.logic import queries
 from optionflow.models.entities import (
@@ -66,14 +67,16 @@ def list_signals(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[SignalOut]:
-    return queries.list_page("signals", SignalOut, Filters(status, ticker, since, until, limit, cursor))
+    return queries.list_page(
+        for_process().db, "signals", SignalOut, Filters(status, ticker, since, until, limit, cursor)
+    )
 
 
 @router.get(
     "/signals/<signal_id>", middlewares=READ, security=BEARER, summary="One signal with its decisions"
 )
 def get_signal(signal_id: Annotated[UUID, Path()]) -> SignalDetail:
-    detail = queries.signal_detail(signal_id)
+    detail = queries.signal_detail(for_process().db, signal_id)
     if detail is None:
         raise NotFoundError(f"signal {signal_id} not found")
     return detail
@@ -88,7 +91,9 @@ def list_orders(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[OrderOut]:
-    return queries.list_page("orders", OrderOut, Filters(status, ticker, since, until, limit, cursor))
+    return queries.list_page(
+        for_process().db, "orders", OrderOut, Filters(status, ticker, since, until, limit, cursor)
+    )
 
 
 @router.get("/positions", middlewares=READ, security=BEARER, summary="Positions, newest first")
@@ -100,7 +105,9 @@ def list_positions(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[PositionOut]:
-    return queries.list_page("positions", PositionOut, Filters(status, ticker, since, until, limit, cursor))
+    return queries.list_page(
+        for_process().db, "positions", PositionOut, Filters(status, ticker, since, until, limit, cursor)
+    )
 
 
 @router.get("/trades", middlewares=READ, security=BEARER, summary="Fills, newest first")
@@ -111,7 +118,9 @@ def list_trades(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[TradeOut]:
-    return queries.list_page("trades", TradeOut, Filters(None, ticker, since, until, limit, cursor))
+    return queries.list_page(
+        for_process().db, "trades", TradeOut, Filters(None, ticker, since, until, limit, cursor)
+    )
 
 
 @router.get(
@@ -121,9 +130,8 @@ def list_trades(
     summary="Active exit alerts and a summary (the seed's shape)",
 )
 def exit_signals() -> dict:
-    from optionflow.clock import get_clock
-
-    return queries.exit_signals_report(get_clock().now())
+    deps = for_process()
+    return queries.exit_signals_report(deps.db, deps.clock.now())
 
 
 @router.get(
@@ -133,7 +141,7 @@ def exit_signals() -> dict:
     summary="The decision trail of one signal: every check, its inputs and outcome",
 )
 def get_signal_decisions(signal_id: Annotated[UUID, Path()]) -> list[DecisionOut]:
-    detail = queries.signal_detail(signal_id)
+    detail = queries.signal_detail(for_process().db, signal_id)
     if detail is None:
         raise NotFoundError(f"signal {signal_id} not found")
     return detail.decisions

@@ -21,7 +21,8 @@ router = APIGatewayHttpRouter()
     "unrealized P&L and open positions are the book as of now. Money in dollars per whole position.",
 )
 def get_stats(since: Since = None, until: Until = None) -> StatsReport:
-    from optionflow.clock import get_clock
+    from optionflow.composition import for_process
 
     # a bad window raises queries.BadWindow, which the app answers with a 422 naming the field
-    return queries.stats_report(since, until, get_clock().now())
+    deps = for_process()
+    return queries.stats_report(deps.db, since, until, deps.clock.now())

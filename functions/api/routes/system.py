@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from optionflow.composition import for_process
 from optionflow.logic import queries
 
 from api.security import BEARER, READ
@@ -15,7 +16,7 @@ router = APIGatewayHttpRouter()
 
 @router.get("/health", summary="Database reachable, last run of each worker")
 def health() -> Response[Any]:
-    healthy, report = queries.health()
+    healthy, report = queries.health(for_process().db)
     return Response(status_code=200 if healthy else 503, content_type="application/json", body=report)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from optionflow.composition import for_process
 from optionflow.logic import trading_settings
 from optionflow.models.trading_settings import (
     ExitRules,
@@ -30,7 +31,7 @@ def _actor() -> str:
 
 @router.get("/risk-limits", middlewares=READ, security=BEARER, summary="The risk limits and the kill switch")
 def get_risk_limits() -> RiskLimits:
-    return trading_settings.risk_limits()
+    return trading_settings.risk_limits(for_process())
 
 
 @router.patch(
@@ -40,12 +41,12 @@ def get_risk_limits() -> RiskLimits:
     summary="Change some risk limits (the kill switch has its own route); the change is recorded",
 )
 def patch_risk_limits(patch: RiskLimitsPatch) -> RiskLimits:
-    return trading_settings.change_risk_limits(patch, actor=_actor())
+    return trading_settings.change_risk_limits(for_process(), patch, actor=_actor())
 
 
 @router.get("/exit-rules", middlewares=READ, security=BEARER, summary="The exit rules; null means off")
 def get_exit_rules() -> ExitRules:
-    return trading_settings.exit_rules()
+    return trading_settings.exit_rules(for_process())
 
 
 @router.patch(
@@ -55,7 +56,7 @@ def get_exit_rules() -> ExitRules:
     summary="Change some exit rules (null turns one off); the change is recorded",
 )
 def patch_exit_rules(patch: ExitRulesPatch) -> ExitRules:
-    return trading_settings.change_exit_rules(patch, actor=_actor())
+    return trading_settings.change_exit_rules(for_process(), patch, actor=_actor())
 
 
 @router.post(
@@ -65,7 +66,7 @@ def patch_exit_rules(patch: ExitRulesPatch) -> ExitRules:
     summary="Stop (or resume) new entries; exits always run. Turning it on needs a reason",
 )
 def kill_switch(request: KillSwitchRequest) -> RiskLimits:
-    return trading_settings.set_kill_switch(request.on, reason=request.reason, actor=_actor())
+    return trading_settings.set_kill_switch(for_process(), request.on, reason=request.reason, actor=_actor())
 
 
 @router.get(
@@ -78,4 +79,4 @@ def list_settings_changes(
     limit: Limit = 50,
     what: Annotated[What | None, Query(description="Only changes to this table")] = None,
 ) -> list[SettingsChange]:
-    return trading_settings.history(limit=limit, what=what)
+    return trading_settings.history(for_process(), limit=limit, what=what)

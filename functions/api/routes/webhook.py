@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from optionflow.composition import for_process
 from optionflow.logic.intake import receive
 from optionflow.states import SignalStatus
 
@@ -23,6 +24,7 @@ def _handle(path_token: str | None) -> Response[Any]:
     event = router.current_event
     # a refused alert (BadRequest, WebhookUnauthorized, AlertError) is answered by api.problems
     intake = receive(
+        for_process(),
         _raw_body(),
         content_type=event.headers.get("content-type"),
         path_token=path_token,

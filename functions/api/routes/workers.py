@@ -7,6 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from optionflow.composition import for_process
 from optionflow.logic import worker_control
 from optionflow.models.workers import (
     PauseRequest,
@@ -30,7 +31,7 @@ def _operator() -> str:
 
 @router.get("/workers", middlewares=ADMIN, security=BEARER, summary="Each worker: paused, last run, schedule")
 def list_workers() -> WorkerList:
-    return WorkerList(items=[WorkerOut.model_validate(w) for w in worker_control.status()])
+    return WorkerList(items=[WorkerOut.model_validate(w) for w in worker_control.status(for_process())])
 
 
 @router.post(
@@ -44,13 +45,15 @@ def pause_worker(
 ) -> WorkerControlOut:
     reason = request.reason if request else None
     return WorkerControlOut.model_validate(
-        worker_control.set_paused(name, True, by=_operator(), reason=reason)
+        worker_control.set_paused(for_process(), name, True, by=_operator(), reason=reason)
     )
 
 
 @router.post("/workers/<name>/resume", middlewares=ADMIN, security=BEARER, summary="Resume a paused worker")
 def resume_worker(name: WorkerName) -> WorkerControlOut:
-    return WorkerControlOut.model_validate(worker_control.set_paused(name, False, by=_operator()))
+    return WorkerControlOut.model_validate(
+        worker_control.set_paused(for_process(), name, False, by=_operator())
+    )
 
 
 @router.post(
@@ -60,5 +63,5 @@ def resume_worker(name: WorkerName) -> WorkerControlOut:
     summary="Wake a worker now (asynchronously, in its own function), even while paused",
 )
 def trigger_worker(name: WorkerName) -> Response[TriggerOut]:
-    result = TriggerOut.model_validate(worker_control.trigger(name, by=_operator()))
+    result = TriggerOut.model_validate(worker_control.trigger(for_process(), name, by=_operator()))
     return Response(status_code=202, content_type="application/json", body=result.model_dump(mode="json"))

@@ -23,3 +23,17 @@ def fill_price(*, side: str, bid: Decimal, ask: Decimal, slippage_bps: int) -> D
 def fees(quantity: int, per_contract: Decimal) -> Decimal:
     """Commission and regulatory fees for a fill of `quantity` contracts, dollars."""
     return (per_contract * quantity).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class PaperBroker:
+    """The `Broker` port over the paper fill model, with this process's slippage and fees."""
+
+    def __init__(self, slippage_bps: int, fee_per_contract: Decimal) -> None:
+        self.slippage_bps = slippage_bps
+        self.fee_per_contract = fee_per_contract
+
+    def fill_price(self, *, side: str, bid: Decimal, ask: Decimal) -> Decimal:
+        return fill_price(side=side, bid=bid, ask=ask, slippage_bps=self.slippage_bps)
+
+    def fees(self, quantity: int) -> Decimal:
+        return fees(quantity, self.fee_per_contract)

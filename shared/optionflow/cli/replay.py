@@ -56,6 +56,7 @@ class _ProgressLine:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
+    from optionflow.composition import for_process
     from optionflow.db.connection import DatabaseUnavailable
     from optionflow.logic.replay import Window, replay
     from optionflow.models.replay_rules import ReplayRules, load_rules
@@ -83,6 +84,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     progress = _ProgressLine(sys.stderr)
     try:
         report = replay(
+            for_process(),
             database_url=_database_url(),
             window=Window(first, last),
             rules=rules,

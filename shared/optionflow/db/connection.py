@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import TypeVar
 
 import psycopg2
@@ -98,12 +98,93 @@ def connect(url: str | None = None) -> psycopg2.extensions.connection:
 _UTC_NAMES = {"UTC", "Etc/UTC", "Etc/Universal", "Universal", "Zulu", "Etc/Zulu", "GMT", "Etc/GMT"}
 
 
+class Database:
+    """A connection source: transactions and statements on one database, over this thread's connection.
+
+    `url` None is the process's database (`database_url()`, read at each connect). Every `Database` shares
+    the thread's one connection, reconnecting when asked for another database, so a warm Lambda keeps one
+    connection and a replay's scratch book is the thread's connection while it runs.
+    """
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url
+
+    def connection(self) -> psycopg2.extensions.connection:
+        url = self.url or database_url()
+        conn: psycopg2.extensions.connection | None = getattr(_local, "conn", None)
+        if conn is not None and not conn.closed and getattr(_local, "url", url) != url:
+            close_connection()
+            conn = None
+        if conn is None or conn.closed:
+            conn = connect(url)
+            _local.conn, _local.url = conn, url
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg2.extras.RealDictCursor]:
+        """A cursor inside one transaction: committed on success, rolled back on any error.
+
+        A broken connection is dropped (the next call reconnects) and surfaces as DatabaseUnavailable.
+        """
+        conn = self.connection()
+        try:
+            with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+                yield cur
+            conn.commit()
+        except _BROKEN as exc:
+            close_connection()
+            raise DatabaseUnavailable(f"database connection lost: {str(exc).strip()}") from exc
+        except BaseException:
+            if not conn.closed:
+                conn.rollback()
+            raise
+
+    def run_statement(self, work: Callable[[psycopg2.extras.RealDictCursor], T], *, retries: int = 1) -> T:
+        """Run `work` in autocommit mode: for work that is one atomic statement (and maybe a read after it),
+        this saves the BEGIN and COMMIT round trips a transaction costs. Retried once on a stale connection."""
+        attempt = 0
+        while True:
+            conn = self.connection()
+            conn.autocommit = True
+            try:
+                with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+                    return work(cur)
+            except _BROKEN as exc:
+                close_connection()
+                attempt += 1
+                if attempt > retries:
+                    raise DatabaseUnavailable(f"database connection lost: {str(exc).strip()}") from exc
+            finally:
+                if not conn.closed:
+                    conn.autocommit = False
+
+    def run_in_transaction(
+        self, work: Callable[[psycopg2.extras.RealDictCursor], T], *, retries: int = 1
+    ) -> T:
+        """Run `work` in a transaction, retrying on a fresh connection if the reused one had gone stale.
+
+        Only for work that is safe to repeat after a failed commit (idempotent writes, reads): a warm Lambda's
+        connection is often closed by the server or a proxy while the function sleeps.
+        """
+        attempt = 0
+        while True:
+            try:
+                with self.transaction() as cur:
+                    return work(cur)
+            except DatabaseUnavailable:
+                attempt += 1
+                if attempt > retries:
+                    raise
+
+
+_BROKEN = (psycopg2.OperationalError, psycopg2.InterfaceError)
+
+# The process's database: what the module functions below use (and the composition root hands out).
+PROCESS_DATABASE = Database()
+
+
 def get_connection() -> psycopg2.extensions.connection:
-    conn: psycopg2.extensions.connection | None = getattr(_local, "conn", None)
-    if conn is None or conn.closed:
-        conn = connect()
-        _local.conn = conn
-    return conn
+    return PROCESS_DATABASE.connection()
 
 
 def close_connection() -> None:
@@ -113,27 +194,9 @@ def close_connection() -> None:
         conn.close()
 
 
-_BROKEN = (psycopg2.OperationalError, psycopg2.InterfaceError)
-
-
-@contextmanager
-def transaction() -> Iterator[psycopg2.extras.RealDictCursor]:
-    """A cursor inside one transaction: committed on success, rolled back on any error.
-
-    A broken connection is dropped (the next call reconnects) and surfaces as DatabaseUnavailable.
-    """
-    conn = get_connection()
-    try:
-        with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
-            yield cur
-        conn.commit()
-    except _BROKEN as exc:
-        close_connection()
-        raise DatabaseUnavailable(f"database connection lost: {str(exc).strip()}") from exc
-    except BaseException:
-        if not conn.closed:
-            conn.rollback()
-        raise
+def transaction() -> AbstractContextManager[psycopg2.extras.RealDictCursor]:
+    """`PROCESS_DATABASE.transaction()`."""
+    return PROCESS_DATABASE.transaction()
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -157,37 +220,10 @@ def savepoint(cur: psycopg2.extras.RealDictCursor, name: str = "one_row") -> Ite
 
 
 def run_statement(work: Callable[[psycopg2.extras.RealDictCursor], T], *, retries: int = 1) -> T:
-    """Run `work` in autocommit mode: for work that is one atomic statement (and maybe a read after it),
-    this saves the BEGIN and COMMIT round trips a transaction costs. Retried once on a stale connection."""
-    attempt = 0
-    while True:
-        conn = get_connection()
-        conn.autocommit = True
-        try:
-            with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
-                return work(cur)
-        except _BROKEN as exc:
-            close_connection()
-            attempt += 1
-            if attempt > retries:
-                raise DatabaseUnavailable(f"database connection lost: {str(exc).strip()}") from exc
-        finally:
-            if not conn.closed:
-                conn.autocommit = False
+    """`PROCESS_DATABASE.run_statement(work)`."""
+    return PROCESS_DATABASE.run_statement(work, retries=retries)
 
 
 def run_in_transaction(work: Callable[[psycopg2.extras.RealDictCursor], T], *, retries: int = 1) -> T:
-    """Run `work` in a transaction, retrying on a fresh connection if the reused one had gone stale.
-
-    Only for work that is safe to repeat after a failed commit (idempotent writes, reads): a warm Lambda's
-    connection is often closed by the server or a proxy while the function sleeps.
-    """
-    attempt = 0
-    while True:
-        try:
-            with transaction() as cur:
-                return work(cur)
-        except DatabaseUnavailable:
-            attempt += 1
-            if attempt > retries:
-                raise
+    """`PROCESS_DATABASE.run_in_transaction(work)`."""
+    return PROCESS_DATABASE.run_in_transaction(work, retries=retries)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -77,7 +79,25 @@ def decisions(cur: RealDictCursor, signal_id: UUID) -> list[dict[str, Any]]:
     return list(cur.fetchall())
 
 
-def claim(cur: RealDictCursor, status: str, limit: int) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class ClaimedSignal:
+    """A signal a pipeline stage has locked to work on: the columns the stages read, typed."""
+
+    id: UUID
+    seq: int
+    ticker: str
+    action: str  # BUY, SELL or CLOSE
+    direction: str | None  # CALL or PUT; an exit may leave it out
+    timeframe: str | None
+    price: Decimal | None  # the alert's underlying price, dollars per share
+    strike: Decimal | None  # dollars per share, when the alert names one
+    expiry: date | None
+    quantity: int | None  # contracts, when the alert names them
+    status: str
+    received_at: datetime
+
+
+def claim(cur: RealDictCursor, status: str, limit: int) -> list[ClaimedSignal]:
     """Lock up to `limit` signals in `status`, oldest first, skipping rows another worker holds."""
     cur.execute(
         # the columns the pipeline uses; not the raw payload, which would be parsed for nothing
@@ -86,7 +106,7 @@ def claim(cur: RealDictCursor, status: str, limit: int) -> list[dict[str, Any]]:
            FROM signals WHERE status = %s ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED""",
         (status, limit),
     )
-    return list(cur.fetchall())
+    return [ClaimedSignal(**row) for row in cur.fetchall()]
 
 
 def set_status(

@@ -82,9 +82,14 @@ def set_bus(bus: EventBus | None) -> None:
 
 
 def publish(detail_type: str, detail: dict[str, Any]) -> bool:
-    """Publish a wake-up; returns False (and logs) when the bus failed."""
+    """Publish a wake-up on the process bus; returns False (and logs) when the bus failed."""
+    return publish_on(get_bus(), detail_type, detail)
+
+
+def publish_on(target: EventBus, detail_type: str, detail: dict[str, Any]) -> bool:
+    """Publish a wake-up on `target`, best effort: returns False (and logs) when the bus failed."""
     try:
-        get_bus().publish(detail_type, detail)
+        target.publish(detail_type, detail)
     except Exception:
         logger.exception(
             "event publish failed; the schedule will sweep it", extra={"detail_type": detail_type}

@@ -94,9 +94,10 @@ def start(settings: Settings, *, schedules: bool = True, host: str = "127.0.0.1"
 
     clock_note = None
     if settings.clock_start is not None:
+        from optionflow.composition import for_process
         from optionflow.logic import clock_control
 
-        _, started = clock_control.start(settings.clock_start)
+        _, started = clock_control.start(for_process(), settings.clock_start)
         if not started:
             clock_note = (
                 f"this book's clock had passed OPTIONFLOW_CLOCK_START ({settings.clock_start.isoformat()}) "

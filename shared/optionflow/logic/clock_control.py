@@ -32,29 +32,29 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from optionflow import clock as app_clock
 from optionflow.clock import STARTED_BY, ClockState, FrozenClock, SimulatedClock, wall_now
 from optionflow.db import simulated_clock as store
-from optionflow.db.connection import run_in_transaction, run_statement
-from optionflow.events import bus
+from optionflow.events import names as events
 from optionflow.local.template import WorkerSpec, next_tick
 from optionflow.logic.runs import position_scope, run_worker
 from optionflow.market.calendar import trading_date
-from optionflow.market.provider import get_calendar
 from optionflow.observability import logger
 from optionflow.workers import BY_EVENT, BY_NAME
 from optionflow.workers import NAMES as SWEEP
+
+if TYPE_CHECKING:
+    from optionflow.composition import Dependencies
 
 # What each fast-path event wakes, from the worker registry.
 FAST_PATH = {event: worker.name for event, worker in BY_EVENT.items()}
 
 
-def work_for(worker: str, event: dict[str, Any]) -> Any:
+def work_for(deps: Dependencies, worker: str, event: dict[str, Any]) -> Any:
     """What `worker`'s Lambda handler does with `event`: its stage, limited to the positions an event names."""
     stage, scope = BY_NAME[worker].stage(), position_scope(event)
-    return lambda now: stage(now, scope)
+    return lambda now: stage(deps, now, scope)
 
 
 # One advance steps at most this far: a month of minute sweeps is about what a request should wait for.
@@ -96,8 +96,8 @@ class AdvanceStopped(RuntimeError):
         self.at = at
 
 
-def _simulated() -> SimulatedClock:
-    clock = app_clock.get_clock()
+def _simulated(deps: Dependencies) -> SimulatedClock:
+    clock = deps.clock
     if not isinstance(clock, SimulatedClock):
         raise ClockNotSimulated(
             "the clock is the system clock; start with OPTIONFLOW_CLOCK_START to drive it"
@@ -105,43 +105,43 @@ def _simulated() -> SimulatedClock:
     return clock
 
 
-def _view(state: ClockState, now: datetime) -> dict[str, Any]:
+def _view(deps: Dependencies, state: ClockState, now: datetime) -> dict[str, Any]:
     return {
         "now": now,
         "paused": state.paused,
         "speed": state.speed,
         "changed_by": state.changed_by,
-        "market_open": get_calendar().is_open(now),
+        "market_open": deps.calendar.is_open(now),
     }
 
 
-def show() -> dict[str, Any]:
+def show(deps: Dependencies) -> dict[str, Any]:
     """The simulated time now, its pace, who changed it last, and whether the market is open."""
-    state = _simulated().refresh()
-    return _view(state, state.at(wall_now()))
+    state = _simulated(deps).refresh()
+    return _view(deps, state, state.at(wall_now()))
 
 
 @contextmanager
-def _holding() -> Iterator[SimulatedClock]:
+def _holding(deps: Dependencies) -> Iterator[SimulatedClock]:
     """Hold the clock for one change: runs under way end first and no run starts until it is done (see
     `optionflow.db.simulated_clock`)."""
-    clock = _simulated()
-    run_statement(store.hold_for_change)
+    clock = _simulated(deps)
+    deps.db.run_statement(store.hold_for_change)
     try:
         yield clock
     finally:
-        run_statement(store.release_from_change)
+        deps.db.run_statement(store.release_from_change)
 
 
 @contextmanager
-def _changing() -> Iterator[tuple[SimulatedClock, ClockState]]:
+def _changing(deps: Dependencies) -> Iterator[tuple[SimulatedClock, ClockState]]:
     """`_holding`, with the clock's state read afresh."""
-    with _holding() as clock:
+    with _holding(deps) as clock:
         yield clock, clock.refresh()
 
 
-def _save(clock: SimulatedClock, state: ClockState) -> ClockState:
-    row = run_in_transaction(
+def _save(deps: Dependencies, clock: SimulatedClock, state: ClockState) -> ClockState:
+    row = deps.db.run_in_transaction(
         lambda cur: store.save(
             cur,
             at=state.anchor_at,
@@ -157,24 +157,24 @@ def _save(clock: SimulatedClock, state: ClockState) -> ClockState:
     return saved
 
 
-def start(at: datetime) -> tuple[ClockState, bool]:
+def start(deps: Dependencies, at: datetime) -> tuple[ClockState, bool]:
     """Start the book's clock at `at` (OPTIONFLOW_CLOCK_START, as the local stack starts), running at real
     speed: a book with no clock yet, or one whose clock is behind `at`. A clock already past `at` carries
     on where it stands, pace and pause kept. Returns the clock and whether it started at `at`."""
-    with _holding() as clock:
+    with _holding(deps) as clock:
         wall = wall_now()
-        row = run_in_transaction(store.read)
+        row = deps.db.run_in_transaction(store.read)
         if row is not None and ClockState.from_row(row).at(wall) >= at:
             return ClockState.from_row(row), False
         at = at.astimezone(UTC)
-        return _save(clock, ClockState(at, wall, 1.0, False, swept_to=at, changed_by=STARTED_BY)), True
+        return _save(deps, clock, ClockState(at, wall, 1.0, False, swept_to=at, changed_by=STARTED_BY)), True
 
 
-def set_time(at: datetime, *, by: str) -> dict[str, Any]:
+def set_time(deps: Dependencies, at: datetime, *, by: str) -> dict[str, Any]:
     """Jump to `at` without running the sweeps in between, as if the stack had been stopped meanwhile: the
     schedules carry on from their first tick after `at`. ClockRefused (409) when `at` is before the clock,
     and (422) from 2100 on."""
-    with _changing() as (clock, state):
+    with _changing(deps) as (clock, state):
         wall = wall_now()
         now = state.at(wall)
         if at >= END_OF_TIME:
@@ -186,29 +186,33 @@ def set_time(at: datetime, *, by: str) -> dict[str, Any]:
                 status=409,
             )
         at = at.astimezone(UTC)
-        state = _save(clock, replace(state, anchor_at=at, anchor_wall=wall, swept_to=at, changed_by=by))
+        state = _save(deps, clock, replace(state, anchor_at=at, anchor_wall=wall, swept_to=at, changed_by=by))
     logger.info("clock set", extra={"at": state.anchor_at.isoformat(), "changed_by": by})
-    return _view(state, state.anchor_at)
+    return _view(deps, state, state.anchor_at)
 
 
-def set_speed(speed: float, *, by: str) -> dict[str, Any]:
+def set_speed(deps: Dependencies, speed: float, *, by: str) -> dict[str, Any]:
     """Run at `speed` simulated seconds per wall second from now on (a paused clock stays paused)."""
-    with _changing() as (clock, state):
+    with _changing(deps) as (clock, state):
         wall = wall_now()
         state = _save(
-            clock, replace(state, anchor_at=state.at(wall), anchor_wall=wall, speed=speed, changed_by=by)
+            deps,
+            clock,
+            replace(state, anchor_at=state.at(wall), anchor_wall=wall, speed=speed, changed_by=by),
         )
-    return _view(state, state.anchor_at)
+    return _view(deps, state, state.anchor_at)
 
 
-def set_paused(paused: bool, *, by: str) -> dict[str, Any]:
+def set_paused(deps: Dependencies, paused: bool, *, by: str) -> dict[str, Any]:
     """Stop the clock where it stands, or let it run on from there at its speed."""
-    with _changing() as (clock, state):
+    with _changing(deps) as (clock, state):
         wall = wall_now()
         state = _save(
-            clock, replace(state, anchor_at=state.at(wall), anchor_wall=wall, paused=paused, changed_by=by)
+            deps,
+            clock,
+            replace(state, anchor_at=state.at(wall), anchor_wall=wall, paused=paused, changed_by=by),
         )
-    return _view(state, state.anchor_at)
+    return _view(deps, state, state.anchor_at)
 
 
 def schedule_ticks(
@@ -259,7 +263,7 @@ class _Steps:
                     "version": "0",
                     "id": str(uuid.uuid4()),
                     "detail-type": detail_type,
-                    "source": bus.SOURCE,
+                    "source": events.SOURCE,
                     "time": self.at.strftime("%Y-%m-%dT%H:%M:%SZ"),
                     "detail": detail,
                 },
@@ -273,7 +277,7 @@ class _Steps:
             return
         self.queue.append((worker, scope, event))
 
-    def run(self, at: datetime, due: list[str], clock: FrozenClock) -> bool:
+    def run(self, deps: Dependencies, at: datetime, due: list[str], clock: FrozenClock) -> bool:
         """Run the sweeps `due` at `at` and what they wake; whether any of them moved the book."""
         self.at, self.moved = at, False
         clock.set(at)
@@ -282,7 +286,7 @@ class _Steps:
         while self.queue:
             worker, _, event = self.queue.popleft()
             try:
-                summary = run_worker(worker, event, work_for(worker, event))
+                summary = run_worker(deps, worker, event, work_for(deps, worker, event))
             except Exception as exc:  # recorded in worker_runs by run_worker; the advance stops here
                 raise AdvanceStopped(worker, at, exc) from exc
             self._count(worker, summary)
@@ -303,29 +307,26 @@ class _Steps:
 
 
 @contextmanager
-def _stepping(steps: _Steps, at: datetime) -> Iterator[FrozenClock]:
-    """This process's clock frozen at each step and its events routed to `steps`; both restored after.
-    The local API serves one request at a time, so nothing else in the process sees them meanwhile. The
-    steps' commits do not wait for the disk (see `optionflow.db.simulated_clock.commit_without_waiting`)."""
-    previous_clock, previous_bus = app_clock.get_clock(), bus.get_bus()
+def _stepping(deps: Dependencies, steps: _Steps, at: datetime) -> Iterator[tuple[Dependencies, FrozenClock]]:
+    """The advance's own dependencies: a clock frozen at each step and its events routed to `steps` (the
+    process's clock and bus are left as they are). The steps' commits do not wait for the disk (see
+    `optionflow.db.simulated_clock.commit_without_waiting`)."""
     frozen = FrozenClock(at)
-    app_clock.set_clock(frozen)
-    bus.set_bus(steps)
-    run_statement(store.commit_without_waiting)
+    deps.db.run_statement(store.commit_without_waiting)
     try:
-        yield frozen
+        yield deps.replace(clock=frozen, bus=steps), frozen
     finally:
-        run_statement(store.commit_waiting)
-        app_clock.set_clock(previous_clock)
-        bus.set_bus(previous_bus)
+        deps.db.run_statement(store.commit_waiting)
 
 
-def _phase(at: datetime) -> tuple[date, bool]:
+def _phase(deps: Dependencies, at: datetime) -> tuple[date, bool]:
     """The New York date and whether the session is open: a quiet stretch ends where either changes."""
-    return trading_date(at), get_calendar().is_open(at)
+    return trading_date(at), deps.calendar.is_open(at)
 
 
-def advance(delta: timedelta, *, by: str, specs: dict[str, WorkerSpec] | None = None) -> dict[str, Any]:
+def advance(
+    deps: Dependencies, delta: timedelta, *, by: str, specs: dict[str, WorkerSpec] | None = None
+) -> dict[str, Any]:
     """Move the clock on by `delta`, running the sweeps due at the schedule ticks on the way (see the
     module's docstring), and land at exactly the clock's time plus `delta`, however long the sweeps took.
     A running clock runs on from there; a paused one stays paused.
@@ -339,7 +340,7 @@ def advance(delta: timedelta, *, by: str, specs: dict[str, WorkerSpec] | None = 
         raise ClockRefused("advance", f"at most {MAX_ADVANCE.days} days at a time")
     specs = specs or schedule_specs()
     steps = _Steps(specs)
-    with _changing() as (clock, state):
+    with _changing(deps) as (clock, state):
         start = state.at(wall_now())
         target = start + delta
         if target >= END_OF_TIME:
@@ -347,23 +348,25 @@ def advance(delta: timedelta, *, by: str, specs: dict[str, WorkerSpec] | None = 
         ticks = schedule_ticks(start, target, {name: spec.rate_seconds for name, spec in specs.items()})
         reached, swept, moved, phase = start, 0, True, None
         try:
-            with _stepping(steps, start) as frozen:
+            with _stepping(deps, steps, start) as (stepped, frozen):
                 for number, (at, due) in enumerate(ticks, 1):
-                    now_phase = _phase(at)
+                    now_phase = _phase(deps, at)
                     if not moved and now_phase == phase and not now_phase[1] and number < len(ticks):
                         continue  # outside the session, quiet since the last sweep: nothing can change
                     # the clock first: whatever of this tick's work a crash leaves, the clock is not behind it
                     reached = at
                     _save(
+                        deps,
                         clock,
                         replace(state, anchor_at=at, anchor_wall=wall_now(), swept_to=at, changed_by=by),
                     )
-                    moved, phase = steps.run(at, due, frozen), now_phase
+                    moved, phase = steps.run(stepped, at, due, frozen), now_phase
                     swept += 1
             reached = target
         finally:
             # where the book stands: the target, or the instant of the sweep that raised
             state = _save(
+                deps,
                 clock,
                 replace(state, anchor_at=reached, anchor_wall=wall_now(), swept_to=reached, changed_by=by),
             )
@@ -372,7 +375,7 @@ def advance(delta: timedelta, *, by: str, specs: dict[str, WorkerSpec] | None = 
         extra={"from": start.isoformat(), "to": target.isoformat(), "ticks": swept, "changed_by": by},
     )
     return {
-        **_view(state, target),
+        **_view(deps, state, target),
         "advance": {
             "advanced_from": start,
             "ticks": swept,

@@ -7,13 +7,14 @@ the batch is decided as usual.
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from optionflow import observability
 from optionflow.db import book as book_db
 from optionflow.db import signals as signals_db
-from optionflow.db.connection import is_transient, run_statement, savepoint, transaction
-from optionflow.events import bus
+from optionflow.db.connection import is_transient, savepoint
+from optionflow.db.signals import ClaimedSignal
+from optionflow.events import names as events
 from optionflow.logic.exits import Rules
 from optionflow.logic.risk import (
     Book,
@@ -27,24 +28,29 @@ from optionflow.logic.risk import (
 )
 from optionflow.logic.runs import drain
 from optionflow.market.calendar import NEW_YORK
-from optionflow.market.provider import get_calendar, get_market_data
 from optionflow.observability import logger
 from optionflow.states import SignalStatus
+
+if TYPE_CHECKING:
+    from optionflow.composition import Dependencies
+    from optionflow.market.calendar import NyseCalendar
+    from optionflow.market.ports import MarketData
 
 BATCH = 200
 
 
 def decide(
-    signal: dict[str, Any],
+    signal: ClaimedSignal,
     *,
     now: datetime,
+    calendar: NyseCalendar,
+    market: MarketData,
     book: Book,
     limits: dict[str, Any],
     open_to_close: int,
     rules: Rules | None = None,
 ) -> list[Check]:
     """Every check for one signal, in order; all are evaluated so the trail shows every reason."""
-    calendar = get_calendar()
     now_et = now.astimezone(NEW_YORK)
     session = calendar.session(now_et.date())
     session_text = f"{session.open:%H:%M}-{session.close:%H:%M} ET" if session else None
@@ -52,30 +58,30 @@ def decide(
         market_session_check(calendar.is_open(now), now_et.strftime("%Y-%m-%d %H:%M"), session_text),
         signal_shape_check(signal, now_et.date(), int(limits["max_contracts_per_order"])),
     ]
-    if signal["action"] == "BUY":
-        checks.append(contract_check(signal, now, calendar, get_market_data()))
+    if signal.action == "BUY":
+        checks.append(contract_check(signal, now, calendar, market))
         if rules and rules.close_minutes_before_close is not None and session and calendar.is_open(now):
             checks.append(entry_window_check(now, session.close, rules.close_minutes_before_close))
-        checks += entry_checks(signal["ticker"], book, limits)
+        checks += entry_checks(signal.ticker, book, limits)
     else:
-        checks.append(exit_target_check(open_to_close, signal["ticker"], signal["direction"]))
+        checks.append(exit_target_check(open_to_close, signal.ticker, signal.direction))
     return checks
 
 
-def process_pending(now: datetime) -> int:
+def process_pending(deps: Dependencies, now: datetime) -> int:
     """Decide every pending signal, a batch per transaction; returns how many were decided.
 
     Each run in Lambda also reports how long the oldest unhandled signal has waited: the stale-pipeline
     alarm fires when that grows, or when the metric stops arriving (the processor no longer runs)."""
-    decided = drain(lambda batch: _decide_batch(now, batch), BATCH)
+    decided = drain(lambda batch: _decide_batch(deps, now, batch), BATCH)
     if observability.recording():
-        age = run_statement(lambda cur: signals_db.oldest_waiting_age_seconds(cur, now))
+        age = deps.db.run_statement(lambda cur: signals_db.oldest_waiting_age_seconds(cur, now))
         observability.seconds(observability.OLDEST_WAITING_SIGNAL, age)
     return decided
 
 
-def _decide_batch(now: datetime, batch: int) -> int:
-    with transaction() as cur:
+def _decide_batch(deps: Dependencies, now: datetime, batch: int) -> int:
+    with deps.db.transaction() as cur:
         signals = signals_db.claim(cur, SignalStatus.PENDING, batch)
         if not signals:
             return 0
@@ -93,36 +99,41 @@ def _decide_batch(now: datetime, batch: int) -> int:
         for signal in signals:
             try:
                 open_to_close = 0
-                if signal["action"] != "BUY":
+                if signal.action != "BUY":
                     # the only per-row SQL here; an entry's checks are pure, and need no savepoint
                     with savepoint(cur):
                         open_to_close = book_db.closable_count_for(
-                            cur, signal["ticker"], signal["direction"], signal["seq"]
+                            cur, signal.ticker, signal.direction, signal.seq
                         )
                 checks = decide(
-                    signal, now=now, book=book, limits=limits, open_to_close=open_to_close, rules=rules
+                    signal,
+                    now=now,
+                    calendar=deps.calendar,
+                    market=deps.market,
+                    book=book,
+                    limits=limits,
+                    open_to_close=open_to_close,
+                    rules=rules,
                 )
             except Exception as exc:
                 if is_transient(exc):
                     raise
-                logger.exception("signal could not be decided", extra={"correlation_id": str(signal["id"])})
+                logger.exception("signal could not be decided", extra={"correlation_id": str(signal.id)})
                 error = Check("error", False, f"could not be decided: {type(exc).__name__}: {exc}")
-                trail.append((signal["id"], error))
-                outcomes.append((signal["id"], SignalStatus.FAILED, [error.detail]))
+                trail.append((signal.id, error))
+                outcomes.append((signal.id, SignalStatus.FAILED, [error.detail]))
                 failed_checks.append("error")
                 continue
             failed = [c.detail for c in checks if not c.passed]
             failed_checks += [c.name for c in checks if not c.passed]
-            trail += [(signal["id"], check) for check in checks]
-            outcomes.append(
-                (signal["id"], SignalStatus.REJECTED if failed else SignalStatus.ACCEPTED, failed)
-            )
+            trail += [(signal.id, check) for check in checks]
+            outcomes.append((signal.id, SignalStatus.REJECTED if failed else SignalStatus.ACCEPTED, failed))
             if not failed:
                 accepted += 1
-                if signal["action"] == "BUY":
+                if signal.action == "BUY":
                     # the accepted entry counts against the limits for the rest of this batch
                     per_ticker = dict(book.open_per_ticker)
-                    per_ticker[signal["ticker"]] = per_ticker.get(signal["ticker"], 0) + 1
+                    per_ticker[signal.ticker] = per_ticker.get(signal.ticker, 0) + 1
                     book = Book(book.open_total + 1, per_ticker, book.realized_today, book.unrealized)
         signals_db.record_decisions(cur, trail, now)
         signals_db.set_statuses(cur, outcomes, now)
@@ -132,5 +143,5 @@ def _decide_batch(now: datetime, batch: int) -> int:
     observability.count(observability.SIGNALS_ACCEPTED, accepted)
     observability.count_by(observability.SIGNALS_REJECTED, "Reason", failed_checks)
     if accepted:
-        bus.publish(bus.SIGNAL_ACCEPTED, {"count": accepted})
+        deps.publish(events.SIGNAL_ACCEPTED, {"count": accepted})
     return len(signals)

@@ -8,30 +8,29 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from optionflow import observability
-from optionflow.brokers.paper import fees, fill_price
-from optionflow.config import get_settings
 from optionflow.db import book as book_db
 from optionflow.db import orders as orders_db
 from optionflow.db import positions as positions_db
 from optionflow.db import signals as signals_db
-from optionflow.db.connection import is_transient, savepoint, transaction
-from optionflow.events import bus
+from optionflow.db.connection import is_transient, savepoint
+from optionflow.events import names as events
 from optionflow.logic.runs import drain
-from optionflow.market.calendar import NEW_YORK
-from optionflow.market.provider import get_calendar, get_market_data
+from optionflow.market.calendar import NEW_YORK, NyseCalendar
 from optionflow.observability import logger
 from optionflow.states import OrderStatus, PositionStatus, SignalStatus
+
+if TYPE_CHECKING:
+    from optionflow.composition import Dependencies
 
 BATCH = 200
 
 
-def session_close_for(created_at: datetime) -> datetime:
+def session_close_for(created_at: datetime, calendar: NyseCalendar) -> datetime:
     """When a DAY order placed at `created_at` stops working: the close of the session it was placed in,
     or of the next session when it was placed after the close or on a closed day."""
-    calendar = get_calendar()
     day = created_at.astimezone(NEW_YORK).date()
     session = calendar.session(day)
     if session is None or created_at >= session.close:
@@ -58,11 +57,11 @@ def _cancel_entry(cur: Any, order: dict[str, Any], reason: str, now: datetime) -
     signals_db.set_status(cur, order["signal_id"], SignalStatus.CANCELLED, reasons=[reason], at=now)
 
 
-def _price(order: dict[str, Any], now: datetime, slippage_bps: int) -> Any:
-    quote = get_market_data().option_quote(
+def _price(deps: Dependencies, order: dict[str, Any], now: datetime) -> Any:
+    quote = deps.market.option_quote(
         order["ticker"], order["option_type"], order["strike"], order["expiry"], now
     )
-    return fill_price(side=order["side"], bid=quote.bid, ask=quote.ask, slippage_bps=slippage_bps)
+    return deps.broker.fill_price(side=order["side"], bid=quote.bid, ask=quote.ask)
 
 
 def _open_all(
@@ -83,12 +82,12 @@ def _open_all(
     return [str(position_ids[order["id"]]) for order, _ in fills]
 
 
-def _close(cur: Any, order: dict[str, Any], price: Any, now: datetime, fee_per_contract: Decimal) -> Decimal:
+def _close(cur: Any, order: dict[str, Any], price: Any, now: datetime, deps: Dependencies) -> Decimal:
     """Fill an exit order; returns the position's realized P&L in dollars, net of fees."""
     orders_db.mark_filled_many(cur, [(order["id"], price, order["quantity"])], now)
-    positions_db.record_trades(cur, [(order, order["position_id"], price)], now, fee_per_contract)
+    positions_db.record_trades(cur, [(order, order["position_id"], price)], now, deps.broker.fee_per_contract)
     pnl = positions_db.close_from_fill(
-        cur, order["position_id"], price, order["reason"], now, fees(order["quantity"], fee_per_contract)
+        cur, order["position_id"], price, order["reason"], now, deps.broker.fees(order["quantity"])
     )
     if order["signal_id"]:
         signals_db.set_status(cur, order["signal_id"], SignalStatus.EXECUTED, at=now)
@@ -135,14 +134,14 @@ def _observe_fills(
     )
 
 
-def execute_pending(now: datetime) -> dict[str, int]:
+def execute_pending(deps: Dependencies, now: datetime) -> dict[str, int]:
     """Fill (or expire) every working paper order, a batch per transaction. Outside the session orders
     wait, unless their DAY has ended. An order whose quote fails waits for the next run; the others fill."""
     outcome = {"opened": 0, "closed": 0, "expired": 0, "cancelled": 0, "waiting": 0, "failed_quotes": 0}
     seen: set[Any] = set()
 
     def step(batch: int) -> int:
-        moved = _execute_batch(now, batch, seen)
+        moved = _execute_batch(deps, now, batch, seen)
         for key, value in moved.items():
             outcome[key] += value
         return (
@@ -153,19 +152,18 @@ def execute_pending(now: datetime) -> dict[str, int]:
     return outcome
 
 
-def _execute_batch(now: datetime, batch: int, seen: set[Any]) -> dict[str, int]:
-    calendar = get_calendar()
-    settings = get_settings()
-    slippage, fee = settings.paper_slippage_bps, settings.fee_per_contract
+def _execute_batch(deps: Dependencies, now: datetime, batch: int, seen: set[Any]) -> dict[str, int]:
+    calendar = deps.calendar
+    fee = deps.broker.fee_per_contract
     outcome = {"opened": 0, "closed": 0, "expired": 0, "cancelled": 0, "waiting": 0, "failed_quotes": 0}
     market_open = calendar.is_open(now)
     entries: list[tuple[dict[str, Any], Any]] = []
     closes: list[tuple[dict[str, Any], Decimal]] = []
-    with transaction() as cur:
+    with deps.db.transaction() as cur:
         kill_switch = bool(book_db.risk_limits(cur)["kill_switch"])
         for order in orders_db.claim_working(cur, "PAPER", batch, skip=list(seen)):
             seen.add(order["id"])
-            if now >= session_close_for(order["created_at"]):
+            if now >= session_close_for(order["created_at"], calendar):
                 _expire(cur, order, now)
                 outcome["expired"] += 1
             elif order["purpose"] == "ENTRY" and kill_switch:
@@ -175,7 +173,7 @@ def _execute_batch(now: datetime, batch: int, seen: set[Any]) -> dict[str, int]:
                 outcome["waiting"] += 1
             else:
                 try:
-                    price = _price(order, now, slippage)
+                    price = _price(deps, order, now)
                 except Exception as exc:
                     if is_transient(exc):
                         raise
@@ -191,7 +189,7 @@ def _execute_batch(now: datetime, batch: int, seen: set[Any]) -> dict[str, int]:
                     continue
                 try:
                     with savepoint(cur):
-                        closes.append((order, _close(cur, order, price, now, fee)))
+                        closes.append((order, _close(cur, order, price, now, deps)))
                     outcome["closed"] += 1
                 except Exception as exc:
                     if is_transient(exc):
@@ -206,5 +204,5 @@ def _execute_batch(now: datetime, batch: int, seen: set[Any]) -> dict[str, int]:
     observability.count(observability.QUOTES_FAILED, outcome["failed_quotes"])
     if opened:
         # the refresher prices just these at once; its minute sweep covers the whole book
-        bus.publish(bus.POSITION_OPENED, {"count": len(opened), "position_ids": opened})
+        deps.publish(events.POSITION_OPENED, {"count": len(opened), "position_ids": opened})
     return outcome

@@ -10,36 +10,36 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from optionflow import observability
-from optionflow.config import get_settings
 from optionflow.db import book as book_db
 from optionflow.db import exit_signals as exit_db
 from optionflow.db import orders as orders_db
 from optionflow.db import positions as positions_db
-from optionflow.db.connection import transaction
-from optionflow.events import bus
+from optionflow.events import names as events
 from optionflow.logic.exits import PositionView, Rules, evaluate
 from optionflow.logic.orders import exit_order
 from optionflow.market.calendar import NEW_YORK, NyseCalendar
-from optionflow.market.provider import get_calendar, get_market_data
 from optionflow.observability import logger
 from optionflow.pricing.expiry import expiry_close, settlement_value
 from optionflow.states import PositionStatus, require
+
+if TYPE_CHECKING:
+    from optionflow.composition import Dependencies
 
 PAGE = 1000
 EXPIRED = "EXPIRED"
 
 
-def settle_expired(now: datetime, calendar: NyseCalendar) -> int:
+def settle_expired(deps: Dependencies, now: datetime, calendar: NyseCalendar) -> int:
     """Settle every held position whose expiry session has closed by `now`; returns how many."""
-    mode = get_settings().app_mode
-    market = get_market_data()
+    mode = deps.settings.app_mode
+    market = deps.market
     today = now.astimezone(NEW_YORK).date()
     settled: list[tuple[dict[str, Any], Decimal, Decimal, Decimal]] = []
-    with transaction() as cur:
+    with deps.db.transaction() as cur:
         due = [e for e in positions_db.expiries_held(cur, today) if now >= expiry_close(e, calendar)]
         if not due:
             return 0
@@ -76,25 +76,25 @@ def settle_expired(now: datetime, calendar: NyseCalendar) -> int:
     return len(settled)
 
 
-def monitor(now: datetime, only: list[str] | None = None) -> dict[str, int]:
+def monitor(deps: Dependencies, now: datetime, only: list[str] | None = None) -> dict[str, int]:
     """Settle expiries, then evaluate every open position (or just those in `only`, after a fast-path
     refresh)."""
-    calendar = get_calendar()
+    calendar = deps.calendar
     today = now.astimezone(NEW_YORK).date()
     session = calendar.session(today)
     market_open = calendar.is_open(now)
-    settings = get_settings()
+    settings = deps.settings
     counts = {
         "evaluated": 0,
         "alerts": 0,
         "exit_orders": 0,
-        "settled": settle_expired(now, calendar),
+        "settled": settle_expired(deps, now, calendar),
         "stale": 0,
     }
     after: UUID | None = None
     placed: list[tuple[dict[str, Any], Any, str]] = []
     while True:
-        with transaction() as cur:
+        with deps.db.transaction() as cur:
             rules = Rules.from_row(book_db.exit_rules(cur))
             page = positions_db.claim_open(cur, PAGE, after, only)
             if not page:
@@ -153,5 +153,5 @@ def monitor(now: datetime, only: list[str] | None = None) -> dict[str, int]:
     observability.count_by(observability.EXITS, "Rule", [a.rule for _, a, _ in placed])
     observability.count(observability.STALE_MARKS, counts["stale"])
     if counts["exit_orders"]:
-        bus.publish(bus.ORDER_CREATED, {"count": counts["exit_orders"]})
+        deps.publish(events.ORDER_CREATED, {"count": counts["exit_orders"]})
     return counts

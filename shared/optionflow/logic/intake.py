@@ -5,16 +5,20 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from pydantic import ValidationError
 
 from optionflow.db import signals as signals_db
-from optionflow.db.connection import run_statement
 from optionflow.errors import FieldError
+from optionflow.events import names as events
 from optionflow.models import untrusted_json
 from optionflow.models.alert import Alert, AlertError, normalise, redact
+
+if TYPE_CHECKING:
+    from optionflow.composition import Dependencies
+    from optionflow.db.connection import Database
 
 
 class BadRequest(FieldError):
@@ -79,13 +83,19 @@ def dedupe_keys(
 
 
 def store(
-    alert: Alert, payload: dict[str, Any], body: bytes, *, received_at: datetime, window_seconds: int
+    db: Database,
+    alert: Alert,
+    payload: dict[str, Any],
+    body: bytes,
+    *,
+    received_at: datetime,
+    window_seconds: int,
 ) -> Intake:
     digest = hashlib.sha256(body).hexdigest()
     key, offset_key = dedupe_keys(alert, digest, received_at, window_seconds)
     stored = redact(payload)
     # one INSERT … ON CONFLICT is atomic on its own; autocommit spares two round trips on the hot path
-    signal_id, created = run_statement(
+    signal_id, created = db.run_statement(
         lambda cur: signals_db.insert_if_new(
             cur,
             alert=alert,
@@ -103,7 +113,12 @@ _ACCEPTED_TYPES = ("application/json", "text/plain", "")
 
 
 def receive(
-    body: bytes, *, content_type: str | None, path_token: str | None, signature: str | None
+    deps: Dependencies,
+    body: bytes,
+    *,
+    content_type: str | None,
+    path_token: str | None,
+    signature: str | None,
 ) -> Intake:
     """The whole webhook: check size, type, credentials and fields, then store once and wake the pipeline.
 
@@ -111,11 +126,8 @@ def receive(
     unless every check passed.
     """
     from optionflow.auth.webhook import WebhookUnauthorized, is_authentic
-    from optionflow.clock import get_clock
-    from optionflow.config import get_settings
-    from optionflow.events import bus
 
-    settings = get_settings()
+    settings = deps.settings
     if len(body) > settings.max_webhook_bytes:
         raise BadRequest(
             413, "body", f"is {len(body)} bytes; alerts are limited to {settings.max_webhook_bytes}"
@@ -141,10 +153,15 @@ def receive(
         )
     alert = parse_alert(payload)
     intake = store(
-        alert, payload, body, received_at=get_clock().now(), window_seconds=settings.dedupe_window_seconds
+        deps.db,
+        alert,
+        payload,
+        body,
+        received_at=deps.clock.now(),
+        window_seconds=settings.dedupe_window_seconds,
     )
     if intake.created:
-        bus.publish(bus.SIGNAL_RECEIVED, {"signal_id": str(intake.signal_id)})
+        deps.publish(events.SIGNAL_RECEIVED, {"signal_id": str(intake.signal_id)})
     _observe(intake, alert)
     return intake
 

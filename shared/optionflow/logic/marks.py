@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from optionflow import observability
 from optionflow.db import positions as positions_db
-from optionflow.db.connection import is_transient, run_in_transaction, transaction
-from optionflow.events import bus
+from optionflow.db.connection import is_transient
+from optionflow.events import names as events
 from optionflow.market.calendar import NEW_YORK, NyseCalendar
-from optionflow.market.ports import ContractExpired
-from optionflow.market.provider import get_calendar, get_market_data
+from optionflow.market.ports import ContractExpired, MarketData
 from optionflow.observability import logger
+
+if TYPE_CHECKING:
+    from optionflow.composition import Dependencies
 
 PAGE = 1000
 
@@ -45,8 +47,7 @@ def previous_close(now: datetime, calendar: NyseCalendar) -> datetime:
     return last.close
 
 
-def _mark(position: dict[str, Any], at: datetime, prev_close: datetime) -> dict[str, Any]:
-    market = get_market_data()
+def _mark(market: MarketData, position: dict[str, Any], at: datetime, prev_close: datetime) -> dict[str, Any]:
     args = (position["ticker"], position["option_type"], position["strike"], position["expiry"])
     quote = market.option_quote(*args, at)
     g = quote.greeks
@@ -70,24 +71,24 @@ def _mark(position: dict[str, Any], at: datetime, prev_close: datetime) -> dict[
     return mark
 
 
-def refresh_all(now: datetime, only: list[str] | None = None) -> dict[str, Any]:
+def refresh_all(deps: Dependencies, now: datetime, only: list[str] | None = None) -> dict[str, Any]:
     """Re-price open positions page by page (or just the positions in `only`). A position whose quote fails
     is flagged stale, keeping its last mark visible as such; its price is never silently reused as fresh."""
-    calendar = get_calendar()
+    calendar = deps.calendar
     at = pricing_instant(now, calendar)
     prev_close = previous_close(now, calendar)
     refreshed = stale = expired = 0
     priced: list[str] = []
     after: UUID | None = None
     while True:
-        with transaction() as cur:
+        with deps.db.transaction() as cur:
             page = positions_db.claim_open(cur, PAGE, after, only)
             if not page:
                 break
             marks, failed = [], []
             for position in page:
                 try:
-                    marks.append(_mark(position, at, prev_close))
+                    marks.append(_mark(deps.market, position, at, prev_close))
                 except ContractExpired:
                     expired += 1  # settled by the exit monitor at its expiry's close
                 except Exception as exc:
@@ -104,10 +105,12 @@ def refresh_all(now: datetime, only: list[str] | None = None) -> dict[str, Any]:
             priced += [str(m["id"]) for m in marks]
             stale += len(failed)
             after = page[-1]["id"]
-    totals = run_in_transaction(positions_db.totals)
+    totals = deps.db.run_in_transaction(positions_db.totals)
     observability.count(observability.QUOTES_FAILED, stale)
     if refreshed:
-        bus.publish(bus.POSITIONS_REFRESHED, {"count": refreshed, "position_ids": priced if only else None})
+        deps.publish(
+            events.POSITIONS_REFRESHED, {"count": refreshed, "position_ids": priced if only else None}
+        )
     return {
         "refreshed": refreshed,
         "stale": stale,

@@ -10,39 +10,41 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from optionflow import observability
-from optionflow.brokers.paper import fill_price
-from optionflow.config import get_settings
 from optionflow.db import book as book_db
 from optionflow.db import orders as orders_db
 from optionflow.db import positions as positions_db
 from optionflow.db import signals as signals_db
-from optionflow.db.connection import is_transient, savepoint, transaction
-from optionflow.events import bus
+from optionflow.db.connection import is_transient, savepoint
+from optionflow.db.signals import ClaimedSignal
+from optionflow.events import names as events
 from optionflow.logic.risk import Check, kill_switch_check
 from optionflow.logic.runs import drain
 from optionflow.logic.sizing import contracts_for
 from optionflow.market.calendar import NEW_YORK
-from optionflow.market.provider import get_calendar, get_market_data
 from optionflow.observability import logger
 from optionflow.pricing.expiry import choose_expiry
 from optionflow.pricing.occ import occ_root, occ_symbol
 from optionflow.pricing.strikes import atm_strike
 from optionflow.states import PositionStatus, SignalStatus, require
 
+if TYPE_CHECKING:
+    from optionflow.composition import Dependencies
+
 BATCH = 200
 
 
-def choose_contract(signal: dict[str, Any], now: datetime, min_dte: int) -> tuple[Decimal, Any, Decimal]:
+def choose_contract(
+    deps: Dependencies, signal: ClaimedSignal, now: datetime, min_dte: int
+) -> tuple[Decimal, Any, Decimal]:
     """(strike, expiry, underlying price): the alert's strike/expiry when given, else ATM and the nearest
     weekly expiry outside the DTE time-stop window."""
-    market = get_market_data()
-    spot = market.underlying_price(signal["ticker"], now)
-    strike = Decimal(signal["strike"]) if signal["strike"] is not None else atm_strike(signal["ticker"], spot)
-    expiry = signal["expiry"] or choose_expiry(now.astimezone(NEW_YORK).date(), min_dte, get_calendar())
+    spot = deps.market.underlying_price(signal.ticker, now)
+    strike = Decimal(signal.strike) if signal.strike is not None else atm_strike(signal.ticker, spot)
+    expiry = signal.expiry or choose_expiry(now.astimezone(NEW_YORK).date(), min_dte, deps.calendar)
     return strike, expiry, spot
 
 
@@ -74,25 +76,25 @@ def exit_order(
 
 
 def plan_entry(
-    signal: dict[str, Any], now: datetime, limits: dict[str, Any], min_dte: int, mode: str
+    deps: Dependencies, signal: ClaimedSignal, now: datetime, limits: dict[str, Any], min_dte: int, mode: str
 ) -> tuple[Check, dict[str, Any] | None]:
     """The sizing decision for one accepted BUY and, when it affords a contract, its entry order.
 
     The budget is spent against the worst price the fill can have (the ask plus the configured slippage)
     and the fees, so a filled entry never costs more than `risk_per_trade`."""
-    settings = get_settings()
-    strike, expiry, spot = choose_contract(signal, now, min_dte)
-    symbol = occ_symbol(occ_root(signal["ticker"]), expiry, signal["direction"], strike)
-    quote = get_market_data().option_quote(signal["ticker"], signal["direction"], strike, expiry, now)
-    worst = fill_price(
-        side="BUY_TO_OPEN", bid=quote.bid, ask=quote.ask, slippage_bps=settings.paper_slippage_bps
-    )
+    direction = signal.direction
+    if direction is None:  # signal_shape_check refuses a BUY without one: an accepted entry has it
+        raise ValueError("an entry needs a direction (CALL or PUT)")
+    strike, expiry, spot = choose_contract(deps, signal, now, min_dte)
+    symbol = occ_symbol(occ_root(signal.ticker), expiry, direction, strike)
+    quote = deps.market.option_quote(signal.ticker, direction, strike, expiry, now)
+    worst = deps.broker.fill_price(side="BUY_TO_OPEN", bid=quote.bid, ask=quote.ask)
     size = contracts_for(
         budget=Decimal(limits["risk_per_trade"]),
         premium=worst,
         max_contracts=int(limits["max_contracts_per_order"]),
-        requested=signal["quantity"],
-        fee_per_contract=settings.fee_per_contract,
+        requested=signal.quantity,
+        fee_per_contract=deps.broker.fee_per_contract,
     )
     inputs = {
         "underlying": spot,
@@ -102,7 +104,7 @@ def plan_entry(
         "bid": quote.bid,
         "ask": quote.ask,
         "worst_fill": worst,
-        "fee_per_contract": settings.fee_per_contract,
+        "fee_per_contract": deps.broker.fee_per_contract,
         "budget": limits["risk_per_trade"],
         "contracts": size.contracts,
     }
@@ -110,29 +112,29 @@ def plan_entry(
     if size.contracts == 0:
         return check, None
     return check, {
-        "signal_id": str(signal["id"]),
+        "signal_id": str(signal.id),
         "purpose": "ENTRY",
-        "ticker": signal["ticker"],
+        "ticker": signal.ticker,
         "option_symbol": symbol,
-        "option_type": signal["direction"],
+        "option_type": signal.direction,
         "strike": strike,
         "expiry": expiry,
         "side": "BUY_TO_OPEN",
         "quantity": size.contracts,
         "mode": mode,
-        "reason": f"{signal['action']} {signal['direction']} alert",
+        "reason": f"{signal.action} {signal.direction} alert",
         "created_at": now,
         "updated_at": now,
     }
 
 
-def _exits(cur: Any, signal: dict[str, Any], now: datetime, mode: str) -> tuple[str, list[str]]:
+def _exits(cur: Any, signal: ClaimedSignal, now: datetime, mode: str) -> tuple[str, list[str]]:
     """Carry out a SELL/CLOSE; returns the signal's new status and what it did, in words."""
-    ticker, direction = signal["ticker"], signal["direction"]
+    ticker, direction = signal.ticker, signal.direction
     what: list[str] = []
     # 1. Earlier entries that have not filled are cancelled (waiting for any worker holding them).
-    earlier = book_db.lock_unfinished_before(cur, ticker, direction, signal["seq"])
-    reason = f"cancelled by a later {signal['action']} alert ({signal['id']})"
+    earlier = book_db.lock_unfinished_before(cur, ticker, direction, signal.seq)
+    reason = f"cancelled by a later {signal.action} alert ({signal.id})"
     unordered = [s["id"] for s in earlier if s["status"] in (SignalStatus.PENDING, SignalStatus.ACCEPTED)]
     ordered = [s["id"] for s in earlier if s["status"] == SignalStatus.ORDERED]
     cancelled = unordered + orders_db.cancel_working_entries(cur, ordered, reason, now)
@@ -140,7 +142,7 @@ def _exits(cur: Any, signal: dict[str, Any], now: datetime, mode: str) -> tuple[
     if cancelled:
         what.append(f"cancelled {len(cancelled)} unfilled entr{'y' if len(cancelled) == 1 else 'ies'}")
     # 2. Open positions close, oldest first; a quantity closes that many contracts and splits a lot.
-    remaining = signal["quantity"]
+    remaining = signal.quantity
     closing = 0
     for position in book_db.held_positions_for(cur, ticker, direction):
         if remaining is not None and remaining <= 0:
@@ -149,7 +151,7 @@ def _exits(cur: Any, signal: dict[str, Any], now: datetime, mode: str) -> tuple[
         target = position["id"]
         if take < int(position["quantity"]):
             target = positions_db.split(cur, position, take, now)
-        order = exit_order(position, mode, f"{signal['action']} alert", now, signal["id"], take, target)
+        order = exit_order(position, mode, f"{signal.action} alert", now, signal.id, take, target)
         if orders_db.insert(cur, order):
             require("position", position["status"], PositionStatus.CLOSING)
             positions_db.set_status(cur, target, PositionStatus.CLOSING, now)
@@ -159,16 +161,16 @@ def _exits(cur: Any, signal: dict[str, Any], now: datetime, mode: str) -> tuple[
     if closing:
         what.append(f"closing {closing} contract{'' if closing == 1 else 's'}")
         if remaining:
-            what.append(f"the alert asked for {signal['quantity']}; only {closing} were open")
+            what.append(f"the alert asked for {signal.quantity}; only {closing} were open")
         return SignalStatus.ORDERED, what
     if cancelled:
         return SignalStatus.EXECUTED, what
     return SignalStatus.REJECTED, [f"no open {ticker} position left to close"]
 
 
-def create_pending(now: datetime) -> int:
+def create_pending(deps: Dependencies, now: datetime) -> int:
     """Turn every accepted signal into orders, a batch per transaction; returns how many were handled."""
-    return drain(lambda batch: _order_batch(now, batch), BATCH)
+    return drain(lambda batch: _order_batch(deps, now, batch), BATCH)
 
 
 class _Batch:
@@ -191,11 +193,11 @@ class _Batch:
         self.trail, self.outcomes, self.entries = [], [], []
 
 
-def _order_batch(now: datetime, batch: int) -> int:
-    mode = get_settings().app_mode
-    market_open = get_calendar().is_open(now)
-    failures: list[str] = []
-    with transaction() as cur:
+def _order_batch(deps: Dependencies, now: datetime, batch: int) -> int:
+    mode = deps.settings.app_mode
+    market_open = deps.calendar.is_open(now)
+    failures: list[UUID] = []
+    with deps.db.transaction() as cur:
         signals = signals_db.claim(cur, SignalStatus.ACCEPTED, batch)
         if not signals:
             return 0
@@ -204,7 +206,7 @@ def _order_batch(now: datetime, batch: int) -> int:
         pending = _Batch()
         for signal in signals:
             try:
-                if signal["action"] != "BUY":
+                if signal.action != "BUY":
                     # earlier entries of this batch are written first, so the CLOSE sees (and cancels) them
                     pending.flush(cur, now)
                     with savepoint(cur):
@@ -212,41 +214,41 @@ def _order_batch(now: datetime, batch: int) -> int:
                     if status == SignalStatus.ORDERED:
                         pending.created += 1
                     pending.trail.append(
-                        (signal["id"], Check("exit", status != SignalStatus.REJECTED, "; ".join(what)))
+                        (signal.id, Check("exit", status != SignalStatus.REJECTED, "; ".join(what)))
                     )
                     pending.outcomes.append(
-                        (signal["id"], status, what if status == SignalStatus.REJECTED else None)
+                        (signal.id, status, what if status == SignalStatus.REJECTED else None)
                     )
                     continue
                 if limits["kill_switch"]:
                     # Switched on after this entry was accepted: it still means no new entries, so the entry
                     # stops here, and this line replaces the passed kill_switch line in its trail.
                     check = kill_switch_check(True)
-                    pending.trail.append((signal["id"], check))
-                    pending.outcomes.append((signal["id"], SignalStatus.REJECTED, [check.detail]))
+                    pending.trail.append((signal.id, check))
+                    pending.outcomes.append((signal.id, SignalStatus.REJECTED, [check.detail]))
                     continue
                 if not market_open:
                     # Entries are DAY orders: none is placed outside a session to fill at the next open.
                     detail = "market closed before the entry could be ordered (entries are DAY orders)"
-                    pending.trail.append((signal["id"], Check("market_open_at_order", False, detail)))
-                    pending.outcomes.append((signal["id"], SignalStatus.REJECTED, [detail]))
+                    pending.trail.append((signal.id, Check("market_open_at_order", False, detail)))
+                    pending.outcomes.append((signal.id, SignalStatus.REJECTED, [detail]))
                     continue
-                check, order = plan_entry(signal, now, limits, min_dte, mode)
+                check, order = plan_entry(deps, signal, now, limits, min_dte, mode)
             except Exception as exc:
                 if is_transient(exc):
                     raise
-                logger.exception("signal could not be ordered", extra={"correlation_id": str(signal["id"])})
+                logger.exception("signal could not be ordered", extra={"correlation_id": str(signal.id)})
                 error = Check("order", False, f"could not be ordered: {type(exc).__name__}: {exc}")
-                pending.trail.append((signal["id"], error))
-                pending.outcomes.append((signal["id"], SignalStatus.FAILED, [error.detail]))
-                failures.append(signal["id"])
+                pending.trail.append((signal.id, error))
+                pending.outcomes.append((signal.id, SignalStatus.FAILED, [error.detail]))
+                failures.append(signal.id)
                 continue
-            pending.trail.append((signal["id"], check))
+            pending.trail.append((signal.id, check))
             if order is None:
-                pending.outcomes.append((signal["id"], SignalStatus.REJECTED, [check.detail]))
+                pending.outcomes.append((signal.id, SignalStatus.REJECTED, [check.detail]))
             else:
                 pending.entries.append(order)
-                pending.outcomes.append((signal["id"], SignalStatus.ORDERED, None))
+                pending.outcomes.append((signal.id, SignalStatus.ORDERED, None))
         pending.flush(cur, now)
     observability.signal_lines(
         "entry order created",
@@ -266,5 +268,5 @@ def _order_batch(now: datetime, batch: int) -> int:
     observability.count(observability.ORDERS_CREATED, pending.created)
     observability.count(observability.SIGNALS_FAILED, len(failures))
     if pending.created:
-        bus.publish(bus.ORDER_CREATED, {"count": pending.created})
+        deps.publish(events.ORDER_CREATED, {"count": pending.created})
     return len(signals)

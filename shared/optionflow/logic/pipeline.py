@@ -2,31 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from optionflow.db import worker_controls
-from optionflow.db.connection import run_statement
 from optionflow.logic.runs import run_worker
 from optionflow.workers import EXIT_MONITOR, PAPER_EXECUTOR, POSITION_REFRESHER, WORKERS, Worker
+
+if TYPE_CHECKING:
+    from optionflow.composition import Dependencies
 
 MANUAL = {"source": "optionflow.api"}
 
 
-def _stage(worker: Worker) -> Any:
+def _stage(deps: Dependencies, worker: Worker) -> Any:
     """A stage of the chain, skipped while its worker is paused: running everything now is not an
     operator's trigger of that worker (`POST /workers/{name}/trigger` is), so a pause holds here too."""
-    if run_statement(lambda cur: worker_controls.is_paused(cur, worker.name)):
+    if deps.db.run_statement(lambda cur: worker_controls.is_paused(cur, worker.name)):
         return {"paused": True}
     stage = worker.stage()
-    return run_worker(worker.name, MANUAL, lambda now: stage(now, None))["result"]
+    return run_worker(deps, worker.name, MANUAL, lambda now: stage(deps, now, None))["result"]
 
 
-def run_chain() -> dict[str, Any]:
+def run_chain(deps: Dependencies) -> dict[str, Any]:
     """Decide, order and fill everything pending now, then mark and check exits (which may fill exits)."""
-    stages = {worker.name: _stage(worker) for worker in WORKERS}
+    stages = {worker.name: _stage(deps, worker) for worker in WORKERS}
     exit_fills = f"{PAPER_EXECUTOR.name}_exits"
     if stages[EXIT_MONITOR.name].get("exit_orders"):
-        stages[exit_fills] = _stage(PAPER_EXECUTOR)
+        stages[exit_fills] = _stage(deps, PAPER_EXECUTOR)
     fills = [stages[PAPER_EXECUTOR.name], stages.get(exit_fills, {})]
     executed = sum(s.get("opened", 0) + s.get("closed", 0) for s in fills)
     return {
@@ -38,9 +40,9 @@ def run_chain() -> dict[str, Any]:
     }
 
 
-def refresh_now() -> dict[str, Any]:
+def refresh_now(deps: Dependencies) -> dict[str, Any]:
     refresh = POSITION_REFRESHER.stage()
-    result = run_worker(POSITION_REFRESHER.name, MANUAL, lambda now: refresh(now, None))["result"]
+    result = run_worker(deps, POSITION_REFRESHER.name, MANUAL, lambda now: refresh(deps, now, None))["result"]
     return {
         "success": True,
         "refreshed": result["refreshed"],

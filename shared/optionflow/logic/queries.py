@@ -15,7 +15,7 @@ from optionflow.db import health as health_db
 from optionflow.db import listing
 from optionflow.db import signals as signals_db
 from optionflow.db import stats as stats_db
-from optionflow.db.connection import DatabaseUnavailable, run_in_transaction
+from optionflow.db.connection import Database, DatabaseUnavailable
 from optionflow.errors import FieldError
 from optionflow.logic import stats
 from optionflow.models.entities import Page, SignalDetail
@@ -24,30 +24,30 @@ from optionflow.models.stats import StatsReport
 M = TypeVar("M", bound=BaseModel)
 
 
-def list_page(name: str, model: type[M], filters: listing.Filters) -> Page[M]:
+def list_page(db: Database, name: str, model: type[M], filters: listing.Filters) -> Page[M]:
     """One page of a listing. Raises BadWindow for a since/until no timestamp column can hold."""
     filters = replace(
         filters, since=_window_bound("since", filters.since), until=_window_bound("until", filters.until)
     )
-    rows, next_cursor = run_in_transaction(lambda cur: listing.page(cur, name, filters))
+    rows, next_cursor = db.run_in_transaction(lambda cur: listing.page(cur, name, filters))
     items = [model.model_validate(row) for row in rows]
     return Page[model](items=items, count=len(items), next_cursor=next_cursor)  # type: ignore[valid-type]
 
 
-def signal_detail(signal_id: UUID) -> SignalDetail | None:
+def signal_detail(db: Database, signal_id: UUID) -> SignalDetail | None:
     def read(cur: Any) -> SignalDetail | None:
         row = signals_db.get(cur, signal_id)
         if row is None:
             return None
         return SignalDetail.model_validate({**row, "decisions": signals_db.decisions(cur, signal_id)})
 
-    return run_in_transaction(read)
+    return db.run_in_transaction(read)
 
 
-def health() -> tuple[bool, dict[str, Any]]:
+def health(db: Database) -> tuple[bool, dict[str, Any]]:
     """(healthy, report): the database answers, and when each worker last ran."""
     try:
-        db_now, runs, stale = run_in_transaction(
+        db_now, runs, stale = db.run_in_transaction(
             lambda cur: (health_db.database_time(cur), health_db.worker_runs(cur), health_db.stale_marks(cur))
         )
     except DatabaseUnavailable as exc:
@@ -77,12 +77,12 @@ def health() -> tuple[bool, dict[str, Any]]:
     }
 
 
-def exit_signals_report(now: Any) -> dict[str, Any]:
+def exit_signals_report(db: Database, now: Any) -> dict[str, Any]:
     """The seed's /exit-signals shape: active alerts plus a summary."""
     import time
 
     started = time.perf_counter()
-    alerts, open_count = run_in_transaction(
+    alerts, open_count = db.run_in_transaction(
         lambda cur: (exit_db.active_exit_alerts(cur), exit_db.open_position_count(cur))
     )
     by_priority = {p: sum(1 for a in alerts if a["priority"] == p) for p in ("CRITICAL", "HIGH", "MEDIUM")}
@@ -131,7 +131,7 @@ def _window_bound(field: str, at: datetime | None) -> datetime | None:
         raise BadWindow(field, "is outside the years 1 to 9999 once converted to UTC") from None
 
 
-def stats_report(since: datetime | None, until: datetime | None, now: datetime) -> StatsReport:
+def stats_report(db: Database, since: datetime | None, until: datetime | None, now: datetime) -> StatsReport:
     """Trading statistics of the positions closed in [since, until), and the open book as of now.
 
     The window bounds closed trades only: unrealized P&L and open positions are always today's book.
@@ -139,7 +139,7 @@ def stats_report(since: datetime | None, until: datetime | None, now: datetime) 
     since, until = _window_bound("since", since), _window_bound("until", until)
     if since is not None and until is not None and until <= since:
         raise BadWindow("until", "must be later than since")
-    closed, book = run_in_transaction(
+    closed, book = db.run_in_transaction(
         lambda cur: (stats_db.closed_positions(cur, since, until), stats_db.open_book(cur))
     )
     trades = [

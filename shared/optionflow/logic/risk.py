@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from optionflow.market.calendar import NEW_YORK
+
+if TYPE_CHECKING:
+    from optionflow.db.signals import ClaimedSignal
 
 
 @dataclass(frozen=True)
@@ -41,26 +44,26 @@ def market_session_check(is_open: bool, now_et: str, session: str | None) -> Che
     return Check("market_open", False, reason, {"now_et": now_et, "session": session})
 
 
-def signal_shape_check(signal: dict[str, Any], today: Any, max_contracts: int) -> Check:
+def signal_shape_check(signal: ClaimedSignal, today: Any, max_contracts: int) -> Check:
     problems = []
-    if signal["action"] == "BUY" and not signal["direction"]:
+    if signal.action == "BUY" and not signal.direction:
         problems.append("a BUY needs a direction")
     # an expiry in the past is the contract check's to say (`contract_listed`), with the rest of the contract
     # the per-order cap limits entries only: an exit is never blocked by an entry limit
-    if signal["action"] == "BUY" and signal["quantity"] is not None and signal["quantity"] > max_contracts:
-        problems.append(f"quantity {signal['quantity']} exceeds max {max_contracts} contracts per order")
+    if signal.action == "BUY" and signal.quantity is not None and signal.quantity > max_contracts:
+        problems.append(f"quantity {signal.quantity} exceeds max {max_contracts} contracts per order")
     inputs = {
-        "action": signal["action"],
-        "direction": signal["direction"],
-        "expiry": signal["expiry"],
-        "quantity": signal["quantity"],
+        "action": signal.action,
+        "direction": signal.direction,
+        "expiry": signal.expiry,
+        "quantity": signal.quantity,
     }
     if problems:
         return Check("signal_valid", False, "; ".join(problems), inputs)
     return Check("signal_valid", True, "ticker, action and direction are consistent", inputs)
 
 
-def contract_check(signal: dict[str, Any], now: datetime, calendar: Any, market: Any) -> Check:
+def contract_check(signal: ClaimedSignal, now: datetime, calendar: Any, market: Any) -> Check:
     """An entry names a contract OCC lists: a ticker with an OCC root, and when the alert gives a strike
     or an expiry, a listed one (no weekend, holiday or past expiry, a strike on the listed grid). What the
     alert leaves out is what the order creator would choose: the strike nearest the money, this week's
@@ -70,23 +73,23 @@ def contract_check(signal: dict[str, Any], now: datetime, calendar: Any, market:
     from optionflow.pricing.occ import occ_root
     from optionflow.pricing.strikes import atm_strike
 
-    ticker = signal["ticker"]
-    inputs: dict[str, Any] = {"ticker": ticker, "strike": signal["strike"], "expiry": signal["expiry"]}
+    ticker = signal.ticker
+    inputs: dict[str, Any] = {"ticker": ticker, "strike": signal.strike, "expiry": signal.expiry}
     try:
         root = occ_root(ticker)
     except ValueError as exc:
         return Check("contract_listed", False, str(exc), inputs)
     inputs["occ_root"] = root
     problems: list[str] = []
-    if signal["strike"] is not None or signal["expiry"] is not None:
+    if signal.strike is not None or signal.expiry is not None:
         today = now.astimezone(NEW_YORK).date()
         spot = market.underlying_price(ticker, now)
         inputs["underlying"] = spot
         problems = listed_contract_problems(
             ticker=ticker,
-            option_type=signal["direction"],
-            strike=signal["strike"] if signal["strike"] is not None else atm_strike(ticker, spot),
-            expiry=signal["expiry"] or weekly_expiry_on_or_after(today, calendar),
+            option_type=signal.direction,
+            strike=signal.strike if signal.strike is not None else atm_strike(ticker, spot),
+            expiry=signal.expiry or weekly_expiry_on_or_after(today, calendar),
             today=today,
             spot=spot,
             calendar=calendar,

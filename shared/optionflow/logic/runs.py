@@ -7,13 +7,15 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from optionflow import observability
-from optionflow.clock import get_clock, steady
+from optionflow.clock import steady
 from optionflow.db import worker_controls, worker_runs
-from optionflow.db.connection import run_in_transaction, run_statement
 from optionflow.observability import logger, tracer
+
+if TYPE_CHECKING:
+    from optionflow.composition import Dependencies
 
 # `optionflow workers trigger --stack` sends a schedule's own Input with the execution id filled in with
 # this prefix: the worker gets exactly what its schedule sends, and still knows an operator asked.
@@ -49,7 +51,9 @@ def _processed(result: Any) -> int:
     return 0
 
 
-def run_worker(name: str, event: dict[str, Any], work: Callable[[datetime], Any]) -> dict[str, Any]:
+def run_worker(
+    deps: Dependencies, name: str, event: dict[str, Any], work: Callable[[datetime], Any]
+) -> dict[str, Any]:
     """Run one worker pass at the application clock's now, and record it.
 
     A paused worker's scheduled and fast-path runs do nothing and are not recorded (its last real run stays
@@ -59,24 +63,24 @@ def run_worker(name: str, event: dict[str, Any], work: Callable[[datetime], Any]
     # per thread: the local stack runs several workers at once in one process (Lambda runs one)
     logger.thread_safe_append_keys(worker=name, trigger=trigger)
     tracer.annotate(worker=name, trigger=trigger)
-    if trigger != "manual" and run_statement(lambda cur: worker_controls.is_paused(cur, name)):
+    if trigger != "manual" and deps.db.run_statement(lambda cur: worker_controls.is_paused(cur, name)):
         logger.debug("worker paused; run skipped")
         return {"worker": name, "trigger": trigger, "paused": True, "result": None}
     # on the simulated clock, no change to the clock lands while the run works at `now`
-    with steady():
-        now = get_clock().now()
+    with steady(deps.clock):
+        now = deps.clock.now()
         try:
             result = work(now)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             observability.count(observability.WORKER_ERRORS)
-            run_in_transaction(
-                lambda cur: worker_runs.record(cur, name, trigger, now, get_clock().now(), 0, error)
+            deps.db.run_in_transaction(
+                lambda cur: worker_runs.record(cur, name, trigger, now, deps.clock.now(), 0, error)
             )
             raise
         processed = _processed(result)
-        run_in_transaction(
-            lambda cur: worker_runs.record(cur, name, trigger, now, get_clock().now(), processed, None)
+        deps.db.run_in_transaction(
+            lambda cur: worker_runs.record(cur, name, trigger, now, deps.clock.now(), processed, None)
         )
     summary: dict[str, Any] = json.loads(
         json.dumps({"worker": name, "trigger": trigger, "result": result}, default=_num)

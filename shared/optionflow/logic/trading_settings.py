@@ -7,11 +7,9 @@ two operators changing different fields at once both land, and the record always
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from optionflow.clock import get_clock
 from optionflow.db import trading_settings as settings_db
-from optionflow.db.connection import run_in_transaction
 from optionflow.errors import FieldError
 from optionflow.models.trading_settings import (
     ExitRules,
@@ -22,34 +20,47 @@ from optionflow.models.trading_settings import (
     What,
 )
 
+if TYPE_CHECKING:
+    from optionflow.composition import Dependencies
+
 
 class SettingsRejected(FieldError):
     """A change each field of which is valid, but whose result a trader would not want; names the field (422)."""
 
 
-def risk_limits() -> RiskLimits:
-    return RiskLimits.model_validate(run_in_transaction(lambda cur: settings_db.read(cur, "risk_limits")))
+def risk_limits(deps: Dependencies) -> RiskLimits:
+    return RiskLimits.model_validate(
+        deps.db.run_in_transaction(lambda cur: settings_db.read(cur, "risk_limits"))
+    )
 
 
-def exit_rules() -> ExitRules:
-    return ExitRules.model_validate(run_in_transaction(lambda cur: settings_db.read(cur, "exit_rules")))
+def exit_rules(deps: Dependencies) -> ExitRules:
+    return ExitRules.model_validate(
+        deps.db.run_in_transaction(lambda cur: settings_db.read(cur, "exit_rules"))
+    )
 
 
-def change_risk_limits(patch: RiskLimitsPatch, *, actor: str) -> RiskLimits:
-    return RiskLimits.model_validate(_apply("risk_limits", patch.changes(), actor=actor, reason=patch.reason))
+def change_risk_limits(deps: Dependencies, patch: RiskLimitsPatch, *, actor: str) -> RiskLimits:
+    return RiskLimits.model_validate(
+        _apply(deps, "risk_limits", patch.changes(), actor=actor, reason=patch.reason)
+    )
 
 
-def change_exit_rules(patch: ExitRulesPatch, *, actor: str) -> ExitRules:
-    return ExitRules.model_validate(_apply("exit_rules", patch.changes(), actor=actor, reason=patch.reason))
+def change_exit_rules(deps: Dependencies, patch: ExitRulesPatch, *, actor: str) -> ExitRules:
+    return ExitRules.model_validate(
+        _apply(deps, "exit_rules", patch.changes(), actor=actor, reason=patch.reason)
+    )
 
 
-def set_kill_switch(on: bool, *, reason: str | None, actor: str) -> RiskLimits:
+def set_kill_switch(deps: Dependencies, on: bool, *, reason: str | None, actor: str) -> RiskLimits:
     """On: the signal processor rejects every new entry (reason `kill_switch`); exits are never blocked."""
-    return RiskLimits.model_validate(_apply("risk_limits", {"kill_switch": on}, actor=actor, reason=reason))
+    return RiskLimits.model_validate(
+        _apply(deps, "risk_limits", {"kill_switch": on}, actor=actor, reason=reason)
+    )
 
 
-def history(*, limit: int, what: What | None = None) -> list[SettingsChange]:
-    rows = run_in_transaction(lambda cur: settings_db.changes(cur, limit=limit, what=what))
+def history(deps: Dependencies, *, limit: int, what: What | None = None) -> list[SettingsChange]:
+    rows = deps.db.run_in_transaction(lambda cur: settings_db.changes(cur, limit=limit, what=what))
     return [SettingsChange.model_validate(row) for row in rows]
 
 
@@ -72,8 +83,10 @@ def sanity_check(what: What, proposed: dict[str, Any], named: set[str]) -> None:
             )
 
 
-def _apply(what: What, values: dict[str, Any], *, actor: str, reason: str | None) -> dict[str, Any]:
-    now = get_clock().now()
+def _apply(
+    deps: Dependencies, what: What, values: dict[str, Any], *, actor: str, reason: str | None
+) -> dict[str, Any]:
+    now = deps.clock.now()
 
     def work(cur: Any) -> dict[str, Any]:
         current = settings_db.read(cur, what, lock=True)
@@ -95,4 +108,4 @@ def _apply(what: What, values: dict[str, Any], *, actor: str, reason: str | None
         )
         return row
 
-    return run_in_transaction(work)
+    return deps.db.run_in_transaction(work)

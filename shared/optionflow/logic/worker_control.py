@@ -8,18 +8,18 @@ pause --stack` also disables the worker's schedule and fast-path rule (see `opti
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from optionflow.clock import get_clock
-from optionflow.config import get_settings
 from optionflow.db import health, worker_controls
-from optionflow.db.connection import run_in_transaction
 from optionflow.logic.runs import MANUAL_EXECUTION_PREFIX
 from optionflow.observability import logger
 from optionflow.workers import BY_NAME
 from optionflow.workers import NAMES as WORKERS  # in pipeline order, as `optionflow workers list` shows them
 from optionflow.workers import UnknownWorker as UnknownWorker
 from optionflow.workers import canonical as _worker_called
+
+if TYPE_CHECKING:
+    from optionflow.composition import Dependencies
 
 
 def canonical(name: str) -> str:
@@ -54,15 +54,15 @@ def _last_run(run: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
-def status() -> list[dict[str, Any]]:
+def status(deps: Dependencies) -> list[dict[str, Any]]:
     """Every worker in pipeline order: paused (and by whom, when, why), its last run and schedule name."""
 
     def read(cur: Any) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
         runs = {row["worker"]: dict(row) for row in health.worker_runs(cur)}
         return worker_controls.all_controls(cur), runs
 
-    controls, runs = run_in_transaction(read)
-    stage = get_settings().stage
+    controls, runs = deps.db.run_in_transaction(read)
+    stage = deps.settings.stage
     return [
         {
             "worker": worker,
@@ -74,12 +74,14 @@ def status() -> list[dict[str, Any]]:
     ]
 
 
-def set_paused(name: str, paused: bool, *, by: str, reason: str | None = None) -> dict[str, Any]:
+def set_paused(
+    deps: Dependencies, name: str, paused: bool, *, by: str, reason: str | None = None
+) -> dict[str, Any]:
     """Pause or resume a worker. Idempotent: `changed` is False when it already was in that state, and then
     the recorded who/when/why of the earlier change is kept."""
     worker = canonical(name)
-    now = get_clock().now()
-    changed, control = run_in_transaction(
+    now = deps.clock.now()
+    changed, control = deps.db.run_in_transaction(
         lambda cur: worker_controls.set_paused(cur, worker, paused, now, by, reason if paused else None)
     )
     if changed:
@@ -90,25 +92,23 @@ def set_paused(name: str, paused: bool, *, by: str, reason: str | None = None) -
     return {"worker": worker, "changed": changed, **_control_view(control)}
 
 
-def manual_event(worker: str, requested_by: str) -> dict[str, Any]:
+def manual_event(deps: Dependencies, worker: str, requested_by: str) -> dict[str, Any]:
     """What a manual trigger sends the worker (events/workers/manual_trigger.json): run_worker sees
     'manual' and runs it even while paused."""
     return {
         "source": "optionflow.manual",
         "worker": worker,
         "requested_by": requested_by,
-        "requested_at": get_clock().now().isoformat(),
+        "requested_at": deps.clock.now().isoformat(),
         "execution_id": f"{MANUAL_EXECUTION_PREFIX}{uuid.uuid4()}",
     }
 
 
-def trigger(name: str, *, by: str) -> dict[str, Any]:
+def trigger(deps: Dependencies, name: str, *, by: str) -> dict[str, Any]:
     """Wake the worker now, asynchronously, wherever it runs; the run itself is not awaited."""
-    from optionflow.events.worker_invoker import get_invoker
-
     worker = canonical(name)
-    event = manual_event(worker, by)
-    get_invoker().invoke(worker, event)
-    paused = run_in_transaction(lambda cur: worker_controls.is_paused(cur, worker))
+    event = manual_event(deps, worker, by)
+    deps.invoker.invoke(worker, event)
+    paused = deps.db.run_in_transaction(lambda cur: worker_controls.is_paused(cur, worker))
     logger.info("worker triggered", extra={"worker": worker, "requested_by": by})
     return {"worker": worker, "triggered": True, "paused": paused, "event": event}

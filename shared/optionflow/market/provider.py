@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from decimal import Decimal
+
 from optionflow.market.calendar import NyseCalendar
-from optionflow.market.ports import MarketData
+from optionflow.market.ports import MarketData, OptionQuote
 
 _market: MarketData | None = None
 _calendar: NyseCalendar | None = None
@@ -22,6 +25,22 @@ def get_market_data() -> MarketData:
 def set_market_data(market: MarketData | None) -> None:
     global _market
     _market = market
+
+
+class ProcessMarketData:
+    """The process's market data, looked up at each call: the composition root hands this out, so a cold
+    start that never prices (the webhook) never builds the adapter, and an installed adapter is seen."""
+
+    def underlying_price(self, ticker: str, at: datetime) -> Decimal:
+        return get_market_data().underlying_price(ticker, at)
+
+    def volatility(self, ticker: str) -> float:
+        return get_market_data().volatility(ticker)
+
+    def option_quote(
+        self, ticker: str, option_type: str, strike: Decimal, expiry: date, at: datetime
+    ) -> OptionQuote:
+        return get_market_data().option_quote(ticker, option_type, strike, expiry, at)
 
 
 def get_calendar() -> NyseCalendar:

@@ -36,7 +36,7 @@ _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
 
 def listed_contract_problems(
     ticker: str,
-    option_type: str,
+    option_type: str | None,
     strike: Decimal,
     expiry: date,
     today: date,

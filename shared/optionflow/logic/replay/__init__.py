@@ -24,17 +24,29 @@ from __future__ import annotations
 import time as wall_time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from optionflow import clock as app_clock
+from optionflow.clock import FrozenClock
 from optionflow.db import book as book_db
 from optionflow.db import replay as replay_db
 from optionflow.db import trading_settings as settings_db
-from optionflow.db.connection import run_in_transaction, using_database
+from optionflow.db.connection import using_database
 from optionflow.db.scratch import Leftover, drop_leftovers, read_only, scratch_book
 from optionflow.logic.replay.report import AlertRow, Outcome, Report, StoppedBy, build_report
-from optionflow.logic.replay.walk import FAST_PATH, SWEEP, Progress, Window, replay_time, session_ticks, walk
+from optionflow.logic.replay.walk import (
+    FAST_PATH,
+    SWEEP,
+    Progress,
+    Wakeups,
+    Window,
+    quiet_stages,
+    session_ticks,
+    walk,
+)
 from optionflow.models.replay_rules import ReplayRules
+
+if TYPE_CHECKING:
+    from optionflow.composition import Dependencies
 
 __all__ = [
     "FAST_PATH",
@@ -53,6 +65,7 @@ __all__ = [
 
 
 def replay(
+    deps: Dependencies,
     *,
     database_url: str,
     window: Window,
@@ -63,7 +76,9 @@ def replay(
 ) -> Report:
     """Replay the alerts stored in `database_url` during `window` on a scratch book and compare.
 
-    `now` (default: the application clock) caps the replay: it never steps into the future. Raises
+    The stages run with the replay's own dependencies (`composition.for_replay`): `deps`' settings, market
+    and broker, on the scratch book, with a frozen clock and the replay's bus.
+    `now` (default: `deps`' clock) caps the replay: it never steps into the future. Raises
     DatabaseUnavailable when either database cannot be reached, and whatever a stage raises; the scratch
     book is dropped in every case.
     """
@@ -83,7 +98,7 @@ def replay(
 
     if now is None:
         with using_database(database_url):  # a simulated clock is the real book's, kept in its database
-            now = app_clock.get_clock().now()
+            now = deps.clock.now()
     stopped_by: StoppedBy = "end of window" if window.end <= now else "now"
     until = window.end if stopped_by == "end of window" else now
     if alerts[-1]["received_at"] > until:
@@ -92,18 +107,25 @@ def replay(
     actual = {sid: outcome.as_of(until) for sid, outcome in actual.items()}
     with (
         scratch_book(database_url) as scratch_url,
+        # the process's own connection is pointed at the scratch book too: nothing the walk runs can write
+        # to the real book, even code that reaches past its dependencies
         using_database(scratch_url),
-        replay_time(window) as moving,
+        quiet_stages(),
     ):
-        clock, wakeups = moving
-        run_in_transaction(
+        from optionflow.composition import for_replay
+
+        clock, wakeups = FrozenClock(window.start), Wakeups()
+        scratch = for_replay(deps, database_url=scratch_url, clock=clock, bus=wakeups)
+        scratch.db.run_in_transaction(
             lambda cur: (
                 settings_db.update(cur, "risk_limits", risk_limits, at=clock.now()),
                 settings_db.update(cur, "exit_rules", exit_rules, at=clock.now()),
             )
         )
-        stored, notes = walk(window, alerts, until, step, clock, wakeups, on_progress)
-        replayed = run_in_transaction(lambda cur: replay_db.outcomes(cur, sorted(set(stored.values()))))
+        stored, notes = walk(scratch, window, alerts, until, step, clock, wakeups, on_progress)
+        replayed = scratch.db.run_in_transaction(
+            lambda cur: replay_db.outcomes(cur, sorted(set(stored.values())))
+        )
 
     rows = []
     for alert in alerts:

@@ -1,0 +1,88 @@
+"""The composition root: the one place that builds what the use cases depend on.
+
+A use case receives a `Dependencies` and reaches for nothing else: its settings, clock, market data,
+calendar, broker, event bus, worker invoker and database all come in through it. Three builders:
+
+- `for_process()` — a Lambda, the API, the local stack, the command line: the process's providers
+  (settings read from the environment once per process, the clock, market data, bus and invoker they
+  configure, the process database), assembled at each entry point (a handful of attribute reads).
+- `for_replay(...)` — a replay's own set: its scratch book, its frozen clock and its bus; nothing global
+  is swapped.
+- tests build theirs in `tests/conftest.py` (fixture `deps`), or from fakes in `tests/fakes.py`.
+
+A new provider (a real market-data feed, a real broker) is an adapter beside its port (`market/ports.py`,
+`brokers/ports.py`) and one line in `for_process`. Nothing here connects or imports heavy libraries at
+import time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from optionflow.brokers.ports import Broker
+    from optionflow.clock import Clock
+    from optionflow.config import Settings
+    from optionflow.db.connection import Database
+    from optionflow.events.bus import EventBus
+    from optionflow.events.worker_invoker import WorkerInvoker
+    from optionflow.market.calendar import NyseCalendar
+    from optionflow.market.ports import MarketData
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    """Everything a use case may reach outside itself."""
+
+    settings: Settings
+    clock: Clock
+    market: MarketData
+    calendar: NyseCalendar
+    broker: Broker
+    bus: EventBus
+    invoker: WorkerInvoker
+    db: Database
+
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> bool:
+        """Publish a wake-up on this set's bus, best effort (a lost event costs one sweep, never a row)."""
+        from optionflow.events.bus import publish_on
+
+        return publish_on(self.bus, detail_type, detail)
+
+    def replace(self, **changes: Any) -> Dependencies:
+        """This set with some dependencies swapped (a replay's clock and bus, a test's fake market)."""
+        return dataclasses.replace(self, **changes)
+
+
+def for_process() -> Dependencies:
+    """The process's dependencies: each provider is built once per process (settings from the environment
+    on first use, then the clock, market data, bus and invoker they configure) and read here."""
+    from optionflow.brokers.paper import PaperBroker
+    from optionflow.clock import get_clock
+    from optionflow.config import get_settings
+    from optionflow.db.connection import PROCESS_DATABASE
+    from optionflow.events.bus import get_bus
+    from optionflow.events.worker_invoker import get_invoker
+    from optionflow.market.provider import ProcessMarketData, get_calendar
+
+    settings = get_settings()
+    return Dependencies(
+        settings=settings,
+        clock=get_clock(),
+        market=ProcessMarketData(),
+        calendar=get_calendar(),
+        broker=PaperBroker(settings.paper_slippage_bps, settings.fee_per_contract),
+        bus=get_bus(),
+        invoker=get_invoker(),
+        db=PROCESS_DATABASE,
+    )
+
+
+def for_replay(base: Dependencies, *, database_url: str, clock: Clock, bus: EventBus) -> Dependencies:
+    """A replay's set: `base`'s settings, market and broker, on the scratch book at `database_url`, with the
+    replay's own clock and bus."""
+    from optionflow.db.connection import Database
+
+    return base.replace(db=Database(database_url), clock=clock, bus=bus)
