@@ -166,10 +166,10 @@ def test_a_close_with_nothing_open_to_close_is_refused_and_never_checked_against
     assert "max_open_positions" not in checks and "max_daily_loss" not in checks
 
 
-def test_an_expiry_in_the_past_makes_the_signal_invalid():
+def test_an_expiry_in_the_past_names_no_listed_contract():
     checks = decide_at(MONDAY_10AM, signal(expiry=MONDAY_10AM.date() - timedelta(days=3)))
 
-    assert not checks["signal_valid"].passed and "in the past" in checks["signal_valid"].detail
+    assert not checks["contract_listed"].passed and "has passed" in checks["contract_listed"].detail
 
 
 # --- the dependencies themselves ---------------------------------------------------------------------
