@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from optionflow.models.alert import ACTION_WORDS, DIRECTION_WORDS
+from optionflow.states import SignalStatus
 
 PROBLEM_TYPE = "application/problem+json"
 PROBLEM_SCHEMA = {
@@ -92,7 +93,7 @@ ACCEPTED_SCHEMA = {
     "properties": {
         "signal_id": {"type": "string", "format": "uuid"},
         "duplicate": {"type": "boolean"},
-        "status": {"type": "string", "enum": ["PENDING", "DUPLICATE"]},
+        "status": {"type": "string", "enum": [SignalStatus.PENDING.value, "DUPLICATE"]},
     },
 }
 _FROM_SIGNAL = {"signal_id": "$response.body#/signal_id"}

@@ -8,6 +8,8 @@ from uuid import UUID
 
 from psycopg2.extras import RealDictCursor, execute_values
 
+from optionflow.states import OrderStatus
+
 
 def insert(cur: RealDictCursor, order: dict[str, Any]) -> UUID | None:
     """Insert unless the unique rules forbid it (a second entry for a signal, a second live exit for a
@@ -117,7 +119,7 @@ def insert_filled(cur: RealDictCursor, order: dict[str, Any], price: Any, at: da
     """Record an order that is filled the moment it exists (an expiry's settlement); returns its id."""
     row = dict(
         order,
-        status="FILLED",
+        status=OrderStatus.FILLED.value,
         filled_quantity=order["quantity"],
         avg_fill_price=price,
         submitted_at=at,
