@@ -16,9 +16,29 @@ from tests.conftest import JWT_SECRET, MARKET_OPEN, WEBHOOK_SECRET
 
 
 @contextmanager
-def running_local_stack(data_dir: Path) -> Iterator[Any]:
+def outside_basetemp(prefix: str) -> Iterator[Path]:
+    """A scratch directory for an embedded Postgres, not under pytest's basetemp: another pytest session on
+    the machine prunes old basetemps, and would pull a running server's files from under it."""
+    import shutil
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix=f"{prefix}-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@contextmanager
+def running_local_stack(prefix: str) -> Iterator[Any]:
     """Always the embedded database, whatever DATABASE_URL says: this is the path a new user takes. The
     clock starts at a Monday's open; everything the stack installs in this process is undone after."""
+    with outside_basetemp(prefix) as data_dir, _running(data_dir) as running:
+        yield running
+
+
+@contextmanager
+def _running(data_dir: Path) -> Iterator[Any]:
     from optionflow.local import stack as local_stack
 
     settings = Settings(

@@ -21,7 +21,7 @@ from tests.e2e.test_worker_control_local import sql
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    with running_local_stack(tmp_path_factory.mktemp("optionflow-clock")) as running:
+    with running_local_stack("optionflow-clock") as running:
         yield running
 
 

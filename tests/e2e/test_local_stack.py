@@ -18,7 +18,7 @@ from tests.e2e.local_stack_support import running_local_stack
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    with running_local_stack(tmp_path_factory.mktemp("optionflow-data")) as running:
+    with running_local_stack("optionflow-data") as running:
         yield running
 
 

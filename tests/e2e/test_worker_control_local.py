@@ -19,7 +19,7 @@ from tests.e2e.test_local_stack import http, wait_for
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    with running_local_stack(tmp_path_factory.mktemp("optionflow-workers")) as running:
+    with running_local_stack("optionflow-workers") as running:
         yield running
 
 

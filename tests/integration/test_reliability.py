@@ -9,6 +9,7 @@ import sys
 import threading
 from typing import Any
 
+import pytest
 from optionflow import config, observability
 from optionflow.config import Settings
 from optionflow.db import connection
@@ -87,13 +88,22 @@ def test_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(db, market, s
     assert one(db, "SELECT count(*) AS n FROM positions")["n"] == 60
 
 
+@pytest.fixture
+def pg_dir() -> Any:
+    from tests.e2e.local_stack_support import outside_basetemp
+
+    with outside_basetemp("optionflow-reliability") as path:
+        yield path
+
+
 def test_postgres_stopped_answers_503_and_the_app_recovers_when_it_returns(
-    tmp_path, frozen_clock, recording_bus
+    pg_dir, frozen_clock, recording_bus
 ):
     from optionflow.db.connection import get_connection
     from optionflow.db.migrate import migrate
     from optionflow.local import embedded_postgres
 
+    tmp_path = pg_dir
     url, server = embedded_postgres.start(tmp_path, database="optionflow")
     config.use_settings(Settings(database_url=url, jwt_secret=JWT_SECRET, webhook_secret=WEBHOOK_SECRET))
     connection.set_database_url(url)
