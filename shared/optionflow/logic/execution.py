@@ -161,8 +161,8 @@ def _execute_batch(deps: Dependencies, now: datetime, batch: int, seen: set[Any]
     closes: list[tuple[dict[str, Any], Decimal]] = []
     with deps.db.transaction() as cur:
         kill_switch = bool(book_db.risk_limits(cur)["kill_switch"])
+        # only orders this run left working are skipped on its later pages: a short list, not every order
         for order in orders_db.claim_working(cur, "PAPER", batch, skip=list(seen)):
-            seen.add(order["id"])
             if now >= session_close_for(order["created_at"], calendar):
                 _expire(cur, order, now)
                 outcome["expired"] += 1
@@ -183,6 +183,7 @@ def _execute_batch(deps: Dependencies, now: datetime, batch: int, seen: set[Any]
                         extra={"order_id": str(order["id"]), "error": f"{type(exc).__name__}: {exc}"},
                     )
                     outcome["failed_quotes"] += 1
+                    seen.add(order["id"])
                     continue
                 if order["purpose"] == "ENTRY":
                     entries.append((order, price))
@@ -198,6 +199,7 @@ def _execute_batch(deps: Dependencies, now: datetime, batch: int, seen: set[Any]
                         "exit fill failed; the order waits", extra={"order_id": str(order["id"])}
                     )
                     outcome["failed_quotes"] += 1
+                    seen.add(order["id"])
         opened = _open_all(cur, entries, now, fee)
         outcome["opened"] = len(opened)
     _observe_fills(entries, opened, closes, now)
