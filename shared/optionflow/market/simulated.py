@@ -31,6 +31,7 @@ import struct
 from datetime import UTC, date, datetime
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from functools import lru_cache
+from typing import Any
 
 from optionflow.market.calendar import NyseCalendar
 from optionflow.market.ports import ContractExpired, OptionQuote
@@ -127,6 +128,18 @@ def _walk(seed: int, ticker: str, minute: int) -> float:
     return w_lo
 
 
+@lru_cache(maxsize=4096)
+def _american(
+    option_type: str, spot: float, strike: float, years: float, rate: float, vol: float, dividend_yield: float
+) -> tuple[float, Any]:
+    """American price and Greeks, remembered: a book holding one contract many times (every SPY ATM call
+    of a day) is priced once per instant, not once per position."""
+    return (
+        american.price(option_type, spot, strike, years, rate, vol, dividend_yield),
+        american.greeks(option_type, spot, strike, years, rate, vol, dividend_yield),
+    )
+
+
 def _money(x: float) -> Decimal:
     return Decimal(repr(x)).quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -196,7 +209,7 @@ class SimulatedMarketData:
         years = (expires.astimezone(UTC) - at.astimezone(UTC)).total_seconds() / SECONDS_PER_YEAR
         vol, q, k = self.volatility(ticker), self.dividend_yield(ticker), float(strike)
         intrinsic = max(Decimal(0), underlying - strike if option_type == "CALL" else strike - underlying)
-        value = american.price(option_type, spot, k, years, self.rate, vol, q)
+        value, greeks = _american(option_type, spot, k, years, self.rate, vol, q)
         mid = max(CENT, _money(value), _cents_up(intrinsic))
         half = min(MAX_HALF_SPREAD, max(CENT, _money(float(mid) * HALF_SPREAD_FRACTION)))
         return OptionQuote(
@@ -205,6 +218,6 @@ class SimulatedMarketData:
             mid=mid,
             underlying=underlying,
             iv=vol,
-            greeks=american.greeks(option_type, spot, k, years, self.rate, vol, q),
+            greeks=greeks,
             as_of=at,
         )
