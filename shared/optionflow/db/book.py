@@ -8,23 +8,35 @@ from typing import Any
 
 from psycopg2.extras import RealDictCursor
 
+from optionflow.db.rows import (
+    EXIT_RULES_COLUMNS,
+    HELD_COLUMNS,
+    RISK_LIMITS_COLUMNS,
+    ExitRules,
+    HeldPosition,
+    RiskLimits,
+)
 
-def risk_limits(cur: RealDictCursor, *, lock: bool = False) -> dict[str, Any]:
+
+def risk_limits(cur: RealDictCursor, *, lock: bool = False) -> RiskLimits:
     """The active limits. With lock=True the row is held until commit, so concurrent signal processors
     take their risk decisions one after another and cannot both fill the last open slot."""
-    cur.execute("SELECT * FROM risk_limits WHERE name = 'default'" + (" FOR UPDATE" if lock else ""))
+    cur.execute(
+        f"SELECT {RISK_LIMITS_COLUMNS} FROM risk_limits WHERE name = 'default'"
+        + (" FOR UPDATE" if lock else "")
+    )
     row = cur.fetchone()
     if row is None:
         raise LookupError("risk_limits has no 'default' row; run `optionflow db migrate`")
-    return dict(row)
+    return RiskLimits(**row)
 
 
-def exit_rules(cur: RealDictCursor) -> dict[str, Any]:
-    cur.execute("SELECT * FROM exit_rules WHERE name = 'default'")
+def exit_rules(cur: RealDictCursor) -> ExitRules:
+    cur.execute(f"SELECT {EXIT_RULES_COLUMNS} FROM exit_rules WHERE name = 'default'")
     row = cur.fetchone()
     if row is None:
         raise LookupError("exit_rules has no 'default' row; run `optionflow db migrate`")
-    return dict(row)
+    return ExitRules(**row)
 
 
 def exposure(cur: RealDictCursor) -> dict[str, Any]:
@@ -83,17 +95,17 @@ def lock_unfinished_before(
     return list(cur.fetchall())
 
 
-def held_positions_for(cur: RealDictCursor, ticker: str, direction: str | None) -> list[dict[str, Any]]:
+def held_positions_for(cur: RealDictCursor, ticker: str, direction: str | None) -> list[HeldPosition]:
     """The OPEN positions of a ticker (and direction), oldest first, locked. No SKIP LOCKED: a row the
     refresher or exit monitor is pricing is waited for, never skipped, so a CLOSE cannot miss it."""
     cur.execute(
-        """SELECT * FROM positions p
+        f"""SELECT {HELD_COLUMNS} FROM positions p
            WHERE ticker = %s AND status = 'OPEN' AND (%s::text IS NULL OR option_type = %s)
            -- oldest first: by fill, then by the arrival of the alert that opened it
            ORDER BY opened_at, (SELECT seq FROM signals s WHERE s.id = p.signal_id), id FOR UPDATE""",
         (ticker, direction, direction),
     )
-    return list(cur.fetchall())
+    return [HeldPosition(**row) for row in cur.fetchall()]
 
 
 def closable_count_for(cur: RealDictCursor, ticker: str, direction: str | None, before_seq: int) -> int:
