@@ -10,6 +10,7 @@ from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
 
 from optionflow import observability
+from optionflow.calendar import NEW_YORK
 from optionflow.db import book as book_db
 from optionflow.db import signals as signals_db
 from optionflow.db.connection import is_transient, savepoint
@@ -28,13 +29,12 @@ from optionflow.logic.risk import (
     signal_shape_check,
 )
 from optionflow.logic.runs import drain
-from optionflow.market.calendar import NEW_YORK
 from optionflow.observability import logger
 from optionflow.states import SignalStatus
 
 if TYPE_CHECKING:
+    from optionflow.calendar import NyseCalendar
     from optionflow.composition import Dependencies
-    from optionflow.market.calendar import NyseCalendar
     from optionflow.market.ports import MarketData
 
 BATCH = 200

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from optionflow import observability
+from optionflow.calendar import NEW_YORK, NyseCalendar
 from optionflow.db import book as book_db
 from optionflow.db import orders as orders_db
 from optionflow.db import positions as positions_db
@@ -19,7 +20,6 @@ from optionflow.db.connection import is_transient, savepoint
 from optionflow.db.rows import WorkingOrder
 from optionflow.events import names as events
 from optionflow.logic.runs import drain
-from optionflow.market.calendar import NEW_YORK, NyseCalendar
 from optionflow.observability import logger
 from optionflow.states import OrderStatus, PositionStatus, SignalStatus
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from optionflow import observability
+from optionflow.calendar import NEW_YORK, NyseCalendar
 from optionflow.db import book as book_db
 from optionflow.db import exit_signals as exit_db
 from optionflow.db import orders as orders_db
@@ -22,7 +23,6 @@ from optionflow.db.rows import HeldPosition, PricedPosition
 from optionflow.events import names as events
 from optionflow.logic.exits import PositionView, evaluate
 from optionflow.logic.orders import exit_order
-from optionflow.market.calendar import NEW_YORK, NyseCalendar
 from optionflow.observability import logger
 from optionflow.pricing.expiry import expiry_close, settlement_value
 from optionflow.states import PositionStatus, require

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from optionflow import observability
+from optionflow.calendar import NEW_YORK, NyseCalendar
 from optionflow.db import positions as positions_db
 from optionflow.db.connection import is_transient
 from optionflow.db.rows import PricedPosition
 from optionflow.events import names as events
-from optionflow.market.calendar import NEW_YORK, NyseCalendar
 from optionflow.market.ports import ContractExpired, MarketData
 from optionflow.observability import logger
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from optionflow import observability
+from optionflow.calendar import NEW_YORK
 from optionflow.db import book as book_db
 from optionflow.db import orders as orders_db
 from optionflow.db import positions as positions_db
@@ -25,7 +26,6 @@ from optionflow.events import names as events
 from optionflow.logic.risk import Check, kill_switch_check
 from optionflow.logic.runs import drain
 from optionflow.logic.sizing import contracts_for
-from optionflow.market.calendar import NEW_YORK
 from optionflow.observability import logger
 from optionflow.pricing.expiry import choose_expiry
 from optionflow.pricing.occ import occ_root, occ_symbol

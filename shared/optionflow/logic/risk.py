@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from optionflow.market.calendar import NEW_YORK
+from optionflow.calendar import NEW_YORK
 
 if TYPE_CHECKING:
     from optionflow.db.rows import RiskLimits

@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
-from optionflow.market.calendar import NyseCalendar
+from optionflow.calendar import NyseCalendar
 from optionflow.market.ports import ContractExpired, OptionQuote
 from optionflow.pricing import american
 from optionflow.pricing.expiry import expiry_close
