@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from psycopg2.extras import RealDictCursor
 
@@ -13,9 +12,12 @@ from optionflow.db.rows import (
     HELD_COLUMNS,
     RISK_LIMITS_COLUMNS,
     ExitRules,
+    Exposure,
     HeldPosition,
     RiskLimits,
+    UnfinishedEntry,
 )
+from optionflow.states import PositionStatus, SignalStatus
 
 
 def risk_limits(cur: RealDictCursor, *, lock: bool = False) -> RiskLimits:
@@ -39,7 +41,7 @@ def exit_rules(cur: RealDictCursor) -> ExitRules:
     return ExitRules(**row)
 
 
-def exposure(cur: RealDictCursor) -> dict[str, Any]:
+def exposure(cur: RealDictCursor) -> Exposure:
     """Open positions plus accepted entries not yet filled, in total and per ticker."""
     cur.execute(
         """SELECT ticker, count(*) AS n FROM (
@@ -49,7 +51,7 @@ def exposure(cur: RealDictCursor) -> dict[str, Any]:
            ) AS book GROUP BY ticker"""
     )
     per_ticker = {row["ticker"]: int(row["n"]) for row in cur.fetchall()}
-    return {"total": sum(per_ticker.values()), "per_ticker": per_ticker}
+    return Exposure(sum(per_ticker.values()), per_ticker)
 
 
 def day_pnl(cur: RealDictCursor, day_start: datetime) -> dict[str, Decimal]:
@@ -73,7 +75,7 @@ def day_pnl(cur: RealDictCursor, day_start: datetime) -> dict[str, Decimal]:
 
 def lock_unfinished_before(
     cur: RealDictCursor, ticker: str, direction: str | None, before_seq: int
-) -> list[dict[str, Any]]:
+) -> list[UnfinishedEntry]:
     """The BUY signals of `ticker` (and `direction`, when given) that arrived before `before_seq` and are not
     final yet, locked. No SKIP LOCKED: a CLOSE waits for another worker to finish with them rather than
     miss them.
@@ -92,7 +94,7 @@ def lock_unfinished_before(
     cur.execute(
         f"SELECT id, action, direction, status FROM signals WHERE {where} ORDER BY seq FOR UPDATE", args
     )
-    return list(cur.fetchall())
+    return [UnfinishedEntry(**(row | {"status": SignalStatus(row["status"])})) for row in cur.fetchall()]
 
 
 def held_positions_for(cur: RealDictCursor, ticker: str, direction: str | None) -> list[HeldPosition]:
@@ -105,7 +107,7 @@ def held_positions_for(cur: RealDictCursor, ticker: str, direction: str | None) 
            ORDER BY opened_at, (SELECT seq FROM signals s WHERE s.id = p.signal_id), id FOR UPDATE""",
         (ticker, direction, direction),
     )
-    return [HeldPosition(**row) for row in cur.fetchall()]
+    return [HeldPosition(**(row | {"status": PositionStatus(row["status"])})) for row in cur.fetchall()]
 
 
 def closable_count_for(cur: RealDictCursor, ticker: str, direction: str | None, before_seq: int) -> int:

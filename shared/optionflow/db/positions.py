@@ -9,7 +9,15 @@ from uuid import UUID
 
 from psycopg2.extras import RealDictCursor, execute_values
 
-from optionflow.db.rows import HELD_COLUMNS, PRICED_COLUMNS, HeldPosition, PricedPosition, WorkingOrder
+from optionflow.db.rows import (
+    HELD_COLUMNS,
+    PRICED_COLUMNS,
+    BookTotals,
+    HeldPosition,
+    PricedPosition,
+    WorkingOrder,
+)
+from optionflow.states import PositionStatus
 
 
 def record_trades(
@@ -179,7 +187,7 @@ def claim_open(
            ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED""",
         {"after": str(after) if after else None, "only": only, "limit": limit},
     )
-    return [PricedPosition(**row) for row in cur.fetchall()]
+    return [PricedPosition(**(row | {"status": PositionStatus(row["status"])})) for row in cur.fetchall()]
 
 
 def save_marks(cur: RealDictCursor, marks: list[dict[str, Any]]) -> None:
@@ -230,7 +238,7 @@ def expired(cur: RealDictCursor, expiries: list[Any], limit: int) -> list[HeldPo
            ORDER BY id LIMIT %s FOR UPDATE""",
         (list(expiries), limit),
     )
-    return [HeldPosition(**row) for row in cur.fetchall()]
+    return [HeldPosition(**(row | {"status": PositionStatus(row["status"])})) for row in cur.fetchall()]
 
 
 def expiries_held(cur: RealDictCursor, through: Any) -> list[Any]:
@@ -250,7 +258,7 @@ def flag_stale(cur: RealDictCursor, position_ids: list[UUID], at: datetime) -> N
         )
 
 
-def totals(cur: RealDictCursor) -> dict[str, Any]:
+def totals(cur: RealDictCursor) -> BookTotals:
     cur.execute(
         """SELECT count(*) AS open_positions, COALESCE(SUM(unrealized_pnl), 0) AS unrealized_pnl,
                   COALESCE(SUM(mark * quantity * multiplier), 0) AS market_value,
@@ -258,4 +266,12 @@ def totals(cur: RealDictCursor) -> dict[str, Any]:
                   count(*) FILTER (WHERE price_stale) AS stale
            FROM positions WHERE status IN ('OPEN', 'CLOSING')"""
     )
-    return dict(cur.fetchone() or {})
+    row = cur.fetchone()
+    assert row is not None  # an aggregate without GROUP BY always returns its one row
+    return BookTotals(
+        int(row["open_positions"]),
+        Decimal(row["unrealized_pnl"]),
+        Decimal(row["market_value"]),
+        Decimal(row["delta_shares"]),
+        int(row["stale"]),
+    )

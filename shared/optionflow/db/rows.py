@@ -11,6 +11,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
+from optionflow.states import PositionStatus, SignalStatus
+
 
 @dataclass(frozen=True)
 class WorkingOrder:
@@ -56,13 +58,23 @@ class HeldPosition:
 
     id: UUID
     signal_id: UUID | None
-    status: str  # a PositionStatus
+    status: PositionStatus
     ticker: str
     option_symbol: str
     option_type: str  # CALL or PUT
     strike: Decimal
     expiry: date
     quantity: int
+
+
+@dataclass(frozen=True)
+class UnfinishedEntry:
+    """An earlier BUY of a ticker not yet final, locked for a later CLOSE to cancel."""
+
+    id: UUID
+    action: str
+    direction: str | None
+    status: SignalStatus
 
 
 @dataclass(frozen=True)
@@ -106,6 +118,27 @@ ORDER_COLUMNS = (
     "id, purpose, signal_id, position_id, ticker, option_symbol, option_type, strike, expiry, side, quantity,"
     " mode, reason, created_at"
 )
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """What is at risk: open positions plus accepted entries not yet filled, in total and per ticker."""
+
+    total: int
+    per_ticker: dict[str, int]
+
+
+@dataclass(frozen=True)
+class BookTotals:
+    """The held book summed: dollars, and the delta in shares."""
+
+    open_positions: int
+    unrealized_pnl: Decimal
+    market_value: Decimal
+    delta_shares: Decimal
+    stale: int
+
+
 HELD_COLUMNS = "id, signal_id, status, ticker, option_symbol, option_type, strike, expiry, quantity"
 PRICED_COLUMNS = HELD_COLUMNS + (
     ", entry_price, mark, high_water_mark, price_stale, opened_at, priced_at, prev_close_at"

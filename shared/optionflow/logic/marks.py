@@ -8,7 +8,6 @@ has no quote and is left to the exit monitor, which settles it.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -117,8 +116,8 @@ def refresh_all(deps: Dependencies, now: datetime, only: list[str] | None = None
         "stale": stale,
         "expired": expired,
         "priced_as_of": at.isoformat(),
-        "open_positions": int(totals.get("open_positions", 0)),
-        "total_unrealized_pnl": Decimal(totals.get("unrealized_pnl", 0)),
-        "market_value": Decimal(totals.get("market_value", 0)),
-        "delta_shares": Decimal(totals.get("delta_shares", 0)),
+        "open_positions": totals.open_positions,
+        "total_unrealized_pnl": totals.unrealized_pnl,
+        "market_value": totals.market_value,
+        "delta_shares": totals.delta_shares,
     }

@@ -136,8 +136,8 @@ def _exits(cur: Any, signal: ClaimedSignal, now: datetime, mode: str) -> tuple[s
     # 1. Earlier entries that have not filled are cancelled (waiting for any worker holding them).
     earlier = book_db.lock_unfinished_before(cur, ticker, direction, signal.seq)
     reason = f"cancelled by a later {signal.action} alert ({signal.id})"
-    unordered = [s["id"] for s in earlier if s["status"] in (SignalStatus.PENDING, SignalStatus.ACCEPTED)]
-    ordered = [s["id"] for s in earlier if s["status"] == SignalStatus.ORDERED]
+    unordered = [s.id for s in earlier if s.status in (SignalStatus.PENDING, SignalStatus.ACCEPTED)]
+    ordered = [s.id for s in earlier if s.status == SignalStatus.ORDERED]
     cancelled = unordered + orders_db.cancel_working_entries(cur, ordered, reason, now)
     signals_db.set_statuses(cur, [(sid, SignalStatus.CANCELLED, [reason]) for sid in cancelled], now)
     if cancelled:
