@@ -12,10 +12,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from optionflow.calendar import NyseCalendar
 from optionflow.clock import FrozenClock
 from optionflow.composition import Dependencies
 from optionflow.config import Settings
-from optionflow.market.calendar import NyseCalendar
 from optionflow.market.ports import OptionQuote
 from optionflow.pricing.black_scholes import Greeks
 

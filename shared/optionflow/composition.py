@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from optionflow.brokers.ports import Broker
+    from optionflow.calendar import NyseCalendar
     from optionflow.clock import Clock
     from optionflow.config import Settings
     from optionflow.db.connection import Database
     from optionflow.events.bus import EventBus
     from optionflow.events.worker_invoker import WorkerInvoker
-    from optionflow.market.calendar import NyseCalendar
     from optionflow.market.ports import MarketData
 
 

@@ -21,7 +21,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 from optionflow import config
-from optionflow.market.calendar import NyseCalendar
+from optionflow.calendar import NyseCalendar
 from optionflow.pricing.expiry import expiry_close
 
 from tests.api_events import call, request

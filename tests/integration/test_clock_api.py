@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from optionflow.auth.tokens import Scope
+from optionflow.calendar import NEW_YORK
 from optionflow.composition import for_process
 from optionflow.logic import worker_control
-from optionflow.market.calendar import NEW_YORK
 
 from tests.api_events import call, request
 from tests.conftest import MARKET_OPEN, ROOT

@@ -16,12 +16,12 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from optionflow.calendar import NEW_YORK
 from optionflow.cli import main
 from optionflow.composition import for_process
 from optionflow.db.connection import DatabaseUnavailable, get_connection
 from optionflow.events import bus
 from optionflow.logic.replay import Progress, Report, Window, replay
-from optionflow.market.calendar import NEW_YORK
 from optionflow.models.replay_rules import load_rules
 
 from tests.pipeline_support import ShiftedMarket, alert, rows, run

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from optionflow.market.calendar import NEW_YORK, NyseCalendar, trading_date
+from optionflow.calendar import NEW_YORK, NyseCalendar, trading_date
 
 UTC = ZoneInfo("UTC")
 TOKYO = ZoneInfo("Asia/Tokyo")

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from optionflow.market.calendar import NEW_YORK, NyseCalendar
+from optionflow.calendar import NEW_YORK, NyseCalendar
 from optionflow.pricing.expiry import choose_expiry, expiry_close, settlement_value, weekly_expiry_on_or_after
 
 CAL = NyseCalendar()

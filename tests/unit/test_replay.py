@@ -9,10 +9,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from optionflow.calendar import NEW_YORK
 from optionflow.cli.replay import _ProgressLine
 from optionflow.local.template import worker_specs
 from optionflow.logic.replay import FAST_PATH, SWEEP, Outcome, Progress, Window, session_ticks
-from optionflow.market.calendar import NEW_YORK
 from optionflow.models.replay_rules import RulesFileError, load_rules, parse_rules
 
 ROOT = Path(__file__).resolve().parents[2]

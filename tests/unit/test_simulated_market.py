@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from optionflow.market.calendar import NEW_YORK
+from optionflow.calendar import NEW_YORK
 from optionflow.market.ports import ContractExpired, MarketData
 from optionflow.market.simulated import SimulatedMarketData
 from optionflow.pricing import american

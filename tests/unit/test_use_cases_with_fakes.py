@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from optionflow.db.rows import RiskLimits
 from optionflow.db.signals import ClaimedSignal
 from optionflow.events import names as events
 from optionflow.logic.decide import decide
@@ -23,14 +24,14 @@ from tests.fakes import FakeBroker, FakeMarket, RecordingBus, fake_dependencies
 NY = ZoneInfo("America/New_York")
 MONDAY_10AM = datetime(2026, 11, 23, 10, 0, tzinfo=NY)
 SATURDAY_10AM = datetime(2026, 11, 28, 10, 0, tzinfo=NY)
-LIMITS = {
-    "risk_per_trade": Decimal(500),
-    "max_contracts_per_order": 10,
-    "max_open_positions": 20,
-    "max_positions_per_ticker": 5,
-    "max_daily_loss": Decimal(1000),
-    "kill_switch": False,
-}
+LIMITS = RiskLimits(
+    risk_per_trade=Decimal(500),
+    max_contracts_per_order=10,
+    max_open_positions=20,
+    max_positions_per_ticker=5,
+    max_daily_loss=Decimal(1000),
+    kill_switch=False,
+)
 EMPTY_BOOK = Book(0, {}, Decimal(0), Decimal(0))
 
 

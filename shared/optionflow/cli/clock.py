@@ -18,7 +18,7 @@ ADVANCE_TIMEOUT_SECONDS = 1800.0
 def instant(text: str) -> str:
     """An ISO time for the API. Without an offset it is New York time, the market's; a bare date is
     midnight there."""
-    from optionflow.market.calendar import NEW_YORK
+    from optionflow.calendar import NEW_YORK
 
     try:
         at = datetime.fromisoformat(text.strip())
@@ -31,7 +31,7 @@ def instant(text: str) -> str:
 
 
 def _new_york(value: str) -> str:
-    from optionflow.market.calendar import NEW_YORK
+    from optionflow.calendar import NEW_YORK
 
     return datetime.fromisoformat(value).astimezone(NEW_YORK).strftime("%a %Y-%m-%d %H:%M:%S")
 

@@ -189,8 +189,8 @@ def _metric(key: str, value: Any) -> Any:
 
 
 def render_report(report: Any, *, rules_source: str | None, rules: Any) -> str:
+    from optionflow.calendar import NEW_YORK
     from optionflow.cli.table import render
-    from optionflow.market.calendar import NEW_YORK
 
     changes = [f"risk_limits.{k}={v}" for k, v in rules.risk_limit_changes().items()]
     changes += [f"exit_rules.{k}={v}" for k, v in rules.exit_rule_changes().items()]

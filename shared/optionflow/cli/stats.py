@@ -16,7 +16,7 @@ def window_bound(option: str, text: str | None) -> str | None:
     """An ISO time for the API. A bare date is midnight in New York, the day the market trades on."""
     if text is None:
         return None
-    from optionflow.market.calendar import NEW_YORK
+    from optionflow.calendar import NEW_YORK
 
     try:
         return datetime.combine(date.fromisoformat(text), time(), tzinfo=NEW_YORK).isoformat()

@@ -4,30 +4,44 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from psycopg2.extras import RealDictCursor
 
+from optionflow.db.rows import (
+    EXIT_RULES_COLUMNS,
+    HELD_COLUMNS,
+    RISK_LIMITS_COLUMNS,
+    ExitRules,
+    Exposure,
+    HeldPosition,
+    RiskLimits,
+    UnfinishedEntry,
+)
+from optionflow.states import PositionStatus, SignalStatus
 
-def risk_limits(cur: RealDictCursor, *, lock: bool = False) -> dict[str, Any]:
+
+def risk_limits(cur: RealDictCursor, *, lock: bool = False) -> RiskLimits:
     """The active limits. With lock=True the row is held until commit, so concurrent signal processors
     take their risk decisions one after another and cannot both fill the last open slot."""
-    cur.execute("SELECT * FROM risk_limits WHERE name = 'default'" + (" FOR UPDATE" if lock else ""))
+    cur.execute(
+        f"SELECT {RISK_LIMITS_COLUMNS} FROM risk_limits WHERE name = 'default'"
+        + (" FOR UPDATE" if lock else "")
+    )
     row = cur.fetchone()
     if row is None:
         raise LookupError("risk_limits has no 'default' row; run `optionflow db migrate`")
-    return dict(row)
+    return RiskLimits(**row)
 
 
-def exit_rules(cur: RealDictCursor) -> dict[str, Any]:
-    cur.execute("SELECT * FROM exit_rules WHERE name = 'default'")
+def exit_rules(cur: RealDictCursor) -> ExitRules:
+    cur.execute(f"SELECT {EXIT_RULES_COLUMNS} FROM exit_rules WHERE name = 'default'")
     row = cur.fetchone()
     if row is None:
         raise LookupError("exit_rules has no 'default' row; run `optionflow db migrate`")
-    return dict(row)
+    return ExitRules(**row)
 
 
-def exposure(cur: RealDictCursor) -> dict[str, Any]:
+def exposure(cur: RealDictCursor) -> Exposure:
     """Open positions plus accepted entries not yet filled, in total and per ticker."""
     cur.execute(
         """SELECT ticker, count(*) AS n FROM (
@@ -37,7 +51,7 @@ def exposure(cur: RealDictCursor) -> dict[str, Any]:
            ) AS book GROUP BY ticker"""
     )
     per_ticker = {row["ticker"]: int(row["n"]) for row in cur.fetchall()}
-    return {"total": sum(per_ticker.values()), "per_ticker": per_ticker}
+    return Exposure(sum(per_ticker.values()), per_ticker)
 
 
 def day_pnl(cur: RealDictCursor, day_start: datetime) -> dict[str, Decimal]:
@@ -61,7 +75,7 @@ def day_pnl(cur: RealDictCursor, day_start: datetime) -> dict[str, Decimal]:
 
 def lock_unfinished_before(
     cur: RealDictCursor, ticker: str, direction: str | None, before_seq: int
-) -> list[dict[str, Any]]:
+) -> list[UnfinishedEntry]:
     """The BUY signals of `ticker` (and `direction`, when given) that arrived before `before_seq` and are not
     final yet, locked. No SKIP LOCKED: a CLOSE waits for another worker to finish with them rather than
     miss them.
@@ -80,20 +94,20 @@ def lock_unfinished_before(
     cur.execute(
         f"SELECT id, action, direction, status FROM signals WHERE {where} ORDER BY seq FOR UPDATE", args
     )
-    return list(cur.fetchall())
+    return [UnfinishedEntry(**(row | {"status": SignalStatus(row["status"])})) for row in cur.fetchall()]
 
 
-def held_positions_for(cur: RealDictCursor, ticker: str, direction: str | None) -> list[dict[str, Any]]:
+def held_positions_for(cur: RealDictCursor, ticker: str, direction: str | None) -> list[HeldPosition]:
     """The OPEN positions of a ticker (and direction), oldest first, locked. No SKIP LOCKED: a row the
     refresher or exit monitor is pricing is waited for, never skipped, so a CLOSE cannot miss it."""
     cur.execute(
-        """SELECT * FROM positions p
+        f"""SELECT {HELD_COLUMNS} FROM positions p
            WHERE ticker = %s AND status = 'OPEN' AND (%s::text IS NULL OR option_type = %s)
            -- oldest first: by fill, then by the arrival of the alert that opened it
            ORDER BY opened_at, (SELECT seq FROM signals s WHERE s.id = p.signal_id), id FOR UPDATE""",
         (ticker, direction, direction),
     )
-    return list(cur.fetchall())
+    return [HeldPosition(**(row | {"status": PositionStatus(row["status"])})) for row in cur.fetchall()]
 
 
 def closable_count_for(cur: RealDictCursor, ticker: str, direction: str | None, before_seq: int) -> int:

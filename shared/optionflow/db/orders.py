@@ -8,6 +8,7 @@ from uuid import UUID
 
 from psycopg2.extras import RealDictCursor, execute_values
 
+from optionflow.db.rows import ORDER_COLUMNS, WorkingOrder
 from optionflow.states import OrderStatus
 
 
@@ -42,7 +43,7 @@ def insert_many(cur: RealDictCursor, orders: list[dict[str, Any]]) -> int:
 
 def claim_working(
     cur: RealDictCursor, mode: str, limit: int, skip: list[Any] | None = None
-) -> list[dict[str, Any]]:
+) -> list[WorkingOrder]:
     """Working orders (except those in `skip`: already seen by this run), each with its signal's arrival time (`signal_received_at`, for the alert-to-fill
     latency) and, for exits, the signal that opened the position (`entry_signal_id`, the correlation id of
     its log lines); only the orders are locked, and only the columns the paper executor reads are read."""
@@ -56,7 +57,7 @@ def claim_working(
            ORDER BY o.created_at, o.id LIMIT %s FOR UPDATE OF o SKIP LOCKED""",
         (mode, [str(i) for i in skip or []], limit),
     )
-    return list(cur.fetchall())
+    return [WorkingOrder(**row) for row in cur.fetchall()]
 
 
 def mark_filled_many(cur: RealDictCursor, fills: list[tuple[Any, Any, int]], at: datetime) -> None:
@@ -115,8 +116,8 @@ def cancel_working_exit(cur: RealDictCursor, position_id: Any, reason: str, at: 
     )
 
 
-def insert_filled(cur: RealDictCursor, order: dict[str, Any], price: Any, at: datetime) -> UUID:
-    """Record an order that is filled the moment it exists (an expiry's settlement); returns its id."""
+def insert_filled(cur: RealDictCursor, order: dict[str, Any], price: Any, at: datetime) -> WorkingOrder:
+    """Record an order that is filled the moment it exists (an expiry's settlement); returns it as stored."""
     row = dict(
         order,
         status=OrderStatus.FILLED.value,
@@ -127,9 +128,10 @@ def insert_filled(cur: RealDictCursor, order: dict[str, Any], price: Any, at: da
     )
     columns = list(row)
     cur.execute(
-        f"""INSERT INTO orders ({", ".join(columns)}) VALUES ({", ".join(["%s"] * len(columns))}) RETURNING id""",
+        f"""INSERT INTO orders ({", ".join(columns)}) VALUES ({", ".join(["%s"] * len(columns))})
+            RETURNING {ORDER_COLUMNS}""",
         [row[c] for c in columns],
     )
     found = cur.fetchone()
     assert found is not None
-    return UUID(str(found["id"]))
+    return WorkingOrder(**found)

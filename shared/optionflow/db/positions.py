@@ -9,10 +9,20 @@ from uuid import UUID
 
 from psycopg2.extras import RealDictCursor, execute_values
 
+from optionflow.db.rows import (
+    HELD_COLUMNS,
+    PRICED_COLUMNS,
+    BookTotals,
+    HeldPosition,
+    PricedPosition,
+    WorkingOrder,
+)
+from optionflow.states import PositionStatus
+
 
 def record_trades(
     cur: RealDictCursor,
-    trades: list[tuple[dict[str, Any], Any, Decimal]],
+    trades: list[tuple[WorkingOrder, Any, Decimal]],
     at: datetime,
     fee_per_contract: Decimal = Decimal(0),
 ) -> None:
@@ -23,16 +33,16 @@ def record_trades(
                                fees, mode, executed_at) VALUES %s""",
         [
             (
-                str(order["id"]),
+                str(order.id),
                 str(position_id) if position_id else None,
                 1,
-                order["ticker"],
-                order["option_symbol"],
-                order["side"],
-                order["quantity"],
+                order.ticker,
+                order.option_symbol,
+                order.side,
+                order.quantity,
                 price,
-                fee_per_contract * order["quantity"],
-                order["mode"],
+                fee_per_contract * order.quantity,
+                order.mode,
                 at,
             )
             for order, position_id, price in trades
@@ -43,7 +53,7 @@ def record_trades(
 
 def open_from_fills(
     cur: RealDictCursor,
-    fills: list[tuple[dict[str, Any], Decimal]],
+    fills: list[tuple[WorkingOrder, Decimal]],
     at: datetime,
     fee_per_contract: Decimal = Decimal(0),
 ) -> dict[Any, UUID]:
@@ -57,22 +67,22 @@ def open_from_fills(
            VALUES %s RETURNING id, entry_order_id""",
         [
             (
-                str(order["signal_id"]),
-                str(order["id"]),
-                order["ticker"],
-                order["option_symbol"],
-                order["option_type"],
-                order["strike"],
-                order["expiry"],
-                order["quantity"],
+                str(order.signal_id),
+                str(order.id),
+                order.ticker,
+                order.option_symbol,
+                order.option_type,
+                order.strike,
+                order.expiry,
+                order.quantity,
                 price,
-                price * order["quantity"] * 100,
+                price * order.quantity * 100,
                 at,
                 price,
                 price,
                 0,
                 at,
-                fee_per_contract * order["quantity"],
+                fee_per_contract * order.quantity,
             )
             for order, price in fills
         ],
@@ -121,12 +131,12 @@ def close_from_fill(
     return Decimal(row["realized_pnl"])
 
 
-def split(cur: RealDictCursor, position: dict[str, Any], quantity: int, at: datetime) -> UUID:
+def split(cur: RealDictCursor, position: HeldPosition, quantity: int, at: datetime) -> UUID:
     """Split `quantity` contracts off an OPEN position into a lot of its own (same entry, a share of the
     cost basis and entry fees) and return the new lot's id; the original keeps the rest."""
-    keep = int(position["quantity"]) - quantity
-    if not 0 < quantity < int(position["quantity"]):
-        raise ValueError(f"cannot split {quantity} of {position['quantity']} contracts")
+    keep = position.quantity - quantity
+    if not 0 < quantity < position.quantity:
+        raise ValueError(f"cannot split {quantity} of {position.quantity} contracts")
     cur.execute(
         """INSERT INTO positions (signal_id, entry_order_id, parent_position_id, ticker, option_symbol,
                                   option_type, strike, expiry, quantity, multiplier, entry_price, cost_basis,
@@ -140,11 +150,11 @@ def split(cur: RealDictCursor, position: dict[str, Any], quantity: int, at: date
                   high_water_mark, priced_at, price_stale, prev_close_mark, prev_close_at, %(at)s
            FROM positions WHERE id = %(id)s AND status = 'OPEN'
            RETURNING id""",
-        {"q": quantity, "id": str(position["id"]), "at": at},
+        {"q": quantity, "id": str(position.id), "at": at},
     )
     row = cur.fetchone()
     if row is None:
-        raise RuntimeError(f"position {position['id']} is not open; it cannot be split")
+        raise RuntimeError(f"position {position.id} is not open; it cannot be split")
     cur.execute(
         """UPDATE positions SET quantity = %(keep)s,
                   cost_basis = cost_basis - round(cost_basis * %(q)s / quantity, 2),
@@ -152,7 +162,7 @@ def split(cur: RealDictCursor, position: dict[str, Any], quantity: int, at: date
                   unrealized_pnl = unrealized_pnl - round(unrealized_pnl * %(q)s / quantity, 2),
                   updated_at = %(at)s
            WHERE id = %(id)s""",
-        {"keep": keep, "q": quantity, "id": str(position["id"]), "at": at},
+        {"keep": keep, "q": quantity, "id": str(position.id), "at": at},
     )
     return UUID(str(row["id"]))
 
@@ -165,20 +175,19 @@ def set_status(cur: RealDictCursor, position_id: UUID, status: str, at: datetime
 
 def claim_open(
     cur: RealDictCursor, limit: int, after: UUID | None, only: list[str] | None = None
-) -> list[dict[str, Any]]:
+) -> list[PricedPosition]:
     """A page of open positions (by id) locked for this run, optionally only those in `only`; rows
     another run holds are skipped. Only the columns the refresher and the exit monitor read: building a row
     costs per column, and a page of the whole book is 10,000 rows."""
     cur.execute(
-        """SELECT id, signal_id, status, ticker, option_symbol, option_type, strike, expiry, quantity,
-                  entry_price, mark, high_water_mark, price_stale, opened_at, priced_at, prev_close_at
+        f"""SELECT {PRICED_COLUMNS}
            FROM positions
            WHERE status IN ('OPEN', 'CLOSING') AND (%(after)s::uuid IS NULL OR id > %(after)s::uuid)
              AND (%(only)s::uuid[] IS NULL OR id = ANY(%(only)s::uuid[]))
            ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED""",
         {"after": str(after) if after else None, "only": only, "limit": limit},
     )
-    return list(cur.fetchall())
+    return [PricedPosition(**(row | {"status": PositionStatus(row["status"])})) for row in cur.fetchall()]
 
 
 def save_marks(cur: RealDictCursor, marks: list[dict[str, Any]]) -> None:
@@ -219,17 +228,17 @@ def save_marks(cur: RealDictCursor, marks: list[dict[str, Any]]) -> None:
     )
 
 
-def expired(cur: RealDictCursor, expiries: list[Any], limit: int) -> list[dict[str, Any]]:
+def expired(cur: RealDictCursor, expiries: list[Any], limit: int) -> list[HeldPosition]:
     """Held positions whose expiry is one of `expiries` (dates whose session has closed), locked; a
     position another run holds is waited for, since it must settle whatever that run is doing."""
     cur.execute(
-        """SELECT id, signal_id, status, ticker, option_symbol, option_type, strike, expiry, quantity
+        f"""SELECT {HELD_COLUMNS}
            FROM positions
            WHERE status IN ('OPEN', 'CLOSING') AND expiry = ANY(%s::date[])
            ORDER BY id LIMIT %s FOR UPDATE""",
         (list(expiries), limit),
     )
-    return list(cur.fetchall())
+    return [HeldPosition(**(row | {"status": PositionStatus(row["status"])})) for row in cur.fetchall()]
 
 
 def expiries_held(cur: RealDictCursor, through: Any) -> list[Any]:
@@ -249,7 +258,7 @@ def flag_stale(cur: RealDictCursor, position_ids: list[UUID], at: datetime) -> N
         )
 
 
-def totals(cur: RealDictCursor) -> dict[str, Any]:
+def totals(cur: RealDictCursor) -> BookTotals:
     cur.execute(
         """SELECT count(*) AS open_positions, COALESCE(SUM(unrealized_pnl), 0) AS unrealized_pnl,
                   COALESCE(SUM(mark * quantity * multiplier), 0) AS market_value,
@@ -257,4 +266,12 @@ def totals(cur: RealDictCursor) -> dict[str, Any]:
                   count(*) FILTER (WHERE price_stale) AS stale
            FROM positions WHERE status IN ('OPEN', 'CLOSING')"""
     )
-    return dict(cur.fetchone() or {})
+    row = cur.fetchone()
+    assert row is not None  # an aggregate without GROUP BY always returns its one row
+    return BookTotals(
+        int(row["open_positions"]),
+        Decimal(row["unrealized_pnl"]),
+        Decimal(row["market_value"]),
+        Decimal(row["delta_shares"]),
+        int(row["stale"]),
+    )

@@ -12,6 +12,7 @@ from uuid import UUID
 from psycopg2.extras import RealDictCursor, execute_values
 
 from optionflow.models.alert import Alert
+from optionflow.states import SignalStatus
 
 
 def insert_if_new(
@@ -93,7 +94,7 @@ class ClaimedSignal:
     strike: Decimal | None  # dollars per share, when the alert names one
     expiry: date | None
     quantity: int | None  # contracts, when the alert names them
-    status: str
+    status: SignalStatus
     received_at: datetime
 
 
@@ -106,7 +107,7 @@ def claim(cur: RealDictCursor, status: str, limit: int) -> list[ClaimedSignal]:
            FROM signals WHERE status = %s ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED""",
         (status, limit),
     )
-    return [ClaimedSignal(**row) for row in cur.fetchall()]
+    return [ClaimedSignal(**(row | {"status": SignalStatus(row["status"])})) for row in cur.fetchall()]
 
 
 def set_status(

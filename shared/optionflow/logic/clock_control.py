@@ -34,12 +34,12 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from optionflow.calendar import trading_date
 from optionflow.clock import STARTED_BY, ClockState, FrozenClock, SimulatedClock, wall_now
 from optionflow.db import simulated_clock as store
 from optionflow.events import names as events
 from optionflow.local.template import WorkerSpec, next_tick
 from optionflow.logic.runs import position_scope, run_worker
-from optionflow.market.calendar import trading_date
 from optionflow.observability import logger
 from optionflow.workers import BY_EVENT, BY_NAME
 from optionflow.workers import NAMES as SWEEP

@@ -10,9 +10,11 @@ from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
 
 from optionflow import observability
+from optionflow.calendar import NEW_YORK
 from optionflow.db import book as book_db
 from optionflow.db import signals as signals_db
 from optionflow.db.connection import is_transient, savepoint
+from optionflow.db.rows import RiskLimits
 from optionflow.db.signals import ClaimedSignal
 from optionflow.events import names as events
 from optionflow.logic.exits import Rules
@@ -27,13 +29,12 @@ from optionflow.logic.risk import (
     signal_shape_check,
 )
 from optionflow.logic.runs import drain
-from optionflow.market.calendar import NEW_YORK
 from optionflow.observability import logger
 from optionflow.states import SignalStatus
 
 if TYPE_CHECKING:
+    from optionflow.calendar import NyseCalendar
     from optionflow.composition import Dependencies
-    from optionflow.market.calendar import NyseCalendar
     from optionflow.market.ports import MarketData
 
 BATCH = 200
@@ -46,7 +47,7 @@ def decide(
     calendar: NyseCalendar,
     market: MarketData,
     book: Book,
-    limits: dict[str, Any],
+    limits: RiskLimits,
     open_to_close: int,
     rules: Rules | None = None,
 ) -> list[Check]:
@@ -56,7 +57,7 @@ def decide(
     session_text = f"{session.open:%H:%M}-{session.close:%H:%M} ET" if session else None
     checks = [
         market_session_check(calendar.is_open(now), now_et.strftime("%Y-%m-%d %H:%M"), session_text),
-        signal_shape_check(signal, now_et.date(), int(limits["max_contracts_per_order"])),
+        signal_shape_check(signal, now_et.date(), limits.max_contracts_per_order),
     ]
     if signal.action == "BUY":
         checks.append(contract_check(signal, now, calendar, market))
@@ -86,12 +87,12 @@ def _decide_batch(deps: Dependencies, now: datetime, batch: int) -> int:
         if not signals:
             return 0
         limits = book_db.risk_limits(cur, lock=True)
-        rules = Rules.from_row(book_db.exit_rules(cur))
+        rules = book_db.exit_rules(cur)
         exposure = book_db.exposure(cur)
         # the daily loss limit counts from midnight New York time
         day_start = datetime.combine(now.astimezone(NEW_YORK).date(), time(0), NEW_YORK)
         pnl = book_db.day_pnl(cur, day_start)
-        book = Book(exposure["total"], dict(exposure["per_ticker"]), pnl["realized"], pnl["unrealized"])
+        book = Book(exposure.total, dict(exposure.per_ticker), pnl["realized"], pnl["unrealized"])
         accepted = 0
         failed_checks: list[str] = []
         trail: list[tuple[Any, Check]] = []

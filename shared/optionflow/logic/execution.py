@@ -11,14 +11,15 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from optionflow import observability
+from optionflow.calendar import NEW_YORK, NyseCalendar
 from optionflow.db import book as book_db
 from optionflow.db import orders as orders_db
 from optionflow.db import positions as positions_db
 from optionflow.db import signals as signals_db
 from optionflow.db.connection import is_transient, savepoint
+from optionflow.db.rows import WorkingOrder
 from optionflow.events import names as events
 from optionflow.logic.runs import drain
-from optionflow.market.calendar import NEW_YORK, NyseCalendar
 from optionflow.observability import logger
 from optionflow.states import OrderStatus, PositionStatus, SignalStatus
 
@@ -39,65 +40,61 @@ def session_close_for(created_at: datetime, calendar: NyseCalendar) -> datetime:
     return session.close
 
 
-def _expire(cur: Any, order: dict[str, Any], now: datetime) -> None:
+def _expire(cur: Any, order: WorkingOrder, now: datetime) -> None:
     reason = "DAY order not filled by the close"
-    orders_db.mark_ended(cur, order["id"], OrderStatus.EXPIRED, reason, now)
-    if order["purpose"] == "ENTRY":
-        signals_db.set_status(cur, order["signal_id"], SignalStatus.FAILED, reasons=[reason], at=now)
+    orders_db.mark_ended(cur, order.id, OrderStatus.EXPIRED, reason, now)
+    if order.purpose == "ENTRY":
+        signals_db.set_status(cur, order.for_signal, SignalStatus.FAILED, reasons=[reason], at=now)
     else:  # the position stays open; the exit monitor will ask again next session
-        positions_db.set_status(cur, order["position_id"], PositionStatus.OPEN, now)
-        if order["signal_id"]:
+        positions_db.set_status(cur, order.for_position, PositionStatus.OPEN, now)
+        if order.signal_id:
             # the trader's SELL/CLOSE did not happen: say so rather than leave it looking ordered
             why = "its exit order was not filled by the close; the position is still open"
-            signals_db.set_status(cur, order["signal_id"], SignalStatus.FAILED, reasons=[why], at=now)
+            signals_db.set_status(cur, order.signal_id, SignalStatus.FAILED, reasons=[why], at=now)
 
 
-def _cancel_entry(cur: Any, order: dict[str, Any], reason: str, now: datetime) -> None:
-    orders_db.mark_ended(cur, order["id"], OrderStatus.CANCELLED, reason, now)
-    signals_db.set_status(cur, order["signal_id"], SignalStatus.CANCELLED, reasons=[reason], at=now)
+def _cancel_entry(cur: Any, order: WorkingOrder, reason: str, now: datetime) -> None:
+    orders_db.mark_ended(cur, order.id, OrderStatus.CANCELLED, reason, now)
+    signals_db.set_status(cur, order.for_signal, SignalStatus.CANCELLED, reasons=[reason], at=now)
 
 
-def _price(deps: Dependencies, order: dict[str, Any], now: datetime) -> Any:
-    quote = deps.market.option_quote(
-        order["ticker"], order["option_type"], order["strike"], order["expiry"], now
-    )
-    return deps.broker.fill_price(side=order["side"], bid=quote.bid, ask=quote.ask)
+def _price(deps: Dependencies, order: WorkingOrder, now: datetime) -> Any:
+    quote = deps.market.option_quote(order.ticker, order.option_type, order.strike, order.expiry, now)
+    return deps.broker.fill_price(side=order.side, bid=quote.bid, ask=quote.ask)
 
 
 def _open_all(
-    cur: Any, fills: list[tuple[dict[str, Any], Any]], now: datetime, fee_per_contract: Decimal
+    cur: Any, fills: list[tuple[WorkingOrder, Any]], now: datetime, fee_per_contract: Decimal
 ) -> list[str]:
     """Entry fills of a batch: orders filled, positions opened, trades recorded, signals executed —
     a handful of statements for the whole batch."""
     if not fills:
         return []
-    orders_db.mark_filled_many(cur, [(order["id"], price, order["quantity"]) for order, price in fills], now)
+    orders_db.mark_filled_many(cur, [(order.id, price, order.quantity) for order, price in fills], now)
     position_ids = positions_db.open_from_fills(cur, fills, now, fee_per_contract)
     positions_db.record_trades(
-        cur, [(order, position_ids[order["id"]], price) for order, price in fills], now, fee_per_contract
+        cur, [(order, position_ids[order.id], price) for order, price in fills], now, fee_per_contract
     )
-    signals_db.set_statuses(
-        cur, [(order["signal_id"], SignalStatus.EXECUTED, None) for order, _ in fills], now
-    )
-    return [str(position_ids[order["id"]]) for order, _ in fills]
+    signals_db.set_statuses(cur, [(order.for_signal, SignalStatus.EXECUTED, None) for order, _ in fills], now)
+    return [str(position_ids[order.id]) for order, _ in fills]
 
 
-def _close(cur: Any, order: dict[str, Any], price: Any, now: datetime, deps: Dependencies) -> Decimal:
+def _close(cur: Any, order: WorkingOrder, price: Any, now: datetime, deps: Dependencies) -> Decimal:
     """Fill an exit order; returns the position's realized P&L in dollars, net of fees."""
-    orders_db.mark_filled_many(cur, [(order["id"], price, order["quantity"])], now)
-    positions_db.record_trades(cur, [(order, order["position_id"], price)], now, deps.broker.fee_per_contract)
+    orders_db.mark_filled_many(cur, [(order.id, price, order.quantity)], now)
+    positions_db.record_trades(cur, [(order, order.for_position, price)], now, deps.broker.fee_per_contract)
     pnl = positions_db.close_from_fill(
-        cur, order["position_id"], price, order["reason"], now, deps.broker.fees(order["quantity"])
+        cur, order.for_position, price, order.reason, now, deps.broker.fees(order.quantity)
     )
-    if order["signal_id"]:
-        signals_db.set_status(cur, order["signal_id"], SignalStatus.EXECUTED, at=now)
+    if order.signal_id:
+        signals_db.set_status(cur, order.signal_id, SignalStatus.EXECUTED, at=now)
     return pnl
 
 
 def _observe_fills(
-    entries: list[tuple[dict[str, Any], Any]],
+    entries: list[tuple[WorkingOrder, Any]],
     opened: list[str],
-    closes: list[tuple[dict[str, Any], Decimal]],
+    closes: list[tuple[WorkingOrder, Decimal]],
     now: datetime,
 ) -> None:
     """Log lines (correlated by signal id) and metrics for a batch's fills, after it committed."""
@@ -105,8 +102,8 @@ def _observe_fills(
         "entry filled, position opened",
         [
             (
-                order["signal_id"],
-                {"position_id": pid, "option_symbol": order["option_symbol"], "price": price},
+                order.signal_id,
+                {"position_id": pid, "option_symbol": order.option_symbol, "price": price},
             )
             for (order, price), pid in zip(entries, opened, strict=True)
         ],
@@ -116,10 +113,10 @@ def _observe_fills(
         logger.info(
             "exit filled, position closed",
             extra={
-                "correlation_id": str(order.get("entry_signal_id") or order["position_id"]),
-                "closing_signal_id": str(order["signal_id"]) if order["signal_id"] else None,
-                "position_id": str(order["position_id"]),
-                "reason": order["reason"],
+                "correlation_id": str(order.entry_signal_id or order.position_id),
+                "closing_signal_id": str(order.signal_id) if order.signal_id else None,
+                "position_id": str(order.position_id),
+                "reason": order.reason,
                 "realized_pnl": float(pnl),
             },
         )
@@ -127,9 +124,9 @@ def _observe_fills(
     observability.milliseconds(
         observability.ALERT_TO_FILL,
         [
-            (now - order["signal_received_at"]).total_seconds() * 1000
+            (now - order.signal_received_at).total_seconds() * 1000
             for order, _ in entries
-            if order.get("signal_received_at") is not None
+            if order.signal_received_at is not None
         ],
     )
 
@@ -157,16 +154,16 @@ def _execute_batch(deps: Dependencies, now: datetime, batch: int, seen: set[Any]
     fee = deps.broker.fee_per_contract
     outcome = {"opened": 0, "closed": 0, "expired": 0, "cancelled": 0, "waiting": 0, "failed_quotes": 0}
     market_open = calendar.is_open(now)
-    entries: list[tuple[dict[str, Any], Any]] = []
-    closes: list[tuple[dict[str, Any], Decimal]] = []
+    entries: list[tuple[WorkingOrder, Any]] = []
+    closes: list[tuple[WorkingOrder, Decimal]] = []
     with deps.db.transaction() as cur:
-        kill_switch = bool(book_db.risk_limits(cur)["kill_switch"])
+        kill_switch = book_db.risk_limits(cur).kill_switch
         # only orders this run left working are skipped on its later pages: a short list, not every order
         for order in orders_db.claim_working(cur, "PAPER", batch, skip=list(seen)):
-            if now >= session_close_for(order["created_at"], calendar):
+            if now >= session_close_for(order.created_at, calendar):
                 _expire(cur, order, now)
                 outcome["expired"] += 1
-            elif order["purpose"] == "ENTRY" and kill_switch:
+            elif order.purpose == "ENTRY" and kill_switch:
                 _cancel_entry(cur, order, "kill switch is ON: no new entries", now)
                 outcome["cancelled"] += 1
             elif not market_open:
@@ -180,12 +177,12 @@ def _execute_batch(deps: Dependencies, now: datetime, batch: int, seen: set[Any]
                     # ContractExpired included: the exit monitor settles an expired position
                     logger.warning(
                         "quote failed; the order waits for the next run",
-                        extra={"order_id": str(order["id"]), "error": f"{type(exc).__name__}: {exc}"},
+                        extra={"order_id": str(order.id), "error": f"{type(exc).__name__}: {exc}"},
                     )
                     outcome["failed_quotes"] += 1
-                    seen.add(order["id"])
+                    seen.add(order.id)
                     continue
-                if order["purpose"] == "ENTRY":
+                if order.purpose == "ENTRY":
                     entries.append((order, price))
                     continue
                 try:
@@ -195,11 +192,9 @@ def _execute_batch(deps: Dependencies, now: datetime, batch: int, seen: set[Any]
                 except Exception as exc:
                     if is_transient(exc):
                         raise
-                    logger.exception(
-                        "exit fill failed; the order waits", extra={"order_id": str(order["id"])}
-                    )
+                    logger.exception("exit fill failed; the order waits", extra={"order_id": str(order.id)})
                     outcome["failed_quotes"] += 1
-                    seen.add(order["id"])
+                    seen.add(order.id)
         opened = _open_all(cur, entries, now, fee)
         outcome["opened"] = len(opened)
     _observe_fills(entries, opened, closes, now)

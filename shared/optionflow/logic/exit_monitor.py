@@ -14,14 +14,15 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from optionflow import observability
+from optionflow.calendar import NEW_YORK, NyseCalendar
 from optionflow.db import book as book_db
 from optionflow.db import exit_signals as exit_db
 from optionflow.db import orders as orders_db
 from optionflow.db import positions as positions_db
+from optionflow.db.rows import HeldPosition, PricedPosition
 from optionflow.events import names as events
-from optionflow.logic.exits import PositionView, Rules, evaluate
+from optionflow.logic.exits import PositionView, evaluate
 from optionflow.logic.orders import exit_order
-from optionflow.market.calendar import NEW_YORK, NyseCalendar
 from optionflow.observability import logger
 from optionflow.pricing.expiry import expiry_close, settlement_value
 from optionflow.states import PositionStatus, require
@@ -38,35 +39,35 @@ def settle_expired(deps: Dependencies, now: datetime, calendar: NyseCalendar) ->
     mode = deps.settings.app_mode
     market = deps.market
     today = now.astimezone(NEW_YORK).date()
-    settled: list[tuple[dict[str, Any], Decimal, Decimal, Decimal]] = []
+    settled: list[tuple[HeldPosition, Decimal, Decimal, Decimal]] = []
     with deps.db.transaction() as cur:
         due = [e for e in positions_db.expiries_held(cur, today) if now >= expiry_close(e, calendar)]
         if not due:
             return 0
         closes: dict[tuple[str, date], Decimal] = {}
         for position in positions_db.expired(cur, due, 10_000):
-            key = (position["ticker"], position["expiry"])
+            key = (position.ticker, position.expiry)
             if key not in closes:
                 closes[key] = market.underlying_price(
-                    position["ticker"], expiry_close(position["expiry"], calendar)
+                    position.ticker, expiry_close(position.expiry, calendar)
                 )
             underlying = closes[key]
-            value = settlement_value(position["option_type"], position["strike"], underlying)
-            at = expiry_close(position["expiry"], calendar)
-            orders_db.cancel_working_exit(cur, position["id"], "the contract expired", now)
+            value = settlement_value(position.option_type, position.strike, underlying)
+            at = expiry_close(position.expiry, calendar)
+            orders_db.cancel_working_exit(cur, position.id, "the contract expired", now)
             reason = EXPIRED
             order = exit_order(position, mode, reason, at)
-            order_id = orders_db.insert_filled(cur, order, value, at)
-            positions_db.record_trades(cur, [(dict(order, id=order_id), position["id"], value)], at)
-            pnl = positions_db.close_from_fill(cur, position["id"], value, reason, at)
+            filled = orders_db.insert_filled(cur, order, value, at)
+            positions_db.record_trades(cur, [(filled, position.id, value)], at)
+            pnl = positions_db.close_from_fill(cur, position.id, value, reason, at)
             settled.append((position, underlying, value, pnl))
     for position, underlying, value, pnl in settled:
         logger.info(
             "expired, position settled",
             extra={
-                "correlation_id": str(position["signal_id"] or position["id"]),
-                "position_id": str(position["id"]),
-                "option_symbol": position["option_symbol"],
+                "correlation_id": str(position.signal_id or position.id),
+                "position_id": str(position.id),
+                "option_symbol": position.option_symbol,
                 "underlying_close": float(underlying),
                 "settlement": float(value),
                 "realized_pnl": float(pnl),
@@ -92,23 +93,23 @@ def monitor(deps: Dependencies, now: datetime, only: list[str] | None = None) ->
         "stale": 0,
     }
     after: UUID | None = None
-    placed: list[tuple[dict[str, Any], Any, str]] = []
+    placed: list[tuple[PricedPosition, Any, str]] = []
     while True:
         with deps.db.transaction() as cur:
-            rules = Rules.from_row(book_db.exit_rules(cur))
+            rules = book_db.exit_rules(cur)
             page = positions_db.claim_open(cur, PAGE, after, only)
             if not page:
                 break
             firing: list[tuple[Any, str]] = []
             for position in page:
                 view = PositionView(
-                    position["entry_price"],
-                    position["mark"],
-                    position["high_water_mark"],
-                    position["price_stale"],
-                    position["expiry"],
-                    position["opened_at"],
-                    position["priced_at"],
+                    position.entry_price,
+                    position.mark,
+                    position.high_water_mark,
+                    position.price_stale,
+                    position.expiry,
+                    position.opened_at,
+                    position.priced_at,
                 )
                 alerts = evaluate(
                     view,
@@ -119,34 +120,34 @@ def monitor(deps: Dependencies, now: datetime, only: list[str] | None = None) ->
                     market_open=market_open,
                     max_mark_age_seconds=settings.mark_max_age_seconds,
                 )
-                firing += [(position["id"], a.rule) for a in alerts]
+                firing += [(position.id, a.rule) for a in alerts]
                 counts["stale"] += sum(a.rule == "STALE_MARK" for a in alerts)
                 closing = None
                 for alert in alerts:
-                    alert_id = exit_db.upsert_active(cur, position["id"], alert, now)
+                    alert_id = exit_db.upsert_active(cur, position.id, alert, now)
                     if alert.closes and closing is None:
                         closing = (alert, alert_id)
                 counts["alerts"] += len(alerts)
                 # Exit orders only while the market is open (a DAY order placed after the close would
                 # just expire); the unique index allows one live exit order per position.
-                if closing and market_open and position["status"] == PositionStatus.OPEN:
+                if closing and market_open and position.status == PositionStatus.OPEN:
                     alert, alert_id = closing
                     # every closing rule that fired is named, e.g. PROFIT_TARGET+TRAILING_STOP
                     reason = "+".join(a.rule for a in alerts if a.closes)
                     order_id = orders_db.insert(cur, exit_order(position, settings.app_mode, reason, now))
                     if order_id:
-                        require("position", position["status"], PositionStatus.CLOSING)
-                        positions_db.set_status(cur, position["id"], PositionStatus.CLOSING, now)
+                        require("position", position.status, PositionStatus.CLOSING)
+                        positions_db.set_status(cur, position.id, PositionStatus.CLOSING, now)
                         exit_db.attach_order(cur, alert_id, order_id)
                         counts["exit_orders"] += 1
                         placed.append((position, alert, reason))
-            exit_db.resolve_not_firing(cur, [p["id"] for p in page], firing, now)
+            exit_db.resolve_not_firing(cur, [p.id for p in page], firing, now)
             counts["evaluated"] += len(page)
-            after = page[-1]["id"]
+            after = page[-1].id
     observability.signal_lines(
         "exit rule fired, exit order placed",
         [
-            (p["signal_id"] or p["id"], {"position_id": str(p["id"]), "rule": reason, "details": a.details})
+            (p.signal_id or p.id, {"position_id": str(p.id), "rule": reason, "details": a.details})
             for p, a, reason in placed
         ],
     )

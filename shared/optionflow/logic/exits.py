@@ -7,6 +7,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from optionflow.db.rows import ExitRules
+
 # The seed's priorities: CRITICAL closes automatically, HIGH and MEDIUM are advice.
 CRITICAL, HIGH, MEDIUM = "CRITICAL", "HIGH", "MEDIUM"
 
@@ -33,25 +35,9 @@ class PositionView:
     priced_at: datetime | None = None
 
 
-@dataclass(frozen=True)
-class Rules:
-    profit_target_pct: Decimal | None
-    stop_loss_pct: Decimal | None
-    trailing_stop_pct: Decimal | None
-    min_dte: int | None
-    max_hold_days: int | None
-    close_minutes_before_close: int | None
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Rules:
-        return cls(
-            row["profit_target_pct"],
-            row["stop_loss_pct"],
-            row["trailing_stop_pct"],
-            row["min_dte"],
-            row["max_hold_days"],
-            row["close_minutes_before_close"],
-        )
+# The rules as the exit_rules table holds them (optionflow.db.rows.ExitRules), under the name they are
+# evaluated by here.
+Rules = ExitRules
 
 
 def _close(rule: str, priority: str, details: str, metrics: dict[str, Any]) -> ExitAlert:

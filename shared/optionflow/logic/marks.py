@@ -8,15 +8,15 @@ has no quote and is left to the exit monitor, which settles it.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from optionflow import observability
+from optionflow.calendar import NEW_YORK, NyseCalendar
 from optionflow.db import positions as positions_db
 from optionflow.db.connection import is_transient
+from optionflow.db.rows import PricedPosition
 from optionflow.events import names as events
-from optionflow.market.calendar import NEW_YORK, NyseCalendar
 from optionflow.market.ports import ContractExpired, MarketData
 from optionflow.observability import logger
 
@@ -47,12 +47,12 @@ def previous_close(now: datetime, calendar: NyseCalendar) -> datetime:
     return last.close
 
 
-def _mark(market: MarketData, position: dict[str, Any], at: datetime, prev_close: datetime) -> dict[str, Any]:
-    args = (position["ticker"], position["option_type"], position["strike"], position["expiry"])
+def _mark(market: MarketData, position: PricedPosition, at: datetime, prev_close: datetime) -> dict[str, Any]:
+    args = (position.ticker, position.option_type, position.strike, position.expiry)
     quote = market.option_quote(*args, at)
     g = quote.greeks
     mark = {
-        "id": position["id"],
+        "id": position.id,
         "mark": quote.mid,
         "bid": quote.bid,
         "ask": quote.ask,
@@ -64,7 +64,7 @@ def _mark(market: MarketData, position: dict[str, Any], at: datetime, prev_close
         "vega": round(g.vega_per_point, 6),
         "priced_at": at,
     }
-    if position["opened_at"] < prev_close and position.get("prev_close_at") != prev_close:
+    if position.opened_at < prev_close and position.prev_close_at != prev_close:
         # carried over a close: its mark there is where today's P&L starts
         mark["prev_close_mark"] = market.option_quote(*args, prev_close).mid
         mark["prev_close_at"] = prev_close
@@ -95,16 +95,16 @@ def refresh_all(deps: Dependencies, now: datetime, only: list[str] | None = None
                     if is_transient(exc):
                         raise
                     logger.exception(
-                        "quote failed; position flagged stale", extra={"position_id": str(position["id"])}
+                        "quote failed; position flagged stale", extra={"position_id": str(position.id)}
                     )
-                    failed.append(position["id"])
+                    failed.append(position.id)
             if marks:
                 positions_db.save_marks(cur, marks)
             positions_db.flag_stale(cur, failed, now)
             refreshed += len(marks)
             priced += [str(m["id"]) for m in marks]
             stale += len(failed)
-            after = page[-1]["id"]
+            after = page[-1].id
     totals = deps.db.run_in_transaction(positions_db.totals)
     observability.count(observability.QUOTES_FAILED, stale)
     if refreshed:
@@ -116,8 +116,8 @@ def refresh_all(deps: Dependencies, now: datetime, only: list[str] | None = None
         "stale": stale,
         "expired": expired,
         "priced_as_of": at.isoformat(),
-        "open_positions": int(totals.get("open_positions", 0)),
-        "total_unrealized_pnl": Decimal(totals.get("unrealized_pnl", 0)),
-        "market_value": Decimal(totals.get("market_value", 0)),
-        "delta_shares": Decimal(totals.get("delta_shares", 0)),
+        "open_positions": totals.open_positions,
+        "total_unrealized_pnl": totals.unrealized_pnl,
+        "market_value": totals.market_value,
+        "delta_shares": totals.delta_shares,
     }

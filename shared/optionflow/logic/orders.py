@@ -14,17 +14,18 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from optionflow import observability
+from optionflow.calendar import NEW_YORK
 from optionflow.db import book as book_db
 from optionflow.db import orders as orders_db
 from optionflow.db import positions as positions_db
 from optionflow.db import signals as signals_db
 from optionflow.db.connection import is_transient, savepoint
+from optionflow.db.rows import HeldPosition, RiskLimits
 from optionflow.db.signals import ClaimedSignal
 from optionflow.events import names as events
 from optionflow.logic.risk import Check, kill_switch_check
 from optionflow.logic.runs import drain
 from optionflow.logic.sizing import contracts_for
-from optionflow.market.calendar import NEW_YORK
 from optionflow.observability import logger
 from optionflow.pricing.expiry import choose_expiry
 from optionflow.pricing.occ import occ_root, occ_symbol
@@ -49,7 +50,7 @@ def choose_contract(
 
 
 def exit_order(
-    position: dict[str, Any],
+    position: HeldPosition,
     mode: str,
     reason: str,
     at: datetime,
@@ -61,22 +62,22 @@ def exit_order(
         "created_at": at,
         "updated_at": at,
         "signal_id": str(signal_id) if signal_id else None,
-        "position_id": str(position_id or position["id"]),
+        "position_id": str(position_id or position.id),
         "purpose": "EXIT",
-        "ticker": position["ticker"],
-        "option_symbol": position["option_symbol"],
-        "option_type": position["option_type"],
-        "strike": position["strike"],
-        "expiry": position["expiry"],
+        "ticker": position.ticker,
+        "option_symbol": position.option_symbol,
+        "option_type": position.option_type,
+        "strike": position.strike,
+        "expiry": position.expiry,
         "side": "SELL_TO_CLOSE",
-        "quantity": quantity or position["quantity"],
+        "quantity": quantity or position.quantity,
         "mode": mode,
         "reason": reason,
     }
 
 
 def plan_entry(
-    deps: Dependencies, signal: ClaimedSignal, now: datetime, limits: dict[str, Any], min_dte: int, mode: str
+    deps: Dependencies, signal: ClaimedSignal, now: datetime, limits: RiskLimits, min_dte: int, mode: str
 ) -> tuple[Check, dict[str, Any] | None]:
     """The sizing decision for one accepted BUY and, when it affords a contract, its entry order.
 
@@ -90,9 +91,9 @@ def plan_entry(
     quote = deps.market.option_quote(signal.ticker, direction, strike, expiry, now)
     worst = deps.broker.fill_price(side="BUY_TO_OPEN", bid=quote.bid, ask=quote.ask)
     size = contracts_for(
-        budget=Decimal(limits["risk_per_trade"]),
+        budget=limits.risk_per_trade,
         premium=worst,
-        max_contracts=int(limits["max_contracts_per_order"]),
+        max_contracts=limits.max_contracts_per_order,
         requested=signal.quantity,
         fee_per_contract=deps.broker.fee_per_contract,
     )
@@ -105,7 +106,7 @@ def plan_entry(
         "ask": quote.ask,
         "worst_fill": worst,
         "fee_per_contract": deps.broker.fee_per_contract,
-        "budget": limits["risk_per_trade"],
+        "budget": limits.risk_per_trade,
         "contracts": size.contracts,
     }
     check = Check("sizing", size.contracts > 0, size.reason, inputs)
@@ -135,8 +136,8 @@ def _exits(cur: Any, signal: ClaimedSignal, now: datetime, mode: str) -> tuple[s
     # 1. Earlier entries that have not filled are cancelled (waiting for any worker holding them).
     earlier = book_db.lock_unfinished_before(cur, ticker, direction, signal.seq)
     reason = f"cancelled by a later {signal.action} alert ({signal.id})"
-    unordered = [s["id"] for s in earlier if s["status"] in (SignalStatus.PENDING, SignalStatus.ACCEPTED)]
-    ordered = [s["id"] for s in earlier if s["status"] == SignalStatus.ORDERED]
+    unordered = [s.id for s in earlier if s.status in (SignalStatus.PENDING, SignalStatus.ACCEPTED)]
+    ordered = [s.id for s in earlier if s.status == SignalStatus.ORDERED]
     cancelled = unordered + orders_db.cancel_working_entries(cur, ordered, reason, now)
     signals_db.set_statuses(cur, [(sid, SignalStatus.CANCELLED, [reason]) for sid in cancelled], now)
     if cancelled:
@@ -147,13 +148,13 @@ def _exits(cur: Any, signal: ClaimedSignal, now: datetime, mode: str) -> tuple[s
     for position in book_db.held_positions_for(cur, ticker, direction):
         if remaining is not None and remaining <= 0:
             break
-        take = int(position["quantity"]) if remaining is None else min(remaining, int(position["quantity"]))
-        target = position["id"]
-        if take < int(position["quantity"]):
+        take = position.quantity if remaining is None else min(remaining, position.quantity)
+        target = position.id
+        if take < position.quantity:
             target = positions_db.split(cur, position, take, now)
         order = exit_order(position, mode, f"{signal.action} alert", now, signal.id, take, target)
         if orders_db.insert(cur, order):
-            require("position", position["status"], PositionStatus.CLOSING)
+            require("position", position.status, PositionStatus.CLOSING)
             positions_db.set_status(cur, target, PositionStatus.CLOSING, now)
             closing += take
             if remaining is not None:
@@ -202,7 +203,7 @@ def _order_batch(deps: Dependencies, now: datetime, batch: int) -> int:
         if not signals:
             return 0
         limits = book_db.risk_limits(cur)
-        min_dte = int(book_db.exit_rules(cur)["min_dte"] or 0)
+        min_dte = book_db.exit_rules(cur).min_dte or 0
         pending = _Batch()
         for signal in signals:
             try:
@@ -220,7 +221,7 @@ def _order_batch(deps: Dependencies, now: datetime, batch: int) -> int:
                         (signal.id, status, what if status == SignalStatus.REJECTED else None)
                     )
                     continue
-                if limits["kill_switch"]:
+                if limits.kill_switch:
                     # Switched on after this entry was accepted: it still means no new entries, so the entry
                     # stops here, and this line replaces the passed kill_switch line in its trail.
                     check = kill_switch_check(True)

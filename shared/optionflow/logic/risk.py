@@ -7,9 +7,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from optionflow.market.calendar import NEW_YORK
+from optionflow.calendar import NEW_YORK
 
 if TYPE_CHECKING:
+    from optionflow.db.rows import RiskLimits
     from optionflow.db.signals import ClaimedSignal
 
 
@@ -127,10 +128,10 @@ def kill_switch_check(on: bool) -> Check:
     )
 
 
-def entry_checks(ticker: str, book: Book, limits: dict[str, Any]) -> list[Check]:
+def entry_checks(ticker: str, book: Book, limits: RiskLimits) -> list[Check]:
     """The limits that gate a new entry. Exits are never blocked by them (nor by the kill switch)."""
-    checks = [kill_switch_check(bool(limits["kill_switch"]))]
-    max_open = int(limits["max_open_positions"])
+    checks = [kill_switch_check(limits.kill_switch)]
+    max_open = limits.max_open_positions
     checks.append(
         Check(
             "max_open_positions",
@@ -140,7 +141,7 @@ def entry_checks(ticker: str, book: Book, limits: dict[str, Any]) -> list[Check]
         )
     )
     per_ticker = book.open_per_ticker.get(ticker, 0)
-    max_ticker = int(limits["max_positions_per_ticker"])
+    max_ticker = limits.max_positions_per_ticker
     checks.append(
         Check(
             "max_positions_per_ticker",
@@ -150,7 +151,7 @@ def entry_checks(ticker: str, book: Book, limits: dict[str, Any]) -> list[Check]
         )
     )
     day = book.realized_today + book.unrealized
-    max_loss = Decimal(limits["max_daily_loss"])
+    max_loss = limits.max_daily_loss
     checks.append(
         Check(
             "max_daily_loss",

@@ -1,1 +1,2 @@
-"""Market facts: the NYSE calendar and the market-data port with its adapters."""
+"""Market data: the port and its adapters. It reads optionflow.pricing (and the calendar); pricing never
+imports market."""

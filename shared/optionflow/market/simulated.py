@@ -33,7 +33,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any
 
-from optionflow.market.calendar import NyseCalendar
+from optionflow.calendar import NyseCalendar
 from optionflow.market.ports import ContractExpired, OptionQuote
 from optionflow.pricing import american
 from optionflow.pricing.expiry import expiry_close

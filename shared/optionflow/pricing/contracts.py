@@ -24,7 +24,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 
-from optionflow.market.calendar import NyseCalendar
+from optionflow.calendar import NyseCalendar
 from optionflow.pricing.occ import occ_root
 from optionflow.pricing.strikes import LISTED_INCREMENTS
 

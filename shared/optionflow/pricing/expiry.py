@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from optionflow.market.calendar import NyseCalendar
+from optionflow.calendar import NyseCalendar
 from optionflow.pricing.black_scholes import is_call
 
 _FRIDAY = 4

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time as wall_time
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -162,6 +163,7 @@ def _read_real_book(
     with read_only(url) as cur:
         alerts = replay_db.alerts_received(cur, window.start, window.end)
         outcomes = replay_db.outcomes(cur, [str(a["id"]) for a in alerts])
-        limits = book_db.risk_limits(cur)
-        exits = book_db.exit_rules(cur)
+        # the typed rows as the columns the scratch book is given (settings_db.update takes columns)
+        limits = asdict(book_db.risk_limits(cur))
+        exits = asdict(book_db.exit_rules(cur))
     return alerts, outcomes, limits, exits

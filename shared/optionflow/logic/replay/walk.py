@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
+from optionflow.calendar import NEW_YORK, NyseCalendar
 from optionflow.events import names as events
 from optionflow.logic import intake
-from optionflow.market.calendar import NEW_YORK, NyseCalendar
 from optionflow.models.alert import AlertError
 from optionflow.observability import logger
 from optionflow.workers import BY_EVENT, BY_NAME, NAMES

@@ -1,0 +1,37 @@
+"""The typed rows db/ hands to logic/ and the column lists their queries select stay one and the same."""
+
+from __future__ import annotations
+
+from dataclasses import FrozenInstanceError, fields
+from decimal import Decimal
+
+import pytest
+from optionflow.db import rows
+
+
+def names(columns: str) -> list[str]:
+    return [c.strip() for c in columns.split(",")]
+
+
+@pytest.mark.parametrize(
+    ("row_type", "columns"),
+    [
+        (rows.HeldPosition, rows.HELD_COLUMNS),
+        (rows.PricedPosition, rows.PRICED_COLUMNS),
+        (rows.RiskLimits, rows.RISK_LIMITS_COLUMNS),
+        (rows.ExitRules, rows.EXIT_RULES_COLUMNS),
+    ],
+)
+def test_each_row_type_has_exactly_the_columns_its_query_selects(row_type: type, columns: str) -> None:
+    assert [f.name for f in fields(row_type)] == names(columns)
+
+
+def test_a_working_order_is_the_order_columns_plus_its_signals_arrival_and_entry_signal() -> None:
+    extra = ["signal_received_at", "entry_signal_id"]
+    assert [f.name for f in fields(rows.WorkingOrder)] == names(rows.ORDER_COLUMNS) + extra
+
+
+def test_rows_are_frozen() -> None:
+    limits = rows.RiskLimits(10, Decimal(500), 3, 5, Decimal(250), False)
+    with pytest.raises(FrozenInstanceError):
+        limits.kill_switch = True  # type: ignore[misc]
