@@ -1,12 +1,21 @@
-"""The fast path in AWS: events reach the app's EventBridge bus with the detail-types the rules match."""
+"""The fast path in AWS: events reach the app's EventBridge bus with the detail-types the rules match, and an
+unreachable bus never holds up the webhook."""
 
 from __future__ import annotations
 
 import json
+import socket
+import time
 
 import boto3
+import pytest
 from moto import mock_aws
+from optionflow.aws_clients import CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS, request_path_config
+from optionflow.events import bus
 from optionflow.events.bus import SIGNAL_RECEIVED, SOURCE, EventBridgeBus
+
+from tests.api_events import call, request
+from tests.conftest import WEBHOOK_SECRET
 
 
 @mock_aws
@@ -36,3 +45,87 @@ def test_published_event_matches_the_signal_processor_rule(monkeypatch):
     delivered = json.loads(messages[0]["Body"])
     assert delivered["detail-type"] == SIGNAL_RECEIVED
     assert delivered["detail"] == {"signal_id": "abc"}
+
+
+ALERT = {"ticker": "SPY", "action": "BUY", "direction": "CALL", "timeframe": "5", "secret": WEBHOOK_SECRET}
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    for name in (
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+        "AWS_MAX_ATTEMPTS",
+        "AWS_RETRY_MODE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+def _emf_values(printed: str, name: str) -> list[float]:
+    values: list[float] = []
+    for line in printed.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            document = json.loads(line)
+            if name in document:
+                value = document[name]
+                values += value if isinstance(value, list) else [value]
+    return values
+
+
+def test_the_webhook_answers_within_half_a_second_when_eventbridge_is_unreachable(
+    db, aws_env, monkeypatch, capsys
+):
+    # Given the bus's endpoint is a local port nobody listens on
+    monkeypatch.setenv("AWS_ENDPOINT_URL_EVENTBRIDGE", f"http://127.0.0.1:{_closed_port()}")
+    bus.set_bus(EventBridgeBus("optionflow-test"))
+    capsys.readouterr()
+
+    # When TradingView posts an alert
+    started = time.perf_counter()
+    status, body = call(request("POST", "/webhook", body=ALERT))
+    elapsed = time.perf_counter() - started
+
+    # Then it is stored and answered at once; the failed publish is counted, and the sweep will take it
+    assert status == 202, body
+    assert elapsed < 0.5, f"the webhook took {elapsed:.2f} s"
+    db.execute("SELECT status FROM signals WHERE id = %s", (body["signal_id"],))
+    assert db.fetchone() == {"status": "PENDING"}
+    assert _emf_values(capsys.readouterr().out, "EventPublishFailures") == [1.0]
+
+
+def test_a_silent_eventbridge_costs_a_publish_one_read_timeout_and_no_retry(aws_env, monkeypatch):
+    # Given an endpoint that accepts the connection and never answers
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_EVENTBRIDGE", f"http://127.0.0.1:{silent.getsockname()[1]}")
+
+        # When a stage publishes
+        started = time.perf_counter()
+        bus.set_bus(EventBridgeBus("optionflow-test"))
+        try:
+            published = bus.publish(SIGNAL_RECEIVED, {"signal_id": "x"})
+        finally:
+            bus.set_bus(None)
+        elapsed = time.perf_counter() - started
+
+    # Then the publish gives up after one read timeout, well inside TradingView's 3 s
+    assert published is False
+    assert READ_TIMEOUT_SECONDS <= elapsed < READ_TIMEOUT_SECONDS + 0.5, elapsed
+
+
+def test_request_path_clients_allow_at_most_one_retry():
+    assert request_path_config(total_attempts=1).retries == {"total_max_attempts": 1, "mode": "standard"}
+    assert request_path_config(total_attempts=2).connect_timeout == CONNECT_TIMEOUT_SECONDS
+    with pytest.raises(ValueError):
+        request_path_config(total_attempts=3)
