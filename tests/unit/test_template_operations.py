@@ -161,3 +161,17 @@ def test_the_dashboard_shows_what_users_feel_and_every_alarm(template):
         assert "${" + queue + ".QueueName}" in body, queue
     for alarm in _of_type(template, "AWS::CloudWatch::Alarm"):
         assert "${" + alarm + ".Arn}" in body, alarm
+
+
+def test_every_function_runs_in_the_given_subnets_and_outside_any_vpc_when_none_are_given(template):
+    vpc = template["Globals"]["Function"]["VpcConfig"]
+    condition, inside, outside = vpc
+    assert (condition, outside) == ("InVpc", "AWS::NoValue")
+    assert inside == {"SubnetIds": "SubnetIds", "SecurityGroupIds": "SecurityGroupIds"}
+    assert template["Conditions"]["InVpc"] == [[["", "SubnetIds"], ""]]  # !Not [!Equals [!Join ...]]
+    for name, function in _functions(template).items():
+        assert "VpcConfig" not in function["Properties"], name  # none opts out of the Globals
+    for parameter in ("SubnetIds", "SecurityGroupIds"):
+        assert template["Parameters"][parameter]["Default"] == ""
+        assert template["Parameters"][parameter]["Type"] == "CommaDelimitedList"
+    assert "VpcIsComplete" in template["Rules"]
