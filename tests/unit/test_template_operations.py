@@ -163,11 +163,14 @@ def test_the_dashboard_shows_what_users_feel_and_every_alarm(template):
         assert "${" + alarm + ".Arn}" in body, alarm
 
 
-def test_every_function_runs_in_the_given_subnets_and_outside_any_vpc_when_none_are_given(template):
-    vpc = template["Globals"]["Function"]["VpcConfig"]
-    condition, inside, outside = vpc
-    assert (condition, outside) == ("InVpc", "AWS::NoValue")
-    assert inside == {"SubnetIds": "SubnetIds", "SecurityGroupIds": "SecurityGroupIds"}
+def test_every_function_runs_in_the_given_subnets_or_the_created_ones_and_else_outside_any_vpc(template):
+    condition, given, (created_condition, created, outside) = template["Globals"]["Function"]["VpcConfig"]
+    assert (condition, created_condition, outside) == ("InVpc", "CreatesDatabase", "AWS::NoValue")
+    assert given == {"SubnetIds": "SubnetIds", "SecurityGroupIds": "SecurityGroupIds"}
+    assert created == {
+        "SubnetIds": ["PrivateSubnetA", "PrivateSubnetB"],
+        "SecurityGroupIds": ["FunctionsSecurityGroup"],
+    }
     assert template["Conditions"]["InVpc"] == [[["", "SubnetIds"], ""]]  # !Not [!Equals [!Join ...]]
     for name, function in _functions(template).items():
         assert "VpcConfig" not in function["Properties"], name  # none opts out of the Globals
@@ -175,3 +178,59 @@ def test_every_function_runs_in_the_given_subnets_and_outside_any_vpc_when_none_
         assert template["Parameters"][parameter]["Default"] == ""
         assert template["Parameters"][parameter]["Type"] == "CommaDelimitedList"
     assert "VpcIsComplete" in template["Rules"]
+
+
+CREATED_DATABASE_TYPES = ("AWS::EC2::", "AWS::RDS::")
+
+
+def test_every_resource_of_the_created_database_exists_only_with_create_database(template):
+    created = {
+        name: resource
+        for name, resource in template["Resources"].items()
+        if resource["Type"].startswith(CREATED_DATABASE_TYPES) or name == "DatabaseProxyRole"
+    }
+    assert {"Vpc", "DatabaseCluster", "DatabaseInstance", "DatabaseProxy", "DatabaseProxyTargetGroup"} <= set(
+        created
+    )
+    for name, resource in created.items():
+        assert resource["Condition"] in ("CreatesDatabase", "NeedsSsmEndpoint"), name
+    assert not _of_type(template, "AWS::EC2::NatGateway")  # endpoints instead of a NAT gateway
+
+
+def test_the_created_database_can_pause_rotates_its_secret_and_is_reached_only_through_a_tls_proxy(template):
+    cluster = template["Resources"]["DatabaseCluster"]
+    assert cluster["DeletionPolicy"] == "Snapshot"
+    props = cluster["Properties"]
+    assert props["Engine"] == "aurora-postgresql"
+    assert props["ServerlessV2ScalingConfiguration"]["MinCapacity"] == 0
+    assert props["ManageMasterUserPassword"] is True  # an RDS-managed secret, rotated by RDS
+    assert props["StorageEncrypted"] is True
+    assert template["Resources"]["DatabaseInstance"]["Properties"]["DBInstanceClass"] == "db.serverless"
+
+    proxy = template["Resources"]["DatabaseProxy"]["Properties"]
+    assert proxy["RequireTLS"] is True
+    assert proxy["Auth"][0]["SecretArn"] == "DatabaseCluster.MasterUserSecret.SecretArn"
+    database_ingress = template["Resources"]["DatabaseSecurityGroup"]["Properties"]["SecurityGroupIngress"]
+    assert [rule["SourceSecurityGroupId"] for rule in database_ingress] == ["ProxySecurityGroup"]
+
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["DATABASE_SECRET_ARN"][:2] == ["CreatesDatabase", "DatabaseCluster.MasterUserSecret.SecretArn"]
+    assert env["DATABASE_HOST"][:2] == ["CreatesDatabase", "DatabaseProxy.Endpoint"]
+
+
+def test_the_created_vpc_has_endpoints_for_every_aws_call_the_functions_make(template):
+    services = {
+        resource["Properties"]["ServiceName"].rsplit(".", 1)[-1]
+        for resource in _of_type(template, "AWS::EC2::VPCEndpoint").values()
+    }
+    assert {"secretsmanager", "events", "lambda", "ssm", "s3"} <= services
+    # the first migration waits for the proxy's target and for the endpoints it needs
+    waits_for = template["Resources"]["DatabaseMigrations"]["Properties"]["CreatedDatabase"]
+    assert waits_for[0] == "CreatesDatabase"
+    assert {"DatabaseProxyTargetGroup", "SecretsManagerEndpoint", "S3Endpoint"} <= set(waits_for[1][1])
+
+
+def test_the_created_database_stands_alone(template):
+    rule = template["Rules"]["CreatedDatabaseStandsAlone"]
+    assert rule["RuleCondition"] == ["CreateDatabase", "true"]
+    assert template["Parameters"]["CreateDatabase"]["Default"] == "false"
