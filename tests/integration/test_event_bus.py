@@ -10,7 +10,7 @@ import time
 import boto3
 import pytest
 from moto import mock_aws
-from optionflow.aws_clients import CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS, request_path_config
+from optionflow.aws_clients import READ_TIMEOUT_SECONDS
 from optionflow.events import bus
 from optionflow.events.bus import SIGNAL_RECEIVED, SOURCE, EventBridgeBus
 
@@ -126,10 +126,3 @@ def test_a_silent_eventbridge_costs_a_publish_one_read_timeout_and_no_retry(aws_
     # Then the publish gives up after one read timeout, well inside TradingView's 3 s
     assert published is False
     assert READ_TIMEOUT_SECONDS <= elapsed < READ_TIMEOUT_SECONDS + 0.5, elapsed
-
-
-def test_request_path_clients_allow_at_most_one_retry():
-    assert request_path_config(total_attempts=1).retries == {"total_max_attempts": 1, "mode": "standard"}
-    assert request_path_config(total_attempts=2).connect_timeout == CONNECT_TIMEOUT_SECONDS
-    with pytest.raises(ValueError):
-        request_path_config(total_attempts=3)
