@@ -9,13 +9,16 @@ import time
 
 import boto3
 import pytest
+import yaml
 from moto import mock_aws
 from optionflow.aws_clients import READ_TIMEOUT_SECONDS
-from optionflow.events import bus
+from optionflow.events import bus, names
 from optionflow.events.bus import SIGNAL_RECEIVED, SOURCE, EventBridgeBus
+from optionflow.local.template import _CfnLoader
+from optionflow.workers import WORKERS
 
 from tests.api_events import call, request
-from tests.conftest import WEBHOOK_SECRET
+from tests.conftest import ROOT, WEBHOOK_SECRET
 
 
 @mock_aws
@@ -45,6 +48,45 @@ def test_published_event_matches_the_signal_processor_rule(monkeypatch):
     delivered = json.loads(messages[0]["Body"])
     assert delivered["detail-type"] == SIGNAL_RECEIVED
     assert delivered["detail"] == {"signal_id": "abc"}
+
+
+def _fast_path_patterns() -> dict[str, dict[str, list[str]]]:
+    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)  # noqa: S506
+    return {
+        worker.name: template["Resources"][worker.function_id]["Properties"]["Events"]["FastPath"][
+            "Properties"
+        ]["Pattern"]
+        for worker in WORKERS
+    }
+
+
+@mock_aws
+def test_every_published_detail_type_reaches_exactly_the_workers_whose_deployed_rule_matches_it(monkeypatch):
+    # Given the five fast-path rules as template.yaml deploys them, each delivering to a queue
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    events, sqs = boto3.client("events"), boto3.client("sqs")
+    events.create_event_bus(Name="optionflow-test")
+    queues = {}
+    for worker, pattern in _fast_path_patterns().items():
+        url = sqs.create_queue(QueueName=f"fast-path-{worker}")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(Name=worker, EventBusName="optionflow-test", EventPattern=json.dumps(pattern))
+        events.put_targets(Rule=worker, EventBusName="optionflow-test", Targets=[{"Id": "q", "Arn": arn}])
+        queues[worker] = url
+
+    # When every stage publishes its event once
+    published = [names.SIGNAL_RECEIVED, names.SIGNAL_ACCEPTED, names.ORDER_CREATED, names.POSITION_OPENED]
+    published.append(names.POSITIONS_REFRESHED)
+    for detail_type in published:
+        EventBridgeBus("optionflow-test").publish(detail_type, {"count": 1})
+
+    # Then each worker is woken by exactly the detail-types its registry entry names
+    for worker in WORKERS:
+        messages = sqs.receive_message(QueueUrl=queues[worker.name], MaxNumberOfMessages=10).get(
+            "Messages", []
+        )
+        received = sorted(json.loads(m["Body"])["detail-type"] for m in messages)
+        assert received == sorted(worker.events), worker.name
 
 
 ALERT = {"ticker": "SPY", "action": "BUY", "direction": "CALL", "timeframe": "5", "secret": WEBHOOK_SECRET}
