@@ -184,10 +184,8 @@ def _fetch(reference: str, max_age: int, variable: str) -> str:
     decrypted when it is a SecureString."""
     if _is_secrets_manager_arn(reference):
         return _fetch_secret(reference, max_age, variable)
-    from aws_lambda_powertools.utilities import parameters
-
     try:
-        value = parameters.get_parameter(reference, decrypt=True, max_age=max_age)
+        value = _provider("ssm").get(reference, decrypt=True, max_age=max_age)
     except (
         Exception
     ) as exc:  # boto3 and Powertools raise many kinds; the caller needs one, naming the variable
@@ -196,13 +194,31 @@ def _fetch(reference: str, max_age: int, variable: str) -> str:
 
 
 def _fetch_secret(reference: str, max_age: int, variable: str) -> str:
-    from aws_lambda_powertools.utilities import parameters
-
     try:
-        value = parameters.get_secret(reference, max_age=max_age)
+        value = _provider("secretsmanager").get(reference, max_age=max_age)
     except Exception as exc:  # as in _fetch
         raise ConfigurationError(f"{variable}: cannot read secret {reference}: {exc}") from exc
     return _non_empty(value, reference, variable)
+
+
+# Powertools providers (each with its own cache), built on first fetch with request-path clients: a
+# request that needs a secret waits on this fetch, so it gets short timeouts and one retry.
+_providers: dict[str, Any] = {}
+
+
+def _provider(service: Literal["ssm", "secretsmanager"]) -> Any:
+    if service not in _providers:
+        from aws_lambda_powertools.utilities import parameters
+
+        from optionflow.aws_clients import request_path_client
+
+        client = request_path_client(service, total_attempts=2)
+        _providers[service] = (
+            parameters.SSMProvider(boto3_client=client)
+            if service == "ssm"
+            else parameters.SecretsProvider(boto3_client=client)
+        )
+    return _providers[service]
 
 
 def _non_empty(value: Any, reference: str, variable: str) -> str:
@@ -275,9 +291,10 @@ def get_settings() -> Settings:
 
 
 def reset_settings() -> None:
-    """Forget cached and installed settings; the next call reads the environment again."""
+    """Forget cached and installed settings and fetched secrets; the next call reads the environment again."""
     _override.clear()
     _environment_settings.cache_clear()
+    _providers.clear()
 
 
 def use_settings(settings: Settings) -> None:

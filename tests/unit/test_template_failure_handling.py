@@ -90,23 +90,23 @@ def _alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {k: v["Properties"] for k, v in _of_type(template, "AWS::CloudWatch::Alarm").items()}
 
 
-def test_every_worker_has_an_alarm_on_any_error(template):
+def test_every_worker_and_the_api_has_an_alarm_on_any_error(template):
     watched = {
         alarm["Dimensions"][0]["Value"]
         for alarm in _alarms(template).values()
-        if alarm["Namespace"] == "AWS/Lambda"
+        if alarm.get("Namespace") == "AWS/Lambda"
         and alarm["MetricName"] == "Errors"
         and alarm["Threshold"] == 0
         and alarm["ComparisonOperator"] == "GreaterThanThreshold"
     }
-    assert watched == set(_workers(template))
+    assert watched == {*_workers(template), "ApiFunction"}
 
 
 def test_every_queue_has_an_alarm_on_any_message_waiting_in_it(template):
     watched = {
         alarm["Dimensions"][0]["Value"].removesuffix(".QueueName")
         for alarm in _alarms(template).values()
-        if alarm["Namespace"] == "AWS/SQS"
+        if alarm.get("Namespace") == "AWS/SQS"
         and alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
         and alarm["Threshold"] == 0
     }
@@ -114,7 +114,9 @@ def test_every_queue_has_an_alarm_on_any_message_waiting_in_it(template):
 
 
 def test_a_stale_pipeline_alarms_and_so_does_a_signal_processor_that_stops_reporting(template):
-    [stale] = [a for a in _alarms(template).values() if a["MetricName"] == "OldestPendingSignalAgeSeconds"]
+    [stale] = [
+        a for a in _alarms(template).values() if a.get("MetricName") == "OldestPendingSignalAgeSeconds"
+    ]
     assert stale["Namespace"] == "OptionFlow"
     assert stale["Dimensions"] == [{"Name": "service", "Value": "signal-processor"}]
     assert stale["Threshold"] <= 300 and stale["ComparisonOperator"] == "GreaterThanThreshold"

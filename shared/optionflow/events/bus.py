@@ -18,7 +18,7 @@ from optionflow.events.names import (  # noqa: F401 - the stages publish them as
     SIGNAL_RECEIVED,
     SOURCE,
 )
-from optionflow.observability import logger
+from optionflow.observability import count, logger
 
 
 class EventBus(Protocol):
@@ -39,9 +39,10 @@ class EventBridgeBus:
 
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
         if self._client is None:
-            import boto3  # imported on first publish: boto3 is half of a cold start
+            from optionflow.aws_clients import request_path_client
 
-            self._client = boto3.client("events")
+            # No retry: the webhook waits on this call, and the next sweep is the retry.
+            self._client = request_path_client("events", total_attempts=1)
         entry = {
             "Source": SOURCE,
             "DetailType": detail_type,
@@ -94,5 +95,6 @@ def publish_on(target: EventBus, detail_type: str, detail: dict[str, Any]) -> bo
         logger.exception(
             "event publish failed; the schedule will sweep it", extra={"detail_type": detail_type}
         )
+        count("EventPublishFailures")
         return False
     return True

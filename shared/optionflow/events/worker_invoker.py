@@ -36,15 +36,11 @@ class LambdaInvoker:
         if not function:
             raise WorkerInvokerUnavailable(f"no function configured for worker {worker}")
         if self._client is None:
-            import boto3  # on first trigger only: boto3 is half of a cold start
-            from botocore.config import Config
+            from optionflow.aws_clients import request_path_client
 
             # An Event invoke answers in milliseconds; botocore's defaults (60 s reads, retries) could
             # outlast the API function's 10 s timeout and turn a throttle into a 502 instead of a 503.
-            config = Config(
-                connect_timeout=2, read_timeout=3, retries={"max_attempts": 2, "mode": "standard"}
-            )
-            self._client = boto3.client("lambda", config=config)
+            self._client = request_path_client("lambda", total_attempts=2)
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
