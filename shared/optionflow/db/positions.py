@@ -179,15 +179,25 @@ def claim_open(
     """A page of open positions (by id) locked for this run, optionally only those in `only`; rows
     another run holds are skipped. Only the columns the refresher and the exit monitor read: building a row
     costs per column, and a page of the whole book is 10,000 rows."""
-    cur.execute(
-        f"""SELECT {PRICED_COLUMNS}
-           FROM positions
-           WHERE status IN ('OPEN', 'CLOSING') AND (%(after)s::uuid IS NULL OR id > %(after)s::uuid)
-             AND (%(only)s::uuid[] IS NULL OR id = ANY(%(only)s::uuid[]))
-           ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED""",
-        {"after": str(after) if after else None, "only": only, "limit": limit},
-    )
-    return [PricedPosition(**(row | {"status": PositionStatus(row["status"])})) for row in cur.fetchall()]
+    # plain tuples, not dict rows: the dataclass is the row, and a dict per row cost as much again
+    with cur.connection.cursor() as plain:
+        plain.execute(
+            f"""SELECT {PRICED_COLUMNS}
+               FROM positions
+               WHERE status IN ('OPEN', 'CLOSING') AND (%(after)s::uuid IS NULL OR id > %(after)s::uuid)
+                 AND (%(only)s::uuid[] IS NULL OR id = ANY(%(only)s::uuid[]))
+               ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED""",
+            {"after": str(after) if after else None, "only": only, "limit": limit},
+        )
+        names = [column.name for column in plain.description or ()]
+        rows = plain.fetchall()
+    status = names.index("status")
+    return [
+        PricedPosition(
+            **dict(zip(names, (*row[:status], PositionStatus(row[status]), *row[status + 1 :]), strict=True))
+        )
+        for row in rows
+    ]
 
 
 def save_marks(cur: RealDictCursor, marks: list[dict[str, Any]]) -> None:
