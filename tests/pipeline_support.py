@@ -22,6 +22,12 @@ def run(worker: str) -> dict[str, Any]:
     return dict(handler(load_event(f"workers/{worker}.json"), LocalContext(worker)))
 
 
+def sweep() -> None:
+    """Every worker once, in pipeline order: what the minute's schedules do."""
+    for worker in WORKERS:
+        run(worker)
+
+
 def run_entry_chain() -> None:
     for worker in (SIGNAL_PROCESSOR, ORDER_CREATOR, PAPER_EXECUTOR):
         run(worker.name)

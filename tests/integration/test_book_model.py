@@ -23,13 +23,14 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from optionflow import config
 from optionflow.calendar import NyseCalendar
 from optionflow.pricing.expiry import expiry_close
+from optionflow.workers import NAMES
 
 from tests.api_events import call, request
 from tests.conftest import RESETTABLE, WEBHOOK_SECRET
-from tests.pipeline_support import run
+from tests.pipeline_support import run, sweep
 
 NY = ZoneInfo("America/New_York")
-WORKERS = ("signal_processor", "order_creator", "paper_executor", "position_refresher", "exit_monitor")
+WORKERS = NAMES  # the registry's workers, in pipeline order
 SOAK = int(os.environ.get("OPTIONFLOW_SOAK", "1"))
 CALENDAR = NyseCalendar()
 # Wednesday before Thanksgiving: the next days hold a holiday, an early close, a weekly expiry and a weekend.
@@ -38,8 +39,7 @@ CENT = Decimal("0.01")
 
 
 def _sweep() -> None:
-    for worker in WORKERS:
-        run(worker)
+    sweep()
 
 
 class Book(RuleBasedStateMachine):

@@ -16,7 +16,7 @@ from optionflow import config
 
 from tests.api_events import call, request
 from tests.conftest import WEBHOOK_SECRET
-from tests.pipeline_support import alert, one, rows, run, run_entry_chain
+from tests.pipeline_support import alert, one, rows, run, run_entry_chain, sweep
 
 NY = ZoneInfo("America/New_York")
 
@@ -27,17 +27,6 @@ def at(y: int, m: int, d: int, hh: int, mm: int, ss: int = 0) -> datetime:
 
 def status(db: Any, signal_id: str) -> str:
     return str(one(db, "SELECT status FROM signals WHERE id = %s", signal_id)["status"])
-
-
-def sweep() -> None:
-    for worker in (
-        "signal_processor",
-        "order_creator",
-        "paper_executor",
-        "position_refresher",
-        "exit_monitor",
-    ):
-        run(worker)
 
 
 def open_contracts(db: Any) -> int:

@@ -24,7 +24,7 @@ from optionflow.events import bus
 from optionflow.logic.replay import Progress, Report, Window, replay
 from optionflow.models.replay_rules import load_rules
 
-from tests.pipeline_support import ShiftedMarket, alert, rows, run
+from tests.pipeline_support import ShiftedMarket, alert, rows, run, sweep
 
 DAY = date(2026, 11, 23)  # a Monday; MARKET_OPEN in conftest
 # (time in New York, alert fields): entries at odd seconds, one before the open, one closing alert
@@ -79,14 +79,7 @@ def _fast_path(recording: Any) -> None:
 
 
 def _sweep() -> None:
-    for worker in (
-        "signal_processor",
-        "order_creator",
-        "paper_executor",
-        "position_refresher",
-        "exit_monitor",
-    ):
-        run(worker)
+    sweep()
     run("paper_executor")  # the exit orders the monitor just placed, as order.created would
 
 
