@@ -215,7 +215,7 @@ def _retry_class() -> Any:
     if _RETRY is None:
         from urllib3.util.retry import Retry
 
-        class BoundedRetry(Retry):  # type: ignore[misc]
+        class BoundedRetry(Retry):
             def sleep_for_retry(self, response: Any) -> bool:
                 wait = self.get_retry_after(response)
                 if wait is not None and wait > MAX_RETRY_AFTER_SECONDS:
