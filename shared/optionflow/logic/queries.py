@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from optionflow.db import exit_signals as exit_db
 from optionflow.db import health as health_db
 from optionflow.db import listing
+from optionflow.db import notifications as notifications_db
 from optionflow.db import signals as signals_db
 from optionflow.db import stats as stats_db
 from optionflow.db.connection import Database, DatabaseUnavailable
@@ -47,8 +48,13 @@ def signal_detail(db: Database, signal_id: UUID) -> SignalDetail | None:
 def health(db: Database) -> tuple[bool, dict[str, Any]]:
     """(healthy, report): the database answers, and when each worker last ran."""
     try:
-        db_now, runs, stale = db.run_in_transaction(
-            lambda cur: (health_db.database_time(cur), health_db.worker_runs(cur), health_db.stale_marks(cur))
+        db_now, runs, stale, deliveries = db.run_in_transaction(
+            lambda cur: (
+                health_db.database_time(cur),
+                health_db.worker_runs(cur),
+                health_db.stale_marks(cur),
+                notifications_db.delivery_counts(cur),
+            )
         )
     except DatabaseUnavailable as exc:
         return False, {
@@ -74,6 +80,11 @@ def health(db: Database) -> tuple[bool, dict[str, Any]]:
         "workers": workers,
         # positions whose stops and targets wait for a fresh mark (the dashboard and /exit-signals list them)
         "stale_marks": stale,
+        # notifications waiting to go out, and those that failed every attempt (`optionflow notify list`)
+        "notifications": {
+            "pending": deliveries["PENDING"] + deliveries["SENDING"] + deliveries["UNROUTED"],
+            "dead": deliveries["DEAD"],
+        },
     }
 
 

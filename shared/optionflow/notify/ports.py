@@ -1,0 +1,23 @@
+"""The notification channel port: what the notifier sends through."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from optionflow.notify.messages import Message
+
+
+class DeliveryFailed(Exception):
+    """The channel did not take the message; `message` is safe to store and log (no URL, no token)."""
+
+
+class Channel(Protocol):
+    name: str  # slack, discord, telegram, webhook, sns, console
+
+    def send(self, message: Message) -> None:
+        """Deliver `message`, or raise DeliveryFailed. Returning means the channel accepted it."""
+        ...
+
+    def secrets(self) -> tuple[str, ...]:
+        """The values that must never appear in an error, a log line or a stored row."""
+        ...
