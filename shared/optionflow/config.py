@@ -79,7 +79,7 @@ class Settings(BaseModel):
     notify_telegram_api_url: str = "https://api.telegram.org"
     notify_webhook_url: str | None = Field(default=None, repr=False)  # plain JSON, for anything else
     notify_sns_topic_arn: str | None = None
-    notify_console: bool = False  # the local stack prints every message to its console
+    notify_console: bool | None = None  # print every message to the console (the local stack's default)
     notify_slack_webhook_parameter: str | None = None
     notify_discord_webhook_parameter: str | None = None
     notify_telegram_bot_token_parameter: str | None = None

@@ -46,6 +46,8 @@ def local_secrets(settings: Settings) -> Settings:
         update={
             "jwt_secret": settings.jwt_secret or stored["jwt_secret"],
             "webhook_secret": settings.webhook_secret or stored["webhook_secret"],
+            # notifications print to the stack's console unless NOTIFY_CONSOLE says otherwise
+            "notify_console": True if settings.notify_console is None else settings.notify_console,
         }
     )
 

@@ -57,8 +57,9 @@ def wants(rule: ChannelRule | None, kind: str, severity: str) -> bool:
 
 
 def targets(notice: UnroutedNotice, channels: list[str], rules: dict[str, ChannelRule]) -> list[str]:
-    if notice.only_channel is not None:  # a test message: that channel alone, whatever its rule
-        return [notice.only_channel] if notice.only_channel in channels else []
+    if notice.only_channel is not None:
+        # a test message: that channel alone, whatever its rule; one not configured here fails visibly
+        return [notice.only_channel]
     return [c for c in channels if wants(rules.get(c), notice.kind, notice.severity)]
 
 

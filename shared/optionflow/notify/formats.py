@@ -44,7 +44,7 @@ def discord(message: Message) -> dict[str, Any]:
     }
     if message.created_at is not None:
         embed["timestamp"] = message.created_at.isoformat()
-    return {"content": "", "embeds": [embed], "allowed_mentions": {"parse": []}}
+    return {"embeds": [embed], "allowed_mentions": {"parse": []}}
 
 
 def telegram(message: Message, chat_id: str) -> dict[str, Any]:
