@@ -238,3 +238,54 @@ def test_a_crash_between_send_and_mark_retries_after_the_lease_and_loses_nothing
     # a mark from the dead claim, arriving late, changes nothing
     assert not deps.db.run_in_transaction(lambda cur: notifications_db.mark_sent(cur, claimed[0], now))
     assert one(db, "SELECT count(*) AS n FROM notification_deliveries WHERE status <> 'SENT'")["n"] == 0
+
+
+def test_a_worker_that_starts_failing_is_notified_once_until_it_recovers(db, settings, frozen_clock):
+    from optionflow.composition import for_process
+    from optionflow.logic.runs import run_worker
+
+    def broken(now: Any) -> None:
+        raise RuntimeError("quote feed unreachable")
+
+    deps = for_process()
+    for _ in range(3):
+        with pytest.raises(RuntimeError):
+            run_worker(deps, "exit_monitor", {}, broken)
+    run_worker(deps, "exit_monitor", {}, lambda now: 0)
+    with pytest.raises(RuntimeError):
+        run_worker(deps, "exit_monitor", {}, broken)
+    notices = rows(db, "SELECT severity, facts FROM notifications WHERE kind = 'WORKER_FAILING' ORDER BY id")
+    assert len(notices) == 2  # the first failure, and the first after it recovered
+    assert notices[0]["severity"] == "CRITICAL"
+    assert notices[0]["facts"] == {
+        "worker": "exit_monitor",
+        "trigger": "manual",
+        "error": "RuntimeError: quote feed unreachable",
+    }
+
+
+def test_an_entry_order_unfilled_at_the_close_is_notified_as_expired(db, market, frozen_clock):
+    alert("SPY", "BUY", "CALL")
+    run("signal_processor")
+    run("order_creator")
+    frozen_clock.set(datetime(2026, 11, 23, 16, 5, tzinfo=NY))
+    run("paper_executor")
+    notice = one(db, "SELECT facts FROM notifications WHERE kind = 'ORDER_ENDED'")
+    assert notice["facts"]["status"] == "EXPIRED" and notice["facts"]["purpose"] == "ENTRY"
+    assert notice["facts"]["reason"] == "DAY order not filled by the close"
+
+
+def test_a_mark_going_stale_is_notified_once_per_episode(db, market, frozen_clock):
+    alert("SPY", "BUY", "CALL")
+    run_entry_chain()
+    market.failing = frozenset({"SPY"})
+    for _ in range(3):
+        frozen_clock.advance(timedelta(minutes=1))
+        run("position_refresher")
+        run("exit_monitor")
+    (notice,) = rows(db, "SELECT facts FROM notifications WHERE kind = 'STALE_MARKS'")
+    assert notice["facts"]["count"] == 1
+    assert (
+        notice["facts"]["positions"][0]["option_symbol"]
+        == one(db, "SELECT option_symbol FROM positions")["option_symbol"]
+    )

@@ -139,7 +139,9 @@ def _decide_batch(deps: Dependencies, now: datetime, batch: int) -> int:
                     book = Book(book.open_total + 1, per_ticker, book.realized_today, book.unrealized)
         signals_db.record_decisions(cur, trail, now)
         signals_db.set_statuses(cur, outcomes, now)
-        rejected = notifications_db.signals_rejected(cur, [sid for sid, _, _ in outcomes], now)
+        rejected = notifications_db.signals_rejected(
+            cur, [s for s, st, _ in outcomes if st != SignalStatus.ACCEPTED], now
+        )
     observability.signal_lines(
         "signal decided", [(sid, {"status": status, "reasons": reasons}) for sid, status, reasons in outcomes]
     )

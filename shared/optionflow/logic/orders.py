@@ -252,7 +252,9 @@ def _order_batch(deps: Dependencies, now: datetime, batch: int) -> int:
                 pending.entries.append(order)
                 pending.outcomes.append((signal.id, SignalStatus.ORDERED, None))
         pending.flush(cur, now)
-        rejected = notifications_db.signals_rejected(cur, [sid for sid, _, _ in pending.final], now)
+        rejected = notifications_db.signals_rejected(
+            cur, [s for s, st, _ in pending.final if st != SignalStatus.ORDERED], now
+        )
     observability.signal_lines(
         "entry order created",
         [
