@@ -154,3 +154,20 @@ def test_channel_secrets_never_reach_logs_or_stored_errors(db, market, failing_c
     for secret in ("slacksecret", "discordsecret", "telegram-secret", "jsonsecret"):
         assert secret not in logged.out and secret not in logged.err, secret
         assert secret not in stored, secret
+
+
+def test_the_local_stack_prints_notifications_to_its_console_unless_told_not_to(tmp_path):
+    import io
+
+    from optionflow.local.stack import local_secrets
+    from optionflow.notify.console import ConsoleChannel
+
+    assert "console" in channels.configured(local_secrets(Settings(data_dir=tmp_path)))
+    assert "console" not in channels.configured(
+        local_secrets(Settings(data_dir=tmp_path, notify_console=False))
+    )
+    stream = io.StringIO()
+    ConsoleChannel(stream).send(MESSAGE)
+    assert stream.getvalue() == (
+        "[notify CRITICAL] Kill switch ON: no new entries (exits still run)\n    By ops\n    Reason: FOMC\n"
+    )

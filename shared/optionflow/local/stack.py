@@ -30,7 +30,8 @@ def project_root() -> Path:
 
 
 def local_secrets(settings: Settings) -> Settings:
-    """Fill missing JWT and webhook secrets from (or into) <data_dir>/secrets.json, so tokens survive restarts."""
+    """Fill missing JWT and webhook secrets from (or into) <data_dir>/secrets.json, so tokens survive restarts;
+    notifications also print to the console unless NOTIFY_CONSOLE turned that off."""
     path = settings.data_dir / "secrets.json"
     stored: dict[str, str] = json.loads(path.read_text()) if path.is_file() else {}
     changed = False
