@@ -44,6 +44,15 @@ def test_slack_refusal_fails_the_delivery_without_naming_the_url(server):
     with pytest.raises(DeliveryFailed) as failed:
         webhooks.slack(server.url + SLACK, 1.0).send(MESSAGE)
     assert "404" in str(failed.value) and "slacksecret" not in str(failed.value)
+    assert failed.value.permanent  # a revoked webhook: retrying cannot help
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503])
+def test_rate_limits_and_server_errors_are_worth_retrying(server, status):
+    server.script("POST", SLACK, Reply(status, {"message": "later"}))
+    with pytest.raises(DeliveryFailed) as failed:
+        webhooks.slack(server.url + SLACK, 1.0).send(MESSAGE)
+    assert not failed.value.permanent
 
 
 def test_discord_takes_204_no_content_as_delivered(server):

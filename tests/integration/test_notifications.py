@@ -156,6 +156,24 @@ def test_a_hanging_channel_costs_a_run_one_timeout_not_one_per_message(db, marke
     assert outcome["sent"] == 0 and outcome["retrying"] == 1 and outcome["postponed"] >= 3
     assert elapsed < 2.5  # one 0.5 s timeout, then the channel's other messages wait for its retry
     assert one(db, "SELECT count(*) AS n FROM notification_deliveries WHERE status = 'PENDING'")["n"] >= 4
+    # and the one it tried is retried with backoff until it is dead (four attempts in this test's settings)
+    first = one(db, "SELECT notification_id FROM notification_deliveries WHERE attempts = 1")[
+        "notification_id"
+    ]
+    for _ in range(3):
+        frozen_clock.advance(timedelta(minutes=5))
+        notify()
+    dead = one(db, "SELECT * FROM notification_deliveries WHERE notification_id = %s", first)
+    assert dead["status"] == "DEAD" and dead["attempts"] == 4 and "no answer" in dead["last_error"]
+
+
+def test_a_channel_that_refuses_the_request_dead_letters_at_once(db, market, sink):
+    sink.script("POST", HOOK, Reply(404, {"message": "no such hook"}))
+    alert("SPY", "BUY", "CALL")
+    run_entry_chain()
+    notify()
+    (tried,) = rows(db, "SELECT status, attempts, last_error FROM notification_deliveries WHERE attempts > 0")
+    assert tried["status"] == "DEAD" and tried["attempts"] == 1 and "HTTP 404" in tried["last_error"]
 
 
 def test_a_channel_down_for_ten_minutes_loses_nothing_and_doubles_nothing(db, market, sink, frozen_clock):

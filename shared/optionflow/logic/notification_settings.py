@@ -9,7 +9,13 @@ from optionflow.db import notifications as notifications_db
 from optionflow.db.rows import ChannelRule
 from optionflow.events import names as events
 from optionflow.logic import notifier
-from optionflow.models.notifications import ChannelRules, ChannelRulesPatch, Delivery, QueuedNotification
+from optionflow.models.notifications import (
+    ChannelName,
+    ChannelRules,
+    ChannelRulesPatch,
+    Delivery,
+    QueuedNotification,
+)
 from optionflow.notify.channels import NAMES
 
 if TYPE_CHECKING:
@@ -61,11 +67,11 @@ def change(deps: Dependencies, channel: str, patch: ChannelRulesPatch, *, actor:
     return _shown(deps.db.run_in_transaction(work))
 
 
-def send_test(deps: Dependencies, channel: str, *, actor: str) -> QueuedNotification:
+def send_test(deps: Dependencies, channel: ChannelName, *, actor: str) -> QueuedNotification:
     """Queue a test message for `channel` alone and wake the notifier."""
     nid = notifier.queue_test(deps, channel, actor=actor)
     deps.publish(events.NOTICES_QUEUED, {"count": 1})
-    return QueuedNotification(notification_id=nid, channel=channel)  # type: ignore[arg-type]
+    return QueuedNotification(notification_id=nid, channel=channel)
 
 
 def deliveries(deps: Dependencies, statuses: list[str], limit: int) -> list[Delivery]:

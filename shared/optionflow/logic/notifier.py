@@ -117,14 +117,15 @@ def _send_one(
     extra = {"notification_id": delivery.notification_id, "channel": delivery.channel, "kind": delivery.kind}
     try:
         if channel is None:
-            raise DeliveryFailed(f"channel {delivery.channel} is not configured")
+            raise DeliveryFailed(f"channel {delivery.channel} is not configured", permanent=True)
         channel.send(render(key, delivery.kind, delivery.severity, delivery.facts, delivery.created_at))
     except Exception as exc:
         # DeliveryFailed is already scrubbed; anything else (a bug, an SDK error) is scrubbed here
         error = str(exc) if isinstance(exc, DeliveryFailed) else f"{type(exc).__name__}: {exc}"
         if channel is not None:
             error = scrub(error, channel.secrets())
-        dead = delivery.attempt >= settings.notify_max_attempts
+        permanent = isinstance(exc, DeliveryFailed) and exc.permanent
+        dead = permanent or delivery.attempt >= settings.notify_max_attempts
         retry_at = None if dead else now + backoff(settings.notify_backoff_seconds, delivery.attempt)
         deps.db.run_in_transaction(
             lambda cur: notifications_db.mark_failed(cur, delivery, error, retry_at, now)

@@ -8,7 +8,15 @@ from optionflow.notify.messages import Message
 
 
 class DeliveryFailed(Exception):
-    """The channel did not take the message; `message` is safe to store and log (no URL, no token)."""
+    """The channel did not take the message; the message is safe to store and log (no URL, no token).
+
+    `permanent`: trying again cannot help (the channel refused the request itself: a revoked webhook, a
+    wrong chat id, a channel not configured), so the delivery is DEAD at once instead of after every retry.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 class Channel(Protocol):

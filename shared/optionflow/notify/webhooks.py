@@ -16,6 +16,11 @@ from optionflow.notify.messages import Message
 from optionflow.notify.ports import DeliveryFailed
 
 
+def _refused(status: int | None) -> bool:
+    """A 4xx other than a timeout or a rate limit: the service refused the request itself."""
+    return status is not None and 400 <= status < 500 and status not in (408, 409, 425, 429)
+
+
 def scrub(text: str, secrets: tuple[str, ...]) -> str:
     for secret in secrets:
         if secret:
@@ -58,7 +63,7 @@ class WebhookChannel:
                 "POST", "", json_body=self._body(message), headers=headers, accept_text=True
             )
         except HttpError as exc:
-            raise DeliveryFailed(scrub(str(exc), self._secrets)) from None
+            raise DeliveryFailed(scrub(str(exc), self._secrets), permanent=_refused(exc.status)) from None
         if isinstance(answer, dict) and answer.get("ok") is False:  # Telegram says so in the body too
             raise DeliveryFailed(scrub(f"{self.name}: {answer.get('description')}", self._secrets))
 
