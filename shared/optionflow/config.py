@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from optionflow.workers import WORKERS
 
@@ -70,6 +70,23 @@ class Settings(BaseModel):
     alpaca_option_feed: Literal["indicative", "opra"] = "indicative"
     # A quote older than this (by the provider's own timestamp) is never used for a fill or a mark.
     max_quote_age_seconds: int = Field(default=60, ge=1, le=86400)
+    # Contract choice for alerts that name no contract. "grid": ATM on the standard strike grid and the
+    # next weekly (the simulator's default); "chain": from the provider's listed chain, by the window and
+    # method below, with the liquidity guards; "auto": chain for a real provider, grid for the simulator.
+    contract_source: Literal["auto", "grid", "chain"] = "auto"
+    contract_min_dte: int = Field(default=1, ge=0, le=1000)  # 0 allows same-day (0DTE) expiries
+    contract_max_dte: int = Field(default=45, ge=0, le=1000)
+    strike_selection: Literal["atm", "delta", "steps"] = "atm"
+    target_delta: Decimal = Field(
+        default=Decimal("0.50"), gt=0, lt=1
+    )  # by size: 0.30 is a 30-delta put or call
+    strike_steps: int = Field(
+        default=0, ge=-50, le=50
+    )  # listed strikes from ATM; positive is out of the money
+    # Liquidity guards on the chosen contract: the spread as a share of the mid (0.10 = 10 %; unset: none)
+    # and the open interest, in contracts.
+    max_spread_share: Decimal | None = Field(default=None, gt=0, le=2)
+    min_open_interest: int = Field(default=0, ge=0)
     # Where the command line finds the API (default: the local stack on `port`) and the token it sends.
     api_url: str | None = None
     api_token: str | None = None
@@ -105,6 +122,14 @@ class Settings(BaseModel):
             )
         return value
 
+    @model_validator(mode="after")
+    def _dte_window(self) -> Settings:
+        if self.contract_min_dte > self.contract_max_dte:
+            raise ValueError(
+                f"CONTRACT_MIN_DTE {self.contract_min_dte} is above CONTRACT_MAX_DTE {self.contract_max_dte}"
+            )
+        return self
+
     @field_validator("clock_start")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
@@ -128,6 +153,13 @@ class Settings(BaseModel):
                 f"MARKET_DATA={self.market_data} needs MARKET_DATA_KEY (or MARKET_DATA_KEY_PARAMETER)"
             )
         return self.market_data_key
+
+    @property
+    def contract_from_chain(self) -> bool:
+        """True when contracts are chosen from the listed chain (see `contract_source`)."""
+        if self.contract_source == "auto":
+            return self.market_data != "simulated"
+        return self.contract_source == "chain"
 
     @property
     def trading_mode(self) -> str:
@@ -181,6 +213,14 @@ _ENV = {
     "alpaca_stock_feed": "ALPACA_STOCK_FEED",
     "alpaca_option_feed": "ALPACA_OPTION_FEED",
     "max_quote_age_seconds": "MAX_QUOTE_AGE_SECONDS",
+    "contract_source": "CONTRACT_SOURCE",
+    "contract_min_dte": "CONTRACT_MIN_DTE",
+    "contract_max_dte": "CONTRACT_MAX_DTE",
+    "strike_selection": "STRIKE_SELECTION",
+    "target_delta": "TARGET_DELTA",
+    "strike_steps": "STRIKE_STEPS",
+    "max_spread_share": "MAX_SPREAD_SHARE",
+    "min_open_interest": "MIN_OPEN_INTEREST",
 }
 
 
@@ -196,7 +236,9 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         return Settings.model_validate(values)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "?"
+        if not first["loc"]:  # a rule across settings: its message names them
+            raise ConfigurationError(str(first["msg"]).removeprefix("Value error, ")) from exc
+        field = str(first["loc"][0])
         raise ConfigurationError(f"{_ENV.get(field, field)}: {first['msg']}") from exc
 
 

@@ -83,3 +83,19 @@ def test_each_run_gets_its_own_cache_over_the_same_connections():
 )
 def test_the_trading_mode_is_named_from_market_data_broker_and_app_mode(market, broker, mode, expected):
     assert trading_mode(market, broker, mode) == expected
+
+
+def test_contracts_come_from_the_chain_for_a_real_provider_and_from_the_grid_for_the_simulator():
+    assert settings_from_env({}).contract_from_chain is False
+    assert settings_from_env({"CONTRACT_SOURCE": "chain"}).contract_from_chain is True
+    assert settings_from_env({"MARKET_DATA": "tradier"}).contract_from_chain is True
+    assert (
+        settings_from_env({"MARKET_DATA": "tradier", "CONTRACT_SOURCE": "grid"}).contract_from_chain is False
+    )
+
+
+def test_a_dte_window_upside_down_is_refused_naming_both_settings():
+    with pytest.raises(ConfigurationError, match=r"^CONTRACT_MIN_DTE 9 is above CONTRACT_MAX_DTE 3$"):
+        settings_from_env({"CONTRACT_MIN_DTE": "9", "CONTRACT_MAX_DTE": "3"})
+    with pytest.raises(ConfigurationError, match=r"^MAX_SPREAD_SHARE: "):
+        settings_from_env({"MAX_SPREAD_SHARE": "-0.1"})
