@@ -27,14 +27,23 @@ def build_market_data(settings: Settings) -> MarketData:
 
         return SimulatedMarketData(seed=settings.market_seed)
     key = settings.require_market_data_key()
+    from optionflow.clock import get_clock
+
+    def now() -> datetime:  # the application's clock: the wall clock in production, frozen in tests
+        return get_clock().now()
+
     if name == "tradier":
         from optionflow.market import tradier
 
-        return tradier.TradierMarketData(tradier.client(key, settings.market_data_url or tradier.BASE_URL))
+        return tradier.TradierMarketData(
+            tradier.client(key, settings.market_data_url or tradier.BASE_URL), now=now
+        )
     if name == "massive":
         from optionflow.market import massive
 
-        return massive.MassiveMarketData(massive.client(key, settings.market_data_url or massive.BASE_URL))
+        return massive.MassiveMarketData(
+            massive.client(key, settings.market_data_url or massive.BASE_URL), now=now
+        )
     if name == "alpaca":
         from optionflow.market import alpaca
 
@@ -46,6 +55,7 @@ def build_market_data(settings: Settings) -> MarketData:
             alpaca.trading_client(key_id, key, settings.alpaca_trading_url or alpaca.PAPER_TRADING_URL),
             stock_feed=settings.alpaca_stock_feed,
             option_feed=settings.alpaca_option_feed,
+            now=now,
         )
     raise ConfigurationError(f"MARKET_DATA={name!r}: use simulated, alpaca, tradier or massive")
 

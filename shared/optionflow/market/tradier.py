@@ -124,7 +124,12 @@ class TradierMarketData(RemoteMarketData):
         return tuple(date.fromisoformat(str(d)) for d in _items(body["expirations"], "date"))
 
     def _fetch_chain(self, ticker: str, first_expiry: date, last_expiry: date) -> tuple[ListedOption, ...]:
-        expiries = [e for e in self.expirations(ticker, self.now()) if first_expiry <= e <= last_expiry]
+        # one expiry (a quote, a chosen contract) needs no list: Tradier answers null for an unlisted one
+        expiries = (
+            [first_expiry]
+            if first_expiry == last_expiry
+            else [e for e in self.expirations(ticker, self.now()) if first_expiry <= e <= last_expiry]
+        )
         options: list[ListedOption] = []
         for expiry in expiries:
             body = self.client.request(
