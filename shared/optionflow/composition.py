@@ -80,6 +80,17 @@ def for_process() -> Dependencies:
     )
 
 
+def on_book(base: Dependencies, database_url: str) -> Dependencies:
+    """`base` on the book at `database_url`: its database and, when the process keeps a simulated clock,
+    that clock as kept in that book (a simulated clock lives in its book's database)."""
+    from optionflow.clock import SimulatedClock
+    from optionflow.db.connection import Database
+
+    db = Database(database_url)
+    clock = base.clock.on(db) if isinstance(base.clock, SimulatedClock) else base.clock
+    return base.replace(db=db, clock=clock)
+
+
 def for_replay(base: Dependencies, *, database_url: str, clock: Clock, bus: EventBus) -> Dependencies:
     """A replay's set: `base`'s settings, market and broker, on the scratch book at `database_url`, with the
     replay's own clock and bus."""

@@ -31,7 +31,6 @@ from optionflow.clock import FrozenClock
 from optionflow.db import book as book_db
 from optionflow.db import replay as replay_db
 from optionflow.db import trading_settings as settings_db
-from optionflow.db.connection import using_database
 from optionflow.db.scratch import Leftover, drop_leftovers, read_only, scratch_book
 from optionflow.logic.replay.report import AlertRow, Outcome, Report, StoppedBy, build_report
 from optionflow.logic.replay.walk import (
@@ -98,21 +97,18 @@ def replay(
         return build_report(window, risk_limits, exit_rules, [], started=started)
 
     if now is None:
-        with using_database(database_url):  # a simulated clock is the real book's, kept in its database
-            now = deps.clock.now()
+        from optionflow.composition import on_book
+
+        now = on_book(deps, database_url).clock.now()  # a simulated clock is the real book's, kept there
     stopped_by: StoppedBy = "end of window" if window.end <= now else "now"
     until = window.end if stopped_by == "end of window" else now
     if alerts[-1]["received_at"] > until:
         # a clock behind the stored alerts (a demo's shifted clock) must not cut the replay short of them
         until, stopped_by = alerts[-1]["received_at"], "last stored alert"
     actual = {sid: outcome.as_of(until) for sid, outcome in actual.items()}
-    with (
-        scratch_book(database_url) as scratch_url,
-        # the process's own connection is pointed at the scratch book too: nothing the walk runs can write
-        # to the real book, even code that reaches past its dependencies
-        using_database(scratch_url),
-        quiet_stages(),
-    ):
+    # The stages reach the scratch book only through their dependencies: nothing global is pointed at it,
+    # and the process's own database is never touched (tests hold it unreachable during a replay).
+    with scratch_book(database_url) as scratch_url, quiet_stages():
         from optionflow.composition import for_replay
 
         clock, wakeups = FrozenClock(window.start), Wakeups()
