@@ -146,10 +146,9 @@ class SimulatedClock:
     def _load(self) -> ClockState:
         from optionflow.db import simulated_clock as store
 
-        row = self.db.run_in_transaction(
+        return self.db.run_in_transaction(
             lambda cur: store.read(cur) or store.start(cur, self.start, wall_now(), STARTED_BY)
         )
-        return ClockState.from_row(row)
 
 
 class FrozenClock:

@@ -164,27 +164,9 @@ DB_PLUMBING = {"db/connection.py", "db/migrate.py"}
 REPOSITORIES = [p for p in python_files(PACKAGE / "db") if relative(p) not in DB_PLUMBING]
 
 
-# Functions still handing out untyped rows, to be typed (issue 18): the list only shrinks.
-UNTYPED_YET: dict[str, set[str]] = {
-    "db/exit_signals.py": {"active_exit_alerts"},
-    "db/health.py": {"worker_runs", "database_time"},
-    "db/listing.py": {"page"},
-    "db/orders.py": {"cancel_working_entries"},
-    "db/positions.py": {"open_from_fills", "expiries_held"},
-    "db/replay.py": {"unused_scratch_databases", "alerts_received", "outcomes"},
-    "db/scratch.py": {"read_only"},
-    "db/signals.py": {"get", "decisions"},
-    "db/simulated_clock.py": {"read", "start", "save"},
-    "db/stats.py": {"closed_positions", "open_book"},
-    "db/trading_settings.py": {"read", "update", "record_change", "changes"},
-    "db/worker_controls.py": {"all_controls", "set_paused", "never_paused"},
-}
-
-
 @pytest.mark.parametrize("path", REPOSITORIES, ids=relative)
 def test_db_hands_out_typed_rows_not_dicts(path: Path) -> None:
-    untyped = {found.split(" -> ")[0] for found in untyped_returns(path.read_text())}
-    assert untyped == UNTYPED_YET.get(relative(path), set())
+    assert untyped_returns(path.read_text()) == []
 
 
 @pytest.mark.parametrize("path", list(python_files(*PRODUCTION)), ids=relative)

@@ -92,7 +92,7 @@ def _decide_batch(deps: Dependencies, now: datetime, batch: int) -> int:
         # the daily loss limit counts from midnight New York time
         day_start = datetime.combine(now.astimezone(NEW_YORK).date(), time(0), NEW_YORK)
         pnl = book_db.day_pnl(cur, day_start)
-        book = Book(exposure.total, dict(exposure.per_ticker), pnl["realized"], pnl["unrealized"])
+        book = Book(exposure.total, dict(exposure.per_ticker), pnl.realized, pnl.unrealized)
         accepted = 0
         failed_checks: list[str] = []
         trail: list[tuple[Any, Check]] = []

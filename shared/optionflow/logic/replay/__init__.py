@@ -31,6 +31,7 @@ from optionflow.clock import FrozenClock
 from optionflow.db import book as book_db
 from optionflow.db import replay as replay_db
 from optionflow.db import trading_settings as settings_db
+from optionflow.db.rows import SignalOutcome, StoredAlert
 from optionflow.db.scratch import Leftover, drop_leftovers, read_only, scratch_book
 from optionflow.logic.replay.report import AlertRow, Outcome, Report, StoppedBy, build_report
 from optionflow.logic.replay.walk import (
@@ -102,9 +103,9 @@ def replay(
         now = on_book(deps, database_url).clock.now()  # a simulated clock is the real book's, kept there
     stopped_by: StoppedBy = "end of window" if window.end <= now else "now"
     until = window.end if stopped_by == "end of window" else now
-    if alerts[-1]["received_at"] > until:
+    if alerts[-1].received_at > until:
         # a clock behind the stored alerts (a demo's shifted clock) must not cut the replay short of them
-        until, stopped_by = alerts[-1]["received_at"], "last stored alert"
+        until, stopped_by = alerts[-1].received_at, "last stored alert"
     actual = {sid: outcome.as_of(until) for sid, outcome in actual.items()}
     # The stages reach the scratch book only through their dependencies: nothing global is pointed at it,
     # and the process's own database is never touched (tests hold it unreachable during a replay).
@@ -126,15 +127,15 @@ def replay(
 
     rows = []
     for alert in alerts:
-        sid = str(alert["id"])
+        sid = str(alert.id)
         replay_id = stored.get(sid)
         rows.append(
             AlertRow(
                 signal_id=sid,
-                received_at=alert["received_at"],
-                ticker=alert["ticker"],
-                action=alert["action"],
-                direction=alert["direction"],
+                received_at=alert.received_at,
+                ticker=alert.ticker,
+                action=alert.action,
+                direction=alert.direction,
                 actual=actual[sid],
                 replay=Outcome.from_row(replayed[replay_id]) if replay_id and sid not in notes else None,
                 note=notes.get(sid),
@@ -154,11 +155,11 @@ def replay(
 
 def _read_real_book(
     url: str, window: Window
-) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], dict[str, Any], dict[str, Any]]:
+) -> tuple[list[StoredAlert], dict[str, SignalOutcome], dict[str, Any], dict[str, Any]]:
     # Read-only at the server: whatever happens later, this connection cannot write to the real book.
     with read_only(url) as cur:
         alerts = replay_db.alerts_received(cur, window.start, window.end)
-        outcomes = replay_db.outcomes(cur, [str(a["id"]) for a in alerts])
+        outcomes = replay_db.outcomes(cur, [str(a.id) for a in alerts])
         # the typed rows as the columns the scratch book is given (settings_db.update takes columns)
         limits = asdict(book_db.risk_limits(cur))
         exits = asdict(book_db.exit_rules(cur))
