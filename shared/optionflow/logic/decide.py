@@ -18,6 +18,7 @@ from optionflow.db.rows import RiskLimits
 from optionflow.db.signals import ClaimedSignal
 from optionflow.events import names as events
 from optionflow.logic.exits import Rules
+from optionflow.logic.results import DecideResult
 from optionflow.logic.risk import (
     Book,
     Check,
@@ -69,7 +70,7 @@ def decide(
     return checks
 
 
-def process_pending(deps: Dependencies, now: datetime) -> int:
+def process_pending(deps: Dependencies, now: datetime) -> DecideResult:
     """Decide every pending signal, a batch per transaction; returns how many were decided.
 
     Each run in Lambda also reports how long the oldest unhandled signal has waited: the stale-pipeline
@@ -78,7 +79,7 @@ def process_pending(deps: Dependencies, now: datetime) -> int:
     if observability.recording():
         age = deps.db.run_statement(lambda cur: signals_db.oldest_waiting_age_seconds(cur, now))
         observability.seconds(observability.OLDEST_WAITING_SIGNAL, age)
-    return decided
+    return DecideResult(decided)
 
 
 def _decide_batch(deps: Dependencies, now: datetime, batch: int) -> int:

@@ -23,6 +23,7 @@ from optionflow.db.rows import HeldPosition, PricedPosition
 from optionflow.events import names as events
 from optionflow.logic.exits import PositionView, evaluate
 from optionflow.logic.orders import exit_order
+from optionflow.logic.results import ExitsResult
 from optionflow.observability import logger
 from optionflow.pricing.expiry import expiry_close, settlement_value
 from optionflow.states import PositionStatus, require
@@ -77,7 +78,7 @@ def settle_expired(deps: Dependencies, now: datetime, calendar: NyseCalendar) ->
     return len(settled)
 
 
-def monitor(deps: Dependencies, now: datetime, only: list[str] | None = None) -> dict[str, int]:
+def monitor(deps: Dependencies, now: datetime, only: list[str] | None = None) -> ExitsResult:
     """Settle expiries, then evaluate every open position (or just those in `only`, after a fast-path
     refresh)."""
     calendar = deps.calendar
@@ -155,4 +156,4 @@ def monitor(deps: Dependencies, now: datetime, only: list[str] | None = None) ->
     observability.count(observability.STALE_MARKS, counts["stale"])
     if counts["exit_orders"]:
         deps.publish(events.ORDER_CREATED, {"count": counts["exit_orders"]})
-    return counts
+    return ExitsResult(**counts)
