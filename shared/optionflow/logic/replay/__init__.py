@@ -25,13 +25,13 @@ import time as wall_time
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from optionflow.clock import FrozenClock
 from optionflow.db import book as book_db
 from optionflow.db import replay as replay_db
 from optionflow.db import trading_settings as settings_db
-from optionflow.db.rows import SignalOutcome, StoredAlert
+from optionflow.db.rows import ExitRules, RiskLimits, SignalOutcome, StoredAlert
 from optionflow.db.scratch import Leftover, drop_leftovers, read_only, scratch_book
 from optionflow.logic.replay.report import AlertRow, Outcome, Report, StoppedBy, build_report
 from optionflow.logic.replay.walk import (
@@ -88,11 +88,10 @@ def replay(
     started = wall_time.monotonic()
     rules = rules or ReplayRules()
     alerts, actual_rows, live_limits, live_exits = _read_real_book(database_url, window)
-    # a scratch book gets exactly the settings an operator may change on the real one
-    risk_limits = {
-        c: live_limits[c] for c in settings_db.EDITABLE["risk_limits"]
-    } | rules.risk_limit_changes()
-    exit_rules = {c: live_exits[c] for c in settings_db.EDITABLE["exit_rules"]} | rules.exit_rule_changes()
+    # a scratch book gets exactly the settings an operator may change on the real one (the typed rows'
+    # fields are those columns), with the rules file's changes
+    risk_limits = asdict(live_limits) | rules.risk_limit_changes()
+    exit_rules = asdict(live_exits) | rules.exit_rule_changes()
     actual = {sid: Outcome.from_row(row) for sid, row in actual_rows.items()}
     if not alerts:
         return build_report(window, risk_limits, exit_rules, [], started=started)
@@ -155,12 +154,11 @@ def replay(
 
 def _read_real_book(
     url: str, window: Window
-) -> tuple[list[StoredAlert], dict[str, SignalOutcome], dict[str, Any], dict[str, Any]]:
+) -> tuple[list[StoredAlert], dict[str, SignalOutcome], RiskLimits, ExitRules]:
     # Read-only at the server: whatever happens later, this connection cannot write to the real book.
     with read_only(url) as cur:
         alerts = replay_db.alerts_received(cur, window.start, window.end)
         outcomes = replay_db.outcomes(cur, [str(a.id) for a in alerts])
-        # the typed rows as the columns the scratch book is given (settings_db.update takes columns)
-        limits = asdict(book_db.risk_limits(cur))
-        exits = asdict(book_db.exit_rules(cur))
+        limits = book_db.risk_limits(cur)
+        exits = book_db.exit_rules(cur)
     return alerts, outcomes, limits, exits
