@@ -311,7 +311,7 @@ def pipeline_at_scale(url: str, n: int) -> dict[str, Any]:
     start = time.perf_counter()
     evaluated = monitor(deps, now).evaluated
     timings["exit_monitor_s"] = time.perf_counter() - start
-    assert refreshed == evaluated == decided
+    assert refreshed == evaluated == decided.decided
     return timings
 
 
