@@ -7,7 +7,7 @@ calendar, broker, event bus, worker invoker and database all come in through it.
   (settings read from the environment once per process, the clock, market data, bus and invoker they
   configure, the process database), assembled at each entry point (a handful of attribute reads).
 - `for_replay(...)` — a replay's own set: its scratch book, its frozen clock and its bus; nothing global
-  is swapped.
+  is swapped. `on_book(...)` reads another book (a replay reads the real book's simulated clock there).
 - tests build theirs in `tests/conftest.py` (fixture `deps`), or from fakes in `tests/fakes.py`.
 
 A new provider (a real market-data feed, a real broker) is an adapter beside its port (`market/ports.py`,

@@ -1,5 +1,7 @@
-"""The rows the pipeline reads from db/, typed: what crosses from db/ to logic/ is one of these, never a
-dict. Each holds only the columns its query selects; money is dollars (per share for prices).
+"""The rows db/ hands out, typed: what crosses from db/ to logic/ (the pipeline, the read models, settings,
+worker control, replay) is one of these, never a dict; `tests/unit/test_architecture.py` holds every
+repository to it. Each holds only the columns its query selects (`columns(row_type)` is the select list of
+most); money is dollars (per share for prices).
 
 They live in db/ (not logic/) so the repositories can build them without importing the use cases.
 """
