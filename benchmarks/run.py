@@ -303,15 +303,15 @@ def pipeline_at_scale(url: str, n: int) -> dict[str, Any]:
     ordered = create_pending(deps, now)
     filled = execute_pending(deps, now)
     timings["signals_to_filled_s"] = time.perf_counter() - start
-    assert decided == ordered == filled["opened"] >= n, (decided, ordered, filled)
-    timings["n"] = decided  # n plus the handler benchmark's warm-up alerts
+    assert decided.decided == ordered.handled == filled.opened >= n, (decided, ordered, filled)
+    timings["n"] = decided.decided  # n plus the handler benchmark's warm-up alerts
     start = time.perf_counter()
-    refreshed = refresh_all(deps, now)["refreshed"]
+    refreshed = refresh_all(deps, now).refreshed
     timings["position_refresher_s"] = time.perf_counter() - start
     start = time.perf_counter()
-    evaluated = monitor(deps, now)["evaluated"]
+    evaluated = monitor(deps, now).evaluated
     timings["exit_monitor_s"] = time.perf_counter() - start
-    assert refreshed == evaluated == decided
+    assert refreshed == evaluated == decided.decided
     return timings
 
 

@@ -9,7 +9,7 @@ calendar, broker, event bus, worker invoker and database all come in through it.
   market data (MARKET_DATA: simulated, alpaca, tradier, massive) is the process's adapter seen through a
   fresh per-run cache, so each invocation fetches a ticker's chain once and the next one fetches anew.
 - `for_replay(...)` — a replay's own set: its scratch book, its frozen clock and its bus; nothing global
-  is swapped.
+  is swapped. `on_book(...)` reads another book (a replay reads the real book's simulated clock there).
 - tests build theirs in `tests/conftest.py` (fixture `deps`), or from fakes in `tests/fakes.py`.
 
 A new provider (a real market-data feed, a real broker) is an adapter beside its port (`market/ports.py`,
@@ -80,6 +80,17 @@ def for_process() -> Dependencies:
         invoker=get_invoker(),
         db=PROCESS_DATABASE,
     )
+
+
+def on_book(base: Dependencies, database_url: str) -> Dependencies:
+    """`base` on the book at `database_url`: its database and, when the process keeps a simulated clock,
+    that clock as kept in that book (a simulated clock lives in its book's database)."""
+    from optionflow.clock import SimulatedClock
+    from optionflow.db.connection import Database
+
+    db = Database(database_url)
+    clock = base.clock.on(db) if isinstance(base.clock, SimulatedClock) else base.clock
+    return base.replace(db=db, clock=clock)
 
 
 def for_replay(base: Dependencies, *, database_url: str, clock: Clock, bus: EventBus) -> Dependencies:

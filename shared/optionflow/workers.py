@@ -26,10 +26,11 @@ from optionflow.events import names as events
 
 if TYPE_CHECKING:
     from optionflow.composition import Dependencies
+    from optionflow.logic.results import StageResult
 
 # A stage run: (its dependencies, now, the position ids a fast-path event names or None for the whole book)
-# -> its result.
-Stage = Callable[["Dependencies", datetime, list[str] | None], Any]
+# -> its result (one type per worker, optionflow.logic.results).
+Stage = Callable[["Dependencies", datetime, list[str] | None], "StageResult"]
 
 
 @dataclass(frozen=True)

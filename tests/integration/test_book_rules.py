@@ -459,7 +459,7 @@ def test_14_day_pnl_counts_carried_positions_from_the_previous_close(
     )
     assert p["prev_close_mark"] == previous.mid
     pnl = book.day_pnl(db, at(2026, 11, 23, 0, 0))
-    assert pnl["unrealized"] == ((p["mark"] - previous.mid) * p["quantity"] * 100).quantize(Decimal("0.01"))
+    assert pnl.unrealized == ((p["mark"] - previous.mid) * p["quantity"] * 100).quantize(Decimal("0.01"))
 
 
 def test_15_no_entry_inside_the_end_of_day_window(db: Any, market: Any, frozen_clock: Any) -> None:

@@ -205,7 +205,7 @@ def test_logic_run_outside_a_handler_records_no_metrics(db, market, frozen_clock
     alert("SPY", "BUY", "CALL")
     output.read()
 
-    assert process_pending(for_process(), frozen_clock.now()) == 1
+    assert process_pending(for_process(), frozen_clock.now()).decided == 1
 
     assert _emf(output.read()) == []
     assert observability.metrics.metric_set == {}

@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from optionflow.composition import for_process
 from optionflow.logic import notification_settings
 from optionflow.models.notifications import (
+    WAITING_OR_DEAD,
     ChannelName,
     ChannelRules,
     ChannelRulesPatch,
@@ -65,9 +66,7 @@ def list_notifications(
         list[DeliveryFilter] | None, Query(description="Only deliveries in these states")
     ] = None,
 ) -> list[Delivery]:
-    return notification_settings.deliveries(
-        for_process(), list(status or ["PENDING", "SENDING", "DEAD"]), limit
-    )
+    return notification_settings.deliveries(for_process(), list(status or WAITING_OR_DEAD), limit)
 
 
 @router.post(

@@ -10,6 +10,7 @@ from typing import Any
 
 from optionflow.cli.api_client import add_api_options, client_for
 from optionflow.cli.table import render
+from optionflow.states import DeliveryStatus
 
 CHANNELS = ("sns", "slack", "discord", "telegram", "webhook", "console")
 
@@ -49,13 +50,17 @@ def _cmd_test(args: argparse.Namespace) -> int:
             d
             for d in client.get("/notifications", status="SENT", limit=100)
             + client.get("/notifications", status="DEAD", limit=100)
-            + client.get("/notifications", status="PENDING", limit=100)
+            + client.get("/notifications", status=DeliveryStatus.PENDING, limit=100)
             if d["notification_id"] == nid
         ]
         if found and found[0]["status"] == "SENT":
             print(f"sent to {args.channel}")
             return 0
-        if found and found[0]["status"] in ("DEAD", "PENDING") and found[0]["attempts"]:
+        if (
+            found
+            and found[0]["status"] in (DeliveryStatus.DEAD, DeliveryStatus.PENDING)
+            and found[0]["attempts"]
+        ):
             print(f"not sent: {found[0]['last_error']}")
             return 1
         time.sleep(0.5)
@@ -123,7 +128,7 @@ def register(commands: Any) -> None:
     test.set_defaults(func=_cmd_test)
 
     listing = verbs.add_parser("list", help="notifications waiting or dead (or --status SENT ...)")
-    listing.add_argument("--status", choices=["PENDING", "SENDING", "SENT", "DEAD"])
+    listing.add_argument("--status", choices=[str(status) for status in DeliveryStatus])
     listing.add_argument("--limit", type=int, default=50)
     add_api_options(listing)
     listing.set_defaults(func=_cmd_list)

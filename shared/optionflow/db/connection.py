@@ -57,18 +57,6 @@ def set_database_url(url: str | None) -> None:
     close_connection()
 
 
-@contextmanager
-def using_database(url: str) -> Iterator[None]:
-    """Point this process at `url` for the block, then back at the database it used before (the replay's
-    scratch book: the real pipeline code runs unchanged, on another database)."""
-    previous = _url_override
-    set_database_url(url)
-    try:
-        yield
-    finally:
-        set_database_url(previous)
-
-
 def url_with_database(url: str, name: str) -> str:
     """A connection string for database `name` with `url`'s host, credentials and options (`url` a URL or
     key=value string).
@@ -213,6 +201,13 @@ PROCESS_DATABASE = Database()
 
 def get_connection() -> psycopg2.extensions.connection:
     return PROCESS_DATABASE.connection()
+
+
+def thread_connection() -> psycopg2.extensions.connection | None:
+    """The connection this thread holds now, to whichever database (every `Database` shares it), or None;
+    nothing is opened."""
+    conn: psycopg2.extensions.connection | None = getattr(_local, "conn", None)
+    return conn if conn is not None and not conn.closed else None
 
 
 def close_connection() -> None:

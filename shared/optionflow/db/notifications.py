@@ -12,12 +12,14 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from psycopg2.extras import Json, RealDictCursor, execute_values
 
-from optionflow.db.rows import ChannelRule, DueDelivery, UnroutedNotice
+from optionflow.db.rows import ChannelRule, DueDelivery, SessionFigures, UnroutedNotice
 from optionflow.states import NOTICE_SEVERITY, DeliveryStatus, NoticeKind
+
+T = TypeVar("T")
 
 
 def _ids(ids: list[Any]) -> list[str]:
@@ -282,8 +284,9 @@ def delivery_counts(cur: RealDictCursor) -> dict[str, int]:
     return counts
 
 
-def deliveries(cur: RealDictCursor, statuses: list[str], limit: int) -> list[dict[str, Any]]:
-    """The newest deliveries in `statuses`, with their notification's kind and facts (for the CLI)."""
+def deliveries(cur: RealDictCursor, statuses: list[str], limit: int, row_type: type[T]) -> list[T]:
+    """The newest deliveries in `statuses`, with their notification's kind and facts (for the CLI), each
+    built by `row_type` (the API's model of a delivery)."""
     cur.execute(
         """SELECT d.notification_id, d.channel, d.status, d.attempts, d.next_attempt_at, d.last_error,
                   d.sent_at, d.updated_at, n.kind, n.severity, n.facts, n.created_at
@@ -291,7 +294,7 @@ def deliveries(cur: RealDictCursor, statuses: list[str], limit: int) -> list[dic
            WHERE d.status = ANY(%s) ORDER BY d.updated_at DESC, d.notification_id DESC LIMIT %s""",
         (statuses, limit),
     )
-    return [dict(row) for row in cur.fetchall()]
+    return [row_type(**row) for row in cur.fetchall()]
 
 
 # --- which notifications each channel gets ---
@@ -356,7 +359,7 @@ def record_settings_change(
 # --- the daily summary ---
 
 
-def session_figures(cur: RealDictCursor, start: datetime, end: datetime) -> dict[str, Any]:
+def session_figures(cur: RealDictCursor, start: datetime, end: datetime) -> SessionFigures:
     """A session's book, dollars: fills, positions opened and closed in [start, end), realized P&L (net)
     and winners among the closed; open positions and their unrealized P&L now."""
     cur.execute(
@@ -375,7 +378,7 @@ def session_figures(cur: RealDictCursor, start: datetime, end: datetime) -> dict
     )
     row = cur.fetchone()
     assert row is not None  # an aggregate always returns a row
-    return dict(row)
+    return SessionFigures(**row)
 
 
 def failing_workers(cur: RealDictCursor) -> list[str]:

@@ -87,7 +87,7 @@ def mark_ended(cur: RealDictCursor, order_id: UUID, status: str, reason: str, at
 
 def cancel_working_entries(
     cur: RealDictCursor, signal_ids: list[Any], reason: str, at: datetime
-) -> list[Any]:
+) -> list[UUID]:
     """Cancel the still-working entry orders of these signals; returns the ids of the signals whose entry
     was cancelled. Waits for (never skips) an order the executor holds: once it commits, a filled order is
     no longer working and stays filled."""

@@ -1,12 +1,14 @@
-"""The rows the pipeline reads from db/, typed: what crosses from db/ to logic/ is one of these, never a
-dict. Each holds only the columns its query selects; money is dollars (per share for prices).
+"""The rows db/ hands out, typed: what crosses from db/ to logic/ (the pipeline, the read models, settings,
+worker control, replay) is one of these, never a dict; `tests/unit/test_architecture.py` holds every
+repository to it. Each holds only the columns its query selects (`columns(row_type)` is the select list of
+most); money is dollars (per share for prices).
 
 They live in db/ (not logic/) so the repositories can build them without importing the use cases.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -93,7 +95,10 @@ class PricedPosition(HeldPosition):
 
 @dataclass(frozen=True)
 class RiskLimits:
-    """The limits every new entry is checked against (dollars for money); the kill switch stops entries."""
+    """The limits every new entry is checked against (dollars for money); the kill switch stops entries.
+
+    The one list of the limits: the columns an operator may change (`db.trading_settings.EDITABLE`), the
+    columns the signal processor reads, and the admin API's models (a test holds them to these fields)."""
 
     max_open_positions: int
     max_daily_loss: Decimal
@@ -105,7 +110,9 @@ class RiskLimits:
 
 @dataclass(frozen=True)
 class ExitRules:
-    """When the exit monitor closes a position. Percentages are of the entry price; None turns a rule off."""
+    """When the exit monitor closes a position. Percentages are of the entry price; None turns a rule off.
+
+    The one list of the rules, as RiskLimits is of the limits."""
 
     profit_target_pct: Decimal | None
     stop_loss_pct: Decimal | None
@@ -144,13 +151,184 @@ HELD_COLUMNS = "id, signal_id, status, ticker, option_symbol, option_type, strik
 PRICED_COLUMNS = HELD_COLUMNS + (
     ", entry_price, mark, high_water_mark, price_stale, opened_at, priced_at, prev_close_at"
 )
-RISK_LIMITS_COLUMNS = (
-    "max_open_positions, max_daily_loss, max_positions_per_ticker, max_contracts_per_order, risk_per_trade,"
-    " kill_switch"
-)
-EXIT_RULES_COLUMNS = (
-    "profit_target_pct, stop_loss_pct, trailing_stop_pct, min_dte, max_hold_days, close_minutes_before_close"
-)
+
+
+def columns(row_type: type) -> str:
+    """The select list of a row type: its fields, in order."""
+    return ", ".join(f.name for f in fields(row_type))
+
+
+RISK_LIMITS_COLUMNS = columns(RiskLimits)
+EXIT_RULES_COLUMNS = columns(ExitRules)
+
+
+@dataclass(frozen=True)
+class StoredRiskLimits(RiskLimits):
+    """A row of risk_limits as the admin API shows it: the limits, the row's name and when they last
+    changed."""
+
+    name: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredExitRules(ExitRules):
+    """A row of exit_rules as the admin API shows it."""
+
+    name: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class SettingsChange:
+    """One recorded change of the risk limits or exit rules: the changed columns before and after."""
+
+    id: int
+    changed_at: datetime
+    actor: str
+    what: str  # risk_limits or exit_rules
+    name: str
+    before: dict[str, Any]  # column -> value as JSON holds it
+    after: dict[str, Any]
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class DayPnl:
+    """Today's P&L in dollars: realized by positions closed since the day started, unrealized on the held
+    book's marks."""
+
+    realized: Decimal
+    unrealized: Decimal
+
+
+@dataclass(frozen=True)
+class ActiveExitAlert:
+    """An exit rule firing on a held position, as GET /exit-signals lists it."""
+
+    id: UUID
+    position_id: UUID
+    ticker: str
+    option_symbol: str
+    rule: str
+    priority: str  # CRITICAL, HIGH or MEDIUM
+    details: str
+    recommended_action: str
+    urgency: str
+    metrics: dict[str, Any]  # the rule's inputs, as JSON holds them
+    exit_order_id: UUID | None
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+
+@dataclass(frozen=True)
+class WorkerRun:
+    """A worker's last run, and how many it has had."""
+
+    worker: str
+    trigger: str
+    started_at: datetime
+    finished_at: datetime | None
+    processed: int
+    succeeded: bool
+    error: str | None
+    runs_total: int
+
+
+@dataclass(frozen=True)
+class WorkerControl:
+    """Whether a worker is paused, and who changed that, when and why (all None: never paused)."""
+
+    worker: str
+    paused: bool
+    changed_at: datetime | None
+    changed_by: str | None
+    reason: str | None
+
+    @classmethod
+    def never_paused(cls, worker: str) -> WorkerControl:
+        return cls(worker, False, None, None, None)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One check of a signal's decision trail."""
+
+    check_name: str
+    passed: bool
+    detail: str
+    inputs: dict[str, Any]  # what the check looked at, as JSON holds it
+    decided_at: datetime
+
+
+@dataclass(frozen=True)
+class ClosedPosition:
+    """A closed position as the statistics read it; money in dollars for the whole position."""
+
+    ticker: str
+    direction: str  # CALL or PUT
+    exit_reason: str | None
+    opened_at: datetime
+    closed_at: datetime
+    realized_pnl: Decimal
+    cost_basis: Decimal
+    fees: Decimal | None
+
+
+@dataclass(frozen=True)
+class OpenGroup:
+    """The held positions of one ticker and direction: how many, and their unrealized P&L in dollars."""
+
+    ticker: str
+    direction: str
+    positions: int
+    unrealized_pnl: Decimal
+
+
+@dataclass(frozen=True)
+class StoredAlert:
+    """A stored alert as a replay reads it: when it arrived and its payload as stored."""
+
+    id: UUID
+    received_at: datetime
+    ticker: str
+    action: str
+    direction: str | None
+    raw_payload: dict[str, Any]  # the alert's JSON, secret redacted
+
+
+@dataclass(frozen=True)
+class SignalOutcome:
+    """What became of one signal: its status and reasons, the position it opened (if any) and how many
+    positions it closed. Money in dollars: P&L and cost basis per position, prices per share."""
+
+    id: UUID
+    status: str
+    rejection_reasons: list[str] | None
+    position_id: UUID | None
+    position_status: str | None
+    ticker: str | None
+    option_type: str | None
+    option_symbol: str | None
+    quantity: int | None
+    entry_price: Decimal | None
+    exit_price: Decimal | None
+    cost_basis: Decimal | None
+    opened_at: datetime | None
+    closed_at: datetime | None
+    exit_reason: str | None
+    realized_pnl: Decimal | None
+    unrealized_pnl: Decimal | None
+    closed_positions: int
+
+
+@dataclass(frozen=True)
+class ScratchDatabase:
+    """A replay's scratch book found on the server: its owner, and whether this role may drop it."""
+
+    name: str
+    owner: str
+    droppable: bool
 
 
 @dataclass(frozen=True)
@@ -165,6 +343,22 @@ class DueDelivery:
     severity: str
     facts: dict[str, Any]
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class SessionFigures:
+    """A session's book for the daily summary, dollars: fills, positions opened and closed in the session,
+    realized P&L (net) and winners among the closed; open positions, their unrealized P&L and stale marks
+    now."""
+
+    fills: int
+    opened: int
+    closed: int
+    winners: int
+    realized_pnl: Decimal
+    open_positions: int
+    unrealized_pnl: Decimal
+    stale: int
 
 
 @dataclass(frozen=True)

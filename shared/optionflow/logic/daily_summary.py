@@ -7,6 +7,7 @@ key, so each session gets exactly one however many runs, retries or notifiers se
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -43,11 +44,12 @@ def queue_if_due(deps: Dependencies, now: datetime) -> bool:
         start = datetime.combine(session.date, time(0), NEW_YORK)
         # to now: an expiry settles at the close itself, and the summary is queued right after it
         end = max(now, session.close + timedelta(seconds=1))
-        facts = notifications_db.session_figures(cur, start, end)
+        figures = notifications_db.session_figures(cur, start, end)
+        facts: dict[str, Any] = dataclasses.asdict(figures)
         counts = notifications_db.delivery_counts(cur)
         attention = []
-        if facts["stale"]:
-            attention.append(f"{facts['stale']} open position(s) with a stale mark")
+        if figures.stale:
+            attention.append(f"{figures.stale} open position(s) with a stale mark")
         if counts["DEAD"]:
             attention.append(
                 f"{counts['DEAD']} notification(s) could not be delivered (optionflow notify list)"
@@ -59,7 +61,7 @@ def queue_if_due(deps: Dependencies, now: datetime) -> bool:
             session=session.date.isoformat(),
             close=session.close.strftime("%H:%M ET"),
             early_close=session.early_close,
-            win_rate=round(facts["winners"] / facts["closed"], 4) if facts["closed"] else None,
+            win_rate=round(figures.winners / figures.closed, 4) if figures.closed else None,
             attention=attention,
         )
         return notifications_db.record(cur, NoticeKind.DAILY_SUMMARY, facts, now, dedupe_key=key) is not None

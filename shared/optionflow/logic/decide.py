@@ -19,6 +19,7 @@ from optionflow.db.rows import RiskLimits
 from optionflow.db.signals import ClaimedSignal
 from optionflow.events import names as events
 from optionflow.logic.exits import Rules
+from optionflow.logic.results import DecideResult
 from optionflow.logic.risk import (
     Book,
     Check,
@@ -70,7 +71,7 @@ def decide(
     return checks
 
 
-def process_pending(deps: Dependencies, now: datetime) -> int:
+def process_pending(deps: Dependencies, now: datetime) -> DecideResult:
     """Decide every pending signal, a batch per transaction; returns how many were decided.
 
     Each run in Lambda also reports how long the oldest unhandled signal has waited: the stale-pipeline
@@ -79,7 +80,7 @@ def process_pending(deps: Dependencies, now: datetime) -> int:
     if observability.recording():
         age = deps.db.run_statement(lambda cur: signals_db.oldest_waiting_age_seconds(cur, now))
         observability.seconds(observability.OLDEST_WAITING_SIGNAL, age)
-    return decided
+    return DecideResult(decided)
 
 
 def _decide_batch(deps: Dependencies, now: datetime, batch: int) -> int:
@@ -93,7 +94,7 @@ def _decide_batch(deps: Dependencies, now: datetime, batch: int) -> int:
         # the daily loss limit counts from midnight New York time
         day_start = datetime.combine(now.astimezone(NEW_YORK).date(), time(0), NEW_YORK)
         pnl = book_db.day_pnl(cur, day_start)
-        book = Book(exposure.total, dict(exposure.per_ticker), pnl["realized"], pnl["unrealized"])
+        book = Book(exposure.total, dict(exposure.per_ticker), pnl.realized, pnl.unrealized)
         accepted = 0
         failed_checks: list[str] = []
         trail: list[tuple[Any, Check]] = []

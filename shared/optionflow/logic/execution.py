@@ -20,6 +20,7 @@ from optionflow.db import signals as signals_db
 from optionflow.db.connection import is_transient, savepoint
 from optionflow.db.rows import WorkingOrder
 from optionflow.events import names as events
+from optionflow.logic.results import ExecutionResult
 from optionflow.logic.runs import drain
 from optionflow.market.ports import usable_quote
 from optionflow.observability import logger
@@ -139,7 +140,7 @@ def _observe_fills(
     )
 
 
-def execute_pending(deps: Dependencies, now: datetime) -> dict[str, int]:
+def execute_pending(deps: Dependencies, now: datetime) -> ExecutionResult:
     """Fill (or expire) every working paper order, a batch per transaction. Outside the session orders
     wait, unless their DAY has ended. An order whose quote fails waits for the next run; the others fill."""
     outcome = {"opened": 0, "closed": 0, "expired": 0, "cancelled": 0, "waiting": 0, "failed_quotes": 0}
@@ -154,7 +155,7 @@ def execute_pending(deps: Dependencies, now: datetime) -> dict[str, int]:
         )
 
     drain(step, BATCH)
-    return outcome
+    return ExecutionResult(**outcome)
 
 
 def _execute_batch(deps: Dependencies, now: datetime, batch: int, seen: set[Any]) -> dict[str, int]:

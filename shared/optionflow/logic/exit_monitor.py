@@ -24,6 +24,7 @@ from optionflow.db.rows import HeldPosition, PricedPosition
 from optionflow.events import names as events
 from optionflow.logic.exits import PositionView, evaluate
 from optionflow.logic.orders import exit_order
+from optionflow.logic.results import ExitsResult
 from optionflow.logic.runs import drain
 from optionflow.observability import logger
 from optionflow.pricing.expiry import expiry_close, settlement_value
@@ -87,7 +88,7 @@ def _settle_page(deps: Dependencies, now: datetime, calendar: NyseCalendar, limi
     return len(settled)
 
 
-def monitor(deps: Dependencies, now: datetime, only: list[str] | None = None) -> dict[str, int]:
+def monitor(deps: Dependencies, now: datetime, only: list[str] | None = None) -> ExitsResult:
     """Settle expiries, then evaluate every open position (or just those in `only`, after a fast-path
     refresh)."""
     calendar = deps.calendar
@@ -169,4 +170,4 @@ def monitor(deps: Dependencies, now: datetime, only: list[str] | None = None) ->
         deps.publish(events.NOTICES_QUEUED, {})
     if counts["exit_orders"]:
         deps.publish(events.ORDER_CREATED, {"count": counts["exit_orders"]})
-    return counts
+    return ExitsResult(**counts)

@@ -75,8 +75,7 @@ def send_test(deps: Dependencies, channel: ChannelName, *, actor: str) -> Queued
 
 
 def deliveries(deps: Dependencies, statuses: list[str], limit: int) -> list[Delivery]:
-    rows = deps.db.run_in_transaction(lambda cur: notifications_db.deliveries(cur, statuses, limit))
-    return [Delivery.model_validate(row) for row in rows]
+    return deps.db.run_in_transaction(lambda cur: notifications_db.deliveries(cur, statuses, limit, Delivery))
 
 
 def retry_dead(deps: Dependencies, channel: str | None) -> int:

@@ -24,6 +24,7 @@ from optionflow.db.connection import is_transient, savepoint
 from optionflow.db.rows import HeldPosition, RiskLimits
 from optionflow.db.signals import ClaimedSignal
 from optionflow.events import names as events
+from optionflow.logic.results import OrdersResult
 from optionflow.logic.risk import Check, kill_switch_check
 from optionflow.logic.runs import drain
 from optionflow.logic.sizing import contracts_for
@@ -284,9 +285,9 @@ def _exits(cur: Any, signal: ClaimedSignal, now: datetime, mode: str) -> tuple[s
     return SignalStatus.REJECTED, [f"no open {ticker} position left to close"]
 
 
-def create_pending(deps: Dependencies, now: datetime) -> int:
+def create_pending(deps: Dependencies, now: datetime) -> OrdersResult:
     """Turn every accepted signal into orders, a batch per transaction; returns how many were handled."""
-    return drain(lambda batch: _order_batch(deps, now, batch), BATCH)
+    return OrdersResult(drain(lambda batch: _order_batch(deps, now, batch), BATCH))
 
 
 class _Batch:

@@ -14,6 +14,7 @@ from optionflow.clock import steady
 from optionflow.db import notifications as notifications_db
 from optionflow.db import worker_controls, worker_runs
 from optionflow.events import names as events
+from optionflow.logic.results import StageResult
 from optionflow.observability import logger, tracer
 
 if TYPE_CHECKING:
@@ -42,19 +43,17 @@ def position_scope(event: dict[str, Any]) -> list[str] | None:
     return [str(i) for i in ids] if isinstance(ids, list) else None
 
 
-def _processed(result: Any) -> int:
-    if isinstance(result, int):
-        return result
-    if isinstance(result, dict):
-        for key in ("refreshed", "evaluated"):
-            if key in result:
-                return int(result[key])
-        return sum(v for v in result.values() if isinstance(v, int))
-    return 0
+def _processed(result: StageResult | Any) -> int:
+    """What the run worked on, as its stage's result says (work that is not a stage processed nothing)."""
+    return result.processed if isinstance(result, StageResult) else 0
+
+
+def _shown(result: StageResult | Any) -> Any:
+    return result.as_json() if isinstance(result, StageResult) else result
 
 
 def run_worker(
-    deps: Dependencies, name: str, event: dict[str, Any], work: Callable[[datetime], Any]
+    deps: Dependencies, name: str, event: dict[str, Any], work: Callable[[datetime], StageResult | Any]
 ) -> dict[str, Any]:
     """Run one worker pass at the application clock's now, and record it.
 
@@ -84,7 +83,7 @@ def run_worker(
             lambda cur: worker_runs.record(cur, name, trigger, now, deps.clock.now(), processed, None)
         )
     summary: dict[str, Any] = json.loads(
-        json.dumps({"worker": name, "trigger": trigger, "result": result}, default=_num)
+        json.dumps({"worker": name, "trigger": trigger, "result": _shown(result)}, default=_num)
     )
     # idle sweeps every minute are not news; runs that moved rows are
     (logger.info if processed else logger.debug)("worker run finished", extra=summary)

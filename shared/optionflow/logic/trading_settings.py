@@ -6,6 +6,7 @@ two operators changing different fields at once both land, and the record always
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -32,38 +33,38 @@ class SettingsRejected(FieldError):
 
 def risk_limits(deps: Dependencies) -> RiskLimits:
     return RiskLimits.model_validate(
-        deps.db.run_in_transaction(lambda cur: settings_db.read(cur, "risk_limits"))
+        deps.db.run_in_transaction(lambda cur: settings_db.read(cur, "risk_limits")), from_attributes=True
     )
 
 
 def exit_rules(deps: Dependencies) -> ExitRules:
     return ExitRules.model_validate(
-        deps.db.run_in_transaction(lambda cur: settings_db.read(cur, "exit_rules"))
+        deps.db.run_in_transaction(lambda cur: settings_db.read(cur, "exit_rules")), from_attributes=True
     )
 
 
 def change_risk_limits(deps: Dependencies, patch: RiskLimitsPatch, *, actor: str) -> RiskLimits:
     return RiskLimits.model_validate(
-        _apply(deps, "risk_limits", patch.changes(), actor=actor, reason=patch.reason)
+        _apply(deps, "risk_limits", patch.changes(), actor=actor, reason=patch.reason), from_attributes=True
     )
 
 
 def change_exit_rules(deps: Dependencies, patch: ExitRulesPatch, *, actor: str) -> ExitRules:
     return ExitRules.model_validate(
-        _apply(deps, "exit_rules", patch.changes(), actor=actor, reason=patch.reason)
+        _apply(deps, "exit_rules", patch.changes(), actor=actor, reason=patch.reason), from_attributes=True
     )
 
 
 def set_kill_switch(deps: Dependencies, on: bool, *, reason: str | None, actor: str) -> RiskLimits:
     """On: the signal processor rejects every new entry (reason `kill_switch`); exits are never blocked."""
     return RiskLimits.model_validate(
-        _apply(deps, "risk_limits", {"kill_switch": on}, actor=actor, reason=reason)
+        _apply(deps, "risk_limits", {"kill_switch": on}, actor=actor, reason=reason), from_attributes=True
     )
 
 
 def history(deps: Dependencies, *, limit: int, what: What | None = None) -> list[SettingsChange]:
     rows = deps.db.run_in_transaction(lambda cur: settings_db.changes(cur, limit=limit, what=what))
-    return [SettingsChange.model_validate(row) for row in rows]
+    return [SettingsChange.model_validate(row, from_attributes=True) for row in rows]
 
 
 def sanity_check(what: What, proposed: dict[str, Any], named: set[str]) -> None:
@@ -87,23 +88,24 @@ def sanity_check(what: What, proposed: dict[str, Any], named: set[str]) -> None:
 
 def _apply(
     deps: Dependencies, what: What, values: dict[str, Any], *, actor: str, reason: str | None
-) -> dict[str, Any]:
+) -> settings_db.Stored:
     now = deps.clock.now()
 
-    def work(cur: Any) -> dict[str, Any]:
-        current = settings_db.read(cur, what, lock=True)
+    def work(cur: Any) -> settings_db.Stored:
+        stored = settings_db.read(cur, what, lock=True)
+        current = asdict(stored)
         sanity_check(what, {**current, **values}, set(values))
         changed = {k: v for k, v in values.items() if current[k] != v}
         # Asking for what is already set changes nothing, so nothing is recorded. This also makes a retry
         # after a lost commit harmless: the second attempt finds the values in place.
         if not changed:
-            return current
+            return stored
         row = settings_db.update(cur, what, changed, at=now)
         settings_db.record_change(
             cur,
             what,
             before={k: current[k] for k in changed},
-            after={k: row[k] for k in changed},
+            after={k: getattr(row, k) for k in changed},
             actor=actor,
             reason=reason,
             at=now,

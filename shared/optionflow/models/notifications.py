@@ -73,4 +73,6 @@ class RetriedDeliveries(Out):
     retried: int
 
 
-DeliveryFilter = Literal["PENDING", "SENDING", "SENT", "DEAD"]
+DeliveryFilter = DeliveryStatus
+# What GET /notifications lists when no status is asked for.
+WAITING_OR_DEAD = (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.DEAD)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from optionflow.calendar import NEW_YORK
-from optionflow.states import NoticeKind, Severity
+from optionflow.states import NoticeKind, OrderStatus, Severity
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def _closed(f: dict[str, Any]) -> tuple[str, list[str]]:
 
 def _rejected(f: dict[str, Any]) -> tuple[str, list[str]]:
     what = " ".join(str(p) for p in (f.get("action"), f.get("ticker"), f.get("direction")) if p)
-    word = "rejected" if f.get("status") == "REJECTED" else "failed"
+    word = "rejected" if f.get("status") == OrderStatus.REJECTED else "failed"
     reasons = [str(r) for r in f.get("reasons") or []] or ["no reason recorded"]
     return (f"Signal {word}: {what}", [f"- {r}" for r in reasons] + [f"Received {_et(f.get('received_at'))}"])
 

@@ -1,0 +1,106 @@
+"""What each pipeline stage's run returns: one frozen result type per worker.
+
+Each says how many rows its run worked on (`processed`, what worker_runs records and /health shows) and how
+the run record shows it (`as_json`, the `result` of a worker's summary: the API's and the logs' shape).
+Money is dollars.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Any
+
+
+class StageResult:
+    """The result of one stage's run."""
+
+    @property
+    def processed(self) -> int:
+        """The rows this run worked on."""
+        raise NotImplementedError
+
+    def as_json(self) -> Any:
+        """The run record's `result` (Decimals are written as numbers by the run's summary)."""
+        return asdict(self)  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
+class DecideResult(StageResult):
+    """Signal processor: how many pending signals were decided (accepted, rejected or failed)."""
+
+    decided: int
+
+    @property
+    def processed(self) -> int:
+        return self.decided
+
+    def as_json(self) -> int:
+        return self.decided
+
+
+@dataclass(frozen=True)
+class OrdersResult(StageResult):
+    """Order creator: how many accepted signals were handled (ordered, executed, failed or cancelled)."""
+
+    handled: int
+
+    @property
+    def processed(self) -> int:
+        return self.handled
+
+    def as_json(self) -> int:
+        return self.handled
+
+
+@dataclass(frozen=True)
+class ExecutionResult(StageResult):
+    """Paper executor: what became of the working orders it looked at."""
+
+    opened: int = 0  # entries filled, a position opened for each
+    closed: int = 0  # exits filled
+    expired: int = 0  # DAY orders whose session ended
+    cancelled: int = 0  # entries cancelled by the kill switch
+    waiting: int = 0  # outside the session, left working
+    failed_quotes: int = 0  # left working for the next run
+
+    @property
+    def processed(self) -> int:
+        return self.opened + self.closed + self.expired + self.cancelled + self.waiting + self.failed_quotes
+
+    @property
+    def fills(self) -> int:
+        return self.opened + self.closed
+
+
+@dataclass(frozen=True)
+class MarksResult(StageResult):
+    """Position refresher: the positions re-priced, and the held book's totals after it."""
+
+    refreshed: int
+    stale: int  # quotes that failed: those positions are flagged stale
+    expired: int  # contracts past expiry, left for the exit monitor to settle
+    priced_as_of: str  # ISO instant the marks are for
+    open_positions: int
+    total_unrealized_pnl: Decimal
+    market_value: Decimal
+    delta_shares: Decimal
+
+    @property
+    def processed(self) -> int:
+        return self.refreshed
+
+
+@dataclass(frozen=True)
+class ExitsResult(StageResult):
+    """Exit monitor: positions evaluated, alerts raised, exit orders placed, expiries settled."""
+
+    evaluated: int = 0
+    alerts: int = 0
+    exit_orders: int = 0
+    settled: int = 0
+    stale: int = 0  # positions whose price rules wait for a fresh mark
+
+    @property
+    def processed(self) -> int:
+        return self.evaluated
