@@ -268,6 +268,13 @@ def database_url_from_secret(secret: str, *, host: str | None = None, dbname: st
     return f"postgresql://{user}:{password}@{server}:{port_number}/{database}?sslmode=require"
 
 
+def initialized_ahead(environ: dict[str, str] | None = None) -> bool:
+    """Lambda initialises this instance before any request needs it (a SnapStart snapshot, or provisioned
+    concurrency): what is imported now is not paid by a request, so nothing need wait for first use."""
+    env = os.environ if environ is None else environ
+    return env.get("AWS_LAMBDA_INITIALIZATION_TYPE") in ("snap-start", "provisioned-concurrency")
+
+
 def tracing_enabled(environ: dict[str, str] | None = None) -> bool:
     """X-Ray tracing through Powertools: in Lambda (not SAM local), unless POWERTOOLS_TRACE_DISABLED."""
     env = os.environ if environ is None else environ

@@ -20,10 +20,12 @@ from typing import Any
 import boto3
 import moto.cloudformation.parsing as moto_parsing
 import pytest
+import yaml
 from moto import mock_aws
 from moto.awslambda.models import LambdaBackend
 from moto.cloudformation.parsing import resource_class_from_type
 from optionflow.events.bus import EventBridgeBus
+from optionflow.local.template import _CfnLoader
 from optionflow.workers import WORKERS, Worker
 
 from tests.conftest import ROOT
@@ -46,9 +48,15 @@ def _camel(worker: Worker) -> str:
     return worker.function_id.removesuffix("Function")
 
 
+def _api_routes() -> list[str]:
+    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)  # noqa: S506
+    return list(template["Resources"]["ApiFunction"]["Properties"]["Events"])
+
+
 # What moto 5.2.5 cannot create, by name. Each worker's schedule (AWS::Scheduler::Schedule), its function's
 # EventInvokeConfig, its error alarm and its queue policy; the HTTP API and its stage; every alarm; the
-# metric filter and e-mail subscription; the trigger DLQ's policy; and the migrations custom resource (moto
+# metric filter and e-mail subscription; the trigger DLQ's policy; the API function's alias and the
+# routes' permissions to invoke it; and the migrations custom resource (moto
 # would invoke the migrate function in Docker, which these machines lack; tests/integration/
 # test_migrate_function.py runs it against Postgres instead).
 SKIPPED_IN_BOTH = (
@@ -74,7 +82,10 @@ SKIPPED_IN_BOTH = (
         "AlarmEmailSubscription",
         "TriggersDeadLetterQueuePolicy",
         "DatabaseMigrations",
+        # The API's alias (AutoPublishAlias), and each route's permission to invoke it.
+        "ApiFunctionAliaslive",
     }
+    | {f"ApiFunction{route}Permission" for route in _api_routes()}
 )
 # The Aurora cluster, its proxy and target group (no moto CloudFormation support), and the cluster's
 # instance (moto's DBInstance cannot be an Aurora instance without its cluster). They exist only with
@@ -117,10 +128,11 @@ def _skippable(resources: dict[str, Any]) -> set[str]:
         for name, resource in resources.items()
         if resource["Type"].startswith("Custom::") or resource_class_from_type(resource["Type"]) is None
     }
+    # what belongs to a skipped resource: an Aurora instance to its cluster, a permission to invoke an alias
+    owner_of = {"AWS::RDS::DBInstance": "DBClusterIdentifier", "AWS::Lambda::Permission": "FunctionName"}
     for name, resource in resources.items():
-        cluster = resource.get("Properties", {}).get("DBClusterIdentifier")
-        of_skipped_cluster = isinstance(cluster, dict) and cluster.get("Ref") in skipped
-        if resource["Type"] == "AWS::RDS::DBInstance" and of_skipped_cluster:
+        owner = resource.get("Properties", {}).get(owner_of.get(resource["Type"], ""))
+        if isinstance(owner, dict) and owner.get("Ref") in skipped:
             skipped.add(name)
     return skipped
 
