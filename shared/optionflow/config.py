@@ -175,6 +175,28 @@ def resolve_secrets(settings: Settings) -> Settings:
     return settings.model_copy(update=updates) if updates else settings
 
 
+def refetch_database_secret() -> bool:
+    """Fetch the database secret again, past its cache: the database refused the credentials it holds (RDS
+    rotated the password since). False, fetching nothing, when the database URL is not from a secret."""
+    settings = _override[0] if _override else _environment_settings()
+    if settings.database_url or not settings.database_secret_arn:
+        return False
+    from optionflow.observability import logger
+
+    logger.warning(
+        "database login refused; fetching its secret again", extra={"secret": settings.database_secret_arn}
+    )
+    try:
+        _provider("secretsmanager").get(
+            settings.database_secret_arn, max_age=settings.secrets_max_age_seconds, force_fetch=True
+        )
+    except Exception as exc:  # as in _fetch
+        raise ConfigurationError(
+            f"DATABASE_SECRET_ARN: cannot read secret {settings.database_secret_arn}: {exc}"
+        ) from exc
+    return True
+
+
 def _is_secrets_manager_arn(reference: str) -> bool:
     return reference.startswith("arn:") and ":secretsmanager:" in reference
 
