@@ -12,7 +12,9 @@ phase) for the API and each worker, and the X-Ray Tracer's set-up on the first i
   it imports;
 - "with .pyc": the same files compiled by this interpreter, as `sam build` ships them with a Python 3.12;
 - "floor": only the third-party imports the API cannot do without (Powertools' resolver with
-  validation, pydantic, psycopg2), with .pyc.
+  validation, pydantic, psycopg2), with .pyc;
+- "SnapStart init": the API's import as SnapStart runs it before the snapshot (everything loaded ahead):
+  what a restored instance no longer pays. The restore itself cannot be measured without AWS.
 
 CPU time is the steadier figure on a shared machine; wall time includes waiting for the disk and the CPU.
 """
@@ -75,7 +77,15 @@ def layout(build: Path, scratch: Path, *, compiled: bool, python: str) -> dict[s
     return {"root": copy, "deps": copy / "DepsLayer" / "python", "domain": copy / "DomainLayer" / "python"}
 
 
-def measure(python: str, where: dict[str, Path], function: str, code: str, runs: int, runtime: Path) -> dict:
+def measure(
+    python: str,
+    where: dict[str, Path],
+    function: str,
+    code: str,
+    runs: int,
+    runtime: Path,
+    initialization: str = "on-demand",
+) -> dict:
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": os.environ.get("HOME", "/tmp"),  # noqa: S108 - where pyenv and pip look for a home
@@ -85,6 +95,7 @@ def measure(python: str, where: dict[str, Path], function: str, code: str, runs:
         "AWS_LAMBDA_FUNCTION_NAME": function,
         "AWS_REGION": "us-east-1",
         "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": initialization,
     }
     if "PYENV_VERSION" in os.environ:
         env["PYENV_VERSION"] = os.environ["PYENV_VERSION"]
@@ -147,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
                 )
             if compiled:
                 results[mode]["floor"] = measure(args.python, where, "ApiFunction", FLOOR, args.runs, runtime)
+                # ApiSnapStart=true: the init that the snapshot holds (every router, Tracer, boto3 models)
+                results[mode]["api.app, SnapStart init"] = measure(
+                    args.python, where, "ApiFunction", "import api.app", args.runs, runtime, "snap-start"
+                )
     if args.json:
         print(json.dumps({"python": version.stdout.strip(), "runs": args.runs, "results": results}, indent=2))
         return 0
