@@ -30,6 +30,7 @@ ROUTE_GROUPS: dict[str, tuple[str, ...]] = {
     "stats": ("stats",),
     "ops": ("paper-trading", "refresh-positions"),
     "trading_settings": ("risk-limits", "exit-rules", "kill-switch", "settings"),
+    "notifications": ("notifications",),
     "workers": ("workers",),
     "system": ("health", "openapi.json"),
     "dashboard": ("",),

@@ -55,7 +55,7 @@ def _api_routes() -> list[str]:
 
 # What moto 5.2.5 cannot create, by name. Each worker's schedule (AWS::Scheduler::Schedule), its function's
 # EventInvokeConfig, its error alarm and its queue policy; the HTTP API and its stage; every alarm; the
-# metric filter and e-mail subscription; the trigger DLQ's policy; the API function's alias and the
+# metric filter and the e-mail subscriptions (alarms, notifications); the trigger DLQ's policy; the API function's alias and the
 # routes' permissions to invoke it; and the migrations custom resource (moto
 # would invoke the migrate function in Docker, which these machines lack; tests/integration/
 # test_migrate_function.py runs it against Postgres instead).
@@ -80,6 +80,7 @@ SKIPPED_IN_BOTH = (
         "WorkersDeadLetterQueueAlarm",
         "TriggersDeadLetterQueueAlarm",
         "AlarmEmailSubscription",
+        "NotificationEmailSubscription",
         "TriggersDeadLetterQueuePolicy",
         "DatabaseMigrations",
         # The API's alias (AutoPublishAlias), and each route's permission to invoke it.

@@ -37,7 +37,7 @@ def _queue(template: dict[str, Any], arn: str) -> str:
 
 def test_every_worker_retries_a_failed_run_a_bounded_number_of_times_then_sends_it_to_a_queue(template):
     workers = _workers(template)
-    assert len(workers) == 5
+    assert len(workers) == 6  # the five pipeline stages and the notifier
     for name, worker in workers.items():
         config = worker["Properties"]["EventInvokeConfig"]
         assert 0 < config["MaximumRetryAttempts"] <= 2, name
