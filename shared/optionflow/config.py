@@ -319,6 +319,28 @@ def resolve_secrets(settings: Settings) -> Settings:
     return settings.model_copy(update=updates) if updates else settings
 
 
+def refetch_database_secret() -> bool:
+    """Fetch the database secret again, past its cache: the database refused the credentials it holds (RDS
+    rotated the password since). False, fetching nothing, when the database URL is not from a secret."""
+    settings = _override[0] if _override else _environment_settings()
+    if settings.database_url or not settings.database_secret_arn:
+        return False
+    from optionflow.observability import logger
+
+    logger.warning(
+        "database login refused; fetching its secret again", extra={"secret": settings.database_secret_arn}
+    )
+    try:
+        _provider("secretsmanager").get(
+            settings.database_secret_arn, max_age=settings.secrets_max_age_seconds, force_fetch=True
+        )
+    except Exception as exc:  # as in _fetch
+        raise ConfigurationError(
+            f"DATABASE_SECRET_ARN: cannot read secret {settings.database_secret_arn}: {exc}"
+        ) from exc
+    return True
+
+
 def _is_secrets_manager_arn(reference: str) -> bool:
     return reference.startswith("arn:") and ":secretsmanager:" in reference
 
@@ -410,6 +432,13 @@ def database_url_from_secret(secret: str, *, host: str | None = None, dbname: st
     port_number = int(fields.get("port") or 5432)
     database = quote(str(dbname or fields.get("dbname") or "postgres"), safe="")
     return f"postgresql://{user}:{password}@{server}:{port_number}/{database}?sslmode=require"
+
+
+def initialized_ahead(environ: dict[str, str] | None = None) -> bool:
+    """Lambda initialises this instance before any request needs it (a SnapStart snapshot, or provisioned
+    concurrency): what is imported now is not paid by a request, so nothing need wait for first use."""
+    env = os.environ if environ is None else environ
+    return env.get("AWS_LAMBDA_INITIALIZATION_TYPE") in ("snap-start", "provisioned-concurrency")
 
 
 def tracing_enabled(environ: dict[str, str] | None = None) -> bool:

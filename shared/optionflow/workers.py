@@ -3,11 +3,12 @@
 Everything that lists workers reads this: `config` (the API's `<WORKER>_FUNCTION_NAME` variables), worker
 control and the on-demand pipeline (`logic/`), replay, the command line, the API, the local stack and the
 tests. `template.yaml` cannot import it, so a test holds the two in step: each worker's function and
-handler module, schedule name, rate and Input, the EventBridge rule's pattern, and the stack output naming
-the schedule.
+handler module, schedule name, rate and Input, the EventBridge rule's pattern, the SQS queue between the
+rule and the function with its batching, and the stack output naming the schedule.
 
 A new worker is one more `Worker` below (in pipeline order in `WORKERS`), a handler module in
-`functions/workers/` named after it, its function in the template and an `events/workers/` fixture.
+`functions/workers/` named after it, its function, fast-path rule, queue and queue policy in the template
+(copy another worker's four resources), and an `events/workers/` fixture.
 
 The use case is named by its import path and imported on first use, so reading the registry (the API does,
 on every cold start) costs no pipeline imports.
@@ -42,6 +43,10 @@ class Worker:
     scoped: bool = False  # the use case takes the position ids an event names (`only`)
     rate_minutes: int = 1  # the schedule's sweep
     replayed: bool = True  # replay runs it (the notifier is left out: a replay must not message the trader)
+    # In AWS its fast-path events wait in its own SQS queue; Lambda hands them over in batches of up to
+    # `batch_size`, gathered for at most `batching_window_seconds`, and one batch is one run.
+    batch_size: int = 100
+    batching_window_seconds: int = 1
 
     @property
     def handler_module(self) -> str:
@@ -56,6 +61,21 @@ class Worker:
     def function_id(self) -> str:
         """`SignalProcessorFunction`: the function's logical id in template.yaml."""
         return f"{self._camel}Function"
+
+    @property
+    def fast_path_rule_id(self) -> str:
+        """`SignalProcessorFastPathRule`: its rule on the app's bus (named like its schedule)."""
+        return f"{self._camel}FastPathRule"
+
+    @property
+    def fast_path_queue_id(self) -> str:
+        """`SignalProcessorFastPathQueue`: the SQS queue its rule fills and its function reads."""
+        return f"{self._camel}FastPathQueue"
+
+    @property
+    def fast_path_queue_policy_id(self) -> str:
+        """`SignalProcessorFastPathQueuePolicy`: lets its rule (only) send to its queue."""
+        return f"{self._camel}FastPathQueuePolicy"
 
     @property
     def schedule_output(self) -> str:

@@ -53,9 +53,7 @@ def test_published_event_matches_the_signal_processor_rule(monkeypatch):
 def _fast_path_patterns() -> dict[str, dict[str, list[str]]]:
     template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)  # noqa: S506
     return {
-        worker.name: template["Resources"][worker.function_id]["Properties"]["Events"]["FastPath"][
-            "Properties"
-        ]["Pattern"]
+        worker.name: template["Resources"][worker.fast_path_rule_id]["Properties"]["EventPattern"]
         for worker in WORKERS
     }
 

@@ -65,11 +65,70 @@ def test_each_worker_sweeps_on_the_registry_schedule_with_the_registry_input(tem
 
 
 @pytest.mark.parametrize("worker", WORKERS, ids=NAMES)
-def test_each_fast_path_rule_matches_exactly_the_registry_events(template, worker: Worker):
-    rule = _events_of(template["Resources"][worker.function_id], "EventBridgeRule")
-    assert rule["RuleName"] == worker.schedule_name("${Stage}")
-    assert rule["EventBusName"] == "EventBus"
-    assert rule["Pattern"] == {"source": [events.SOURCE], "detail-type": list(worker.events)}
+def test_each_fast_path_rule_matches_exactly_the_registry_events_and_queues_them_for_its_worker(
+    template, worker: Worker
+):
+    rule = template["Resources"][worker.fast_path_rule_id]
+    assert rule["Type"] == "AWS::Events::Rule"
+    props = rule["Properties"]
+    assert props["Name"] == worker.schedule_name("${Stage}")  # the CLI pauses the rule by this name
+    assert (props["EventBusName"], props["State"]) == ("EventBus", "WorkersScheduleState")
+    assert props["EventPattern"] == {"source": [events.SOURCE], "detail-type": list(worker.events)}
+    [target] = props["Targets"]
+    assert target["Arn"] == f"{worker.fast_path_queue_id}.Arn"
+    assert target["DeadLetterConfig"]["Arn"] == "TriggersDeadLetterQueue.Arn"
+
+
+@pytest.mark.parametrize("worker", WORKERS, ids=NAMES)
+def test_each_worker_reads_its_queue_in_registry_sized_batches_with_bounded_concurrency(
+    template, worker: Worker
+):
+    source = _events_of(template["Resources"][worker.function_id], "SQS")
+    assert source["Queue"] == f"{worker.fast_path_queue_id}.Arn"
+    assert source["BatchSize"] == worker.batch_size
+    assert source["MaximumBatchingWindowInSeconds"] == worker.batching_window_seconds
+    assert source["ScalingConfig"] == {"MaximumConcurrency": "WorkerMaxConcurrency"}
+    assert "FunctionResponseTypes" not in source  # one run per batch: it succeeds or fails whole
+
+    queue = template["Resources"][worker.fast_path_queue_id]["Properties"]
+    timeout = template["Resources"][worker.function_id]["Properties"]["Timeout"]
+    assert queue["VisibilityTimeout"] >= 6 * timeout  # Lambda's advice for a queue it reads
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == "WorkersDeadLetterQueue.Arn"
+    assert 1 <= queue["RedrivePolicy"]["maxReceiveCount"] <= 3
+
+    policy = template["Resources"][worker.fast_path_queue_policy_id]["Properties"]
+    assert policy["Queues"] == [worker.fast_path_queue_id]
+    [statement] = policy["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": f"{worker.fast_path_rule_id}.Arn"}}
+
+
+def test_no_rule_or_queue_wakes_a_worker_outside_the_registry(template):
+    resources = template["Resources"]
+    rules = {k for k, v in resources.items() if v["Type"] == "AWS::Events::Rule"}
+    queues = {k for k, v in resources.items() if v["Type"] == "AWS::SQS::Queue"}
+    assert rules == {w.fast_path_rule_id for w in WORKERS}
+    assert queues == {w.fast_path_queue_id for w in WORKERS} | {
+        "WorkersDeadLetterQueue",
+        "TriggersDeadLetterQueue",
+    }
+    for name, function in resources.items():
+        if function["Type"] == "AWS::Serverless::Function":
+            kinds = {e["Type"] for e in function["Properties"].get("Events", {}).values()}
+            assert "EventBridgeRule" not in kinds, name  # unbatched: one run, one connection per event
+
+
+def test_the_connection_ceiling_is_stated_in_the_parameters_the_template_applies(template):
+    params = template["Parameters"]
+    assert params["WorkerMaxConcurrency"]["MinValue"] == 2  # Lambda's least for an SQS event source
+    stated = " ".join(params["ApiReservedConcurrency"]["Description"].split())
+    assert "this + (WorkerMaxConcurrency + 2) per worker + 1 (migrations)" in stated
+    api = template["Resources"]["ApiFunction"]["Properties"]
+    assert api["ReservedConcurrentExecutions"] == [
+        "CapsApiConcurrency",
+        "ApiReservedConcurrency",
+        "AWS::NoValue",
+    ]
 
 
 @mock_aws
@@ -83,7 +142,7 @@ def test_eventbridge_delivers_to_each_rule_only_its_workers_events(template, wor
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
-    pattern = _events_of(template["Resources"][worker.function_id], "EventBridgeRule")["Pattern"]
+    pattern = template["Resources"][worker.fast_path_rule_id]["Properties"]["EventPattern"]
     bus.put_rule(Name=worker.name, EventBusName="optionflow-test", EventPattern=json.dumps(pattern))
     bus.put_targets(Rule=worker.name, EventBusName="optionflow-test", Targets=[{"Id": "q", "Arn": queue_arn}])
 

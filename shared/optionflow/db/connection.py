@@ -11,7 +11,7 @@ import psycopg2
 import psycopg2.extensions
 import psycopg2.extras
 
-from optionflow.config import get_settings
+from optionflow.config import get_settings, refetch_database_secret
 from optionflow.errors import Unavailable
 from optionflow.models import untrusted_json
 
@@ -42,6 +42,20 @@ class DatabaseBusy(DatabaseUnavailable):
     @property
     def headers(self) -> dict[str, str]:
         return {"Retry-After": "1"}
+
+
+class LoginRefused(DatabaseUnavailable):
+    """The server refused the credentials (a password rotated since the secret was fetched, or a wrong one)."""
+
+
+# SQLSTATE of a refused login: invalid_password, invalid_authorization_specification. libpq reports a failed
+# start-up without a code, so its message is matched too.
+_LOGIN_REFUSED_CODES = {"28P01", "28000"}
+_LOGIN_REFUSED_TEXT = "password authentication failed"
+
+
+def _login_refused(exc: psycopg2.OperationalError) -> bool:
+    return exc.pgcode in _LOGIN_REFUSED_CODES or _LOGIN_REFUSED_TEXT in str(exc)
 
 
 _local = threading.local()
@@ -77,7 +91,8 @@ def connect(url: str | None = None) -> psycopg2.extensions.connection:
             url or database_url(), connect_timeout=CONNECT_TIMEOUT_SECONDS, application_name="optionflow"
         )
     except psycopg2.OperationalError as exc:
-        raise DatabaseUnavailable(f"cannot connect to Postgres: {str(exc).strip()}") from exc
+        refused = LoginRefused if _login_refused(exc) else DatabaseUnavailable
+        raise refused(f"cannot connect to Postgres: {str(exc).strip()}") from exc
     # UTC in, UTC out; market logic converts to New York time explicitly. The server reports its TimeZone
     # when the connection starts, so a server already on UTC (RDS's default) costs no round trip, and no
     # session SET, which would pin the connection behind an RDS Proxy for its whole life.
@@ -113,7 +128,15 @@ class Database:
             close_connection()
             conn = None
         if conn is None or conn.closed:
-            conn = connect(url)
+            try:
+                conn = connect(url)
+            except LoginRefused:
+                # A rotated password: the cached secret is older than the rotation. Fetch it once more, past
+                # the cache, and try once with it (a secret that still fails is the caller's 503).
+                if self.url is not None or _url_override is not None or not refetch_database_secret():
+                    raise
+                url = database_url()
+                conn = connect(url)
             _local.conn, _local.url = conn, url
         return conn
 

@@ -25,10 +25,32 @@ if TYPE_CHECKING:
 MANUAL_EXECUTION_PREFIX = "manual-"
 
 
-def trigger_of(event: dict[str, Any]) -> str:
-    """'schedule', 'event:<detail-type>' (fast path) or 'manual'."""
+def fast_path_events(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """The EventBridge events a run was woken by: the event itself (a rule invoking the function), each
+    message of an SQS batch (a rule's queue: each body is an EventBridge event), or none (a schedule or
+    a manual run). A body that is not an EventBridge event counts as a wake-up that names nothing."""
     if "detail-type" in event:
-        return f"event:{event['detail-type']}"
+        return [event]
+    records = event.get("Records")
+    if not isinstance(records, list):
+        return []
+    woken = []
+    for record in records:
+        if not isinstance(record, dict) or record.get("eventSource") != "aws:sqs":
+            continue
+        try:
+            body = json.loads(str(record.get("body", "")))
+        except ValueError:
+            body = None
+        woken.append(body if isinstance(body, dict) and "detail-type" in body else {"detail-type": "unknown"})
+    return woken
+
+
+def trigger_of(event: dict[str, Any]) -> str:
+    """'schedule', 'event:<detail-type>' (fast path; a batch of several kinds lists them) or 'manual'."""
+    woken = fast_path_events(event)
+    if woken:
+        return "event:" + ",".join(sorted({str(e["detail-type"]) for e in woken}))
     if event.get("source") == "optionflow.schedule":
         if str(event.get("execution_id", "")).startswith(MANUAL_EXECUTION_PREFIX):
             return "manual"
@@ -37,10 +59,19 @@ def trigger_of(event: dict[str, Any]) -> str:
 
 
 def position_scope(event: dict[str, Any]) -> list[str] | None:
-    """The positions a fast-path event names; None (the whole book) for schedules and manual runs."""
-    detail = event.get("detail")
-    ids = detail.get("position_ids") if isinstance(detail, dict) else None
-    return [str(i) for i in ids] if isinstance(ids, list) else None
+    """The positions the fast-path events name, together; None (the whole book) for schedules, manual
+    runs, and a batch in which any event names no positions."""
+    woken = fast_path_events(event)
+    if not woken:
+        return None
+    scope: dict[str, None] = {}  # in order, once each
+    for one in woken:
+        detail = one.get("detail")
+        ids = detail.get("position_ids") if isinstance(detail, dict) else None
+        if not isinstance(ids, list):
+            return None
+        scope.update(dict.fromkeys(str(i) for i in ids))
+    return list(scope)
 
 
 def _processed(result: StageResult | Any) -> int:
