@@ -422,7 +422,7 @@ def main() -> None:
         cur.execute("""UPDATE risk_limits SET max_open_positions = 1000000, max_positions_per_ticker = 1000000,
                        max_daily_loss = 1000000000""")
     conn.commit()
-    port = running.server.server_address[1]
+    port = running.port
     n = int(os.environ.get("BENCH_ALERTS", "5000"))
     results: dict[str, Any] = {"database": "DATABASE_URL" if settings.database_url else "embedded"}
     results["ceiling_raw_insert_commit"] = raw_insert_commit(n)
@@ -430,10 +430,8 @@ def main() -> None:
     floor = floor_server(running.settings.database_url, n)
     results["floor_stdlib_http_insert_1_client"] = floor["1_client"]
     results["floor_stdlib_http_insert_8_clients"] = floor["8_clients"]
-    from optionflow.events.bus import InProcessBus, NullBus, set_bus
-
     # The webhook alone first (fast path off), to separate its cost from the pipeline's.
-    set_bus(NullBus())
+    running.set_fast_path(False)
     results["webhook_in_process"] = webhook_in_process(n)
     results["webhook_http_1_client"] = http_clients(port, n, 1)
     results["webhook_http_8_clients"] = http_clients(port, n, 8)
@@ -443,7 +441,7 @@ def main() -> None:
         )
     conn.commit()
     # Then with the pipeline running: every alert is decided, ordered, filled, marked and checked at once.
-    set_bus(InProcessBus(running.workers.dispatch))
+    running.set_fast_path(True)
     results["alert_to_open_position"] = alert_to_fill(port, 200)
     results["webhook_http_1_client_pipeline_on"] = http_clients(port, n, 1)
     results["webhook_http_8_clients_pipeline_on"] = http_clients(port, n, 8)
