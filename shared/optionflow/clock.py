@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -117,9 +117,17 @@ class SimulatedClock:
         from optionflow.db import simulated_clock as store
         from optionflow.db.connection import run_statement
 
-        run_statement(store.hold_for_run)
         try:
-            self.refresh()
+            row = run_statement(store.hold_for_run_and_read)
+        except BaseException:
+            with suppress(Exception):  # the lock is the session's: do not leave it held
+                run_statement(store.release_from_run)
+            raise
+        try:
+            if row is None:
+                self.refresh()  # a book without a clock yet: it starts now
+            else:
+                self.adopt(ClockState.from_row(row))
             yield
         finally:
             run_statement(store.release_from_run)

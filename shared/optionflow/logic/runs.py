@@ -74,12 +74,13 @@ def run_worker(
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             observability.count(observability.WORKER_ERRORS)
-            deps.db.run_in_transaction(
+            deps.db.run_statement(
                 lambda cur: worker_runs.record(cur, name, trigger, now, deps.clock.now(), 0, error)
             )
             raise
         processed = _processed(result)
-        deps.db.run_in_transaction(
+        # one statement: autocommit spares the BEGIN and COMMIT round trips of a transaction
+        deps.db.run_statement(
             lambda cur: worker_runs.record(cur, name, trigger, now, deps.clock.now(), processed, None)
         )
     summary: dict[str, Any] = json.loads(
