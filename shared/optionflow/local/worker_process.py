@@ -50,6 +50,10 @@ class WorkerProcess:
         )
         self._process.start()
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
     def dispatch(self, detail_type: str, detail: dict[str, Any]) -> None:
         self.handoff.dispatch(detail_type, detail)
 
