@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from http.client import HTTPConnection
 from typing import Any
 
@@ -33,7 +34,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_eight_clients_at_once_are_answered_by_three_api_processes_and_stop_ends_them_all():
+def test_eight_clients_at_once_are_answered_by_three_api_processes_sharing_the_connections_and_stop_ends_them_all():
     from optionflow import clock, config, observability
     from optionflow.db import connection
     from optionflow.events import bus, worker_invoker
@@ -75,6 +76,21 @@ def test_eight_clients_at_once_are_answered_by_three_api_processes_and_stop_ends
             for thread in threads:
                 thread.join(30)
             assert statuses == [202] * 40
+
+            # A client keeps its connection: eight open ones are shared out, none left to a busy process.
+            deadline = time.monotonic() + 10
+            while sum(running.api.open_connections()) and time.monotonic() < deadline:
+                time.sleep(0.02)  # the clients above have closed theirs
+            held = []
+            for _ in range(8):
+                conn = HTTPConnection("127.0.0.1", running.port, timeout=10)
+                conn.request("GET", "/health")
+                conn.getresponse().read()
+                held.append(conn)
+            shares = running.api.open_connections()
+            for conn in held:
+                conn.close()
+            assert sum(shares) == 8 and min(shares) >= 1, shares
             stored: Any = connection.run_in_transaction(
                 lambda cur: (cur.execute("SELECT count(*) AS n FROM signals"), cur.fetchone())[1]
             )
@@ -112,3 +128,34 @@ def test_a_port_in_use_is_a_clear_error_naming_port(settings):
             config.reset_settings()
             connection.set_database_url(None)
             observability.keep_metrics(True)
+
+
+def test_the_api_and_worker_processes_do_not_outlive_a_stack_killed_outright(settings, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    code = (
+        "import sys, time; sys.path[:0] = ['functions', 'shared'];"
+        "from optionflow.config import Settings; from optionflow.local import stack;"
+        f"s = stack.start(Settings(database_url={settings.database_url!r}, data_dir={str(tmp_path)!r}, port=0,"
+        f" jwt_secret={JWT_SECRET!r}, webhook_secret={WEBHOOK_SECRET!r}, local_api_workers=2), schedules=False);"
+        "print(*s.api.pids, s.workers.pid, flush=True); time.sleep(120)"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code], cwd=root, stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        pids = [int(pid) for pid in parent.stdout.readline().split()]
+        assert len(pids) == 3 and all(_alive(pid) for pid in pids)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(10)
+        deadline = time.monotonic() + 15
+        while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in pids)
+    finally:
+        if parent.poll() is None:
+            parent.kill()

@@ -1,9 +1,11 @@
 """The API Lambda in several processes on one port, as in AWS where concurrent requests reach several
 instances of the function, each serving one request at a time with its own database connection.
 
-The parent binds and listens; every API process accepts from that one socket when it is free to, so eight
-clients are not queued behind one interpreter (one process serves one request at a time: the Powertools
-resolver keeps the current event on itself, and one process would hold the GIL besides).
+The parent binds and listens; every API process accepts from that one socket, so eight clients are not
+queued behind one interpreter (one process serves one request at a time: the Powertools resolver keeps the
+current event on itself, and one process would hold the GIL besides). A client keeps its connection, so the
+connections are shared out evenly: a process holding more open connections than another lets that one
+accept first (`FairShare`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import socket
 import sys
 import threading
 import time
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,38 @@ from optionflow.local.worker_process import Handoff
 
 _SPAWN = multiprocessing.get_context("spawn")  # no fork: threads and connections must not be copied
 READY_TIMEOUT_SECONDS = 60.0
+# How many times a busier process steps back (1 ms each) before it accepts a waiting connection anyway.
+_DEFERRALS = 50
+
+
+class FairShare(ThreadingHTTPServer):
+    """A server that accepts a new connection only when no other API process holds fewer open ones: the
+    first to wake would otherwise take them all, and its clients would queue while the others idle."""
+
+    open_connections: Any = None  # a shared array: open connections per process
+    index = 0
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        counts = self.open_connections
+        if counts is not None:
+            for _ in range(_DEFERRALS):
+                if counts[self.index] <= min(counts):
+                    break
+                time.sleep(0.001)
+        return super().get_request()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self._count(+1)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        self._count(-1)
+        super().shutdown_request(request)
+
+    def _count(self, change: int) -> None:
+        if self.open_connections is not None:
+            with self.open_connections.get_lock():  # this process's threads open and close them
+                self.open_connections[self.index] += change
 
 
 class ApiProcesses:
@@ -38,10 +73,13 @@ class ApiProcesses:
         self.server_address: tuple[str, int] = self.socket.getsockname()[:2]
         self._stop = _SPAWN.Event()
         ready: Any = _SPAWN.Queue()
+        self._open_connections = open_connections = _SPAWN.Array(
+            "i", count
+        )  # with a lock: counted up and down
         self._processes = [
             _SPAWN.Process(
                 target=_serve,
-                args=(settings, str(root), self.socket, handoff, ready, self._stop),
+                args=(settings, str(root), self.socket, handoff, ready, self._stop, open_connections, i),
                 name=f"optionflow-api-{i + 1}",
                 daemon=True,
             )
@@ -54,6 +92,11 @@ class ApiProcesses:
         except BaseException:
             self.stop()
             raise
+
+    def open_connections(self) -> list[int]:
+        """The client connections each process holds open now."""
+        counts = self._open_connections
+        return [int(counts[i]) for i in range(len(counts))]
 
     @property
     def pids(self) -> list[int]:
@@ -87,7 +130,14 @@ class ApiProcesses:
 
 
 def _serve(
-    settings: Settings, root: str, listening: socket.socket, handoff: Handoff, ready: Any, stop: Any
+    settings: Settings,
+    root: str,
+    listening: socket.socket,
+    handoff: Handoff,
+    ready: Any,
+    stop: Any,
+    open_connections: Any,
+    index: int,
 ) -> None:
     # Ctrl-C reaches the whole process group; the parent decides when the API stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -109,10 +159,16 @@ def _serve(
 
     with contextlib.suppress(Exception):  # warm, as a Lambda's init would; a failure is the first request's
         connection.get_connection()
-    server = make_server("", 0, lambda_handler, listening=listening)
+    FairShare.open_connections, FairShare.index = open_connections, index
+    server = make_server("", 0, lambda_handler, listening=listening, server_class=FairShare)
     threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
     ready.put(True)
-    stop.wait()
+    parent = multiprocessing.parent_process()
+    # Until told to stop, or the process that started us is gone (killed outright): an orphan would hold
+    # the port against the next start.
+    while not stop.wait(1.0):
+        if parent is not None and not parent.is_alive():
+            break
     server.shutdown()
     server.server_close()
     connection.close_connection()

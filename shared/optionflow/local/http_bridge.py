@@ -97,6 +97,7 @@ def make_server(
     *,
     read_timeout_seconds: float = 30.0,
     listening: socket.socket | None = None,
+    server_class: type[ThreadingHTTPServer] = ThreadingHTTPServer,
 ) -> ThreadingHTTPServer:
     """Serve `handler` over HTTP/1.1. A client that stops sending mid-request is dropped after
     `read_timeout_seconds` (an idle keep-alive connection too).
@@ -215,9 +216,9 @@ def make_server(
             logger.debug("http connection closed", extra={"reason": format % args})
 
     if listening is None:
-        server = ThreadingHTTPServer((host, port), LambdaRequestHandler)
+        server = server_class((host, port), LambdaRequestHandler)
     else:
-        server = ThreadingHTTPServer(listening.getsockname(), LambdaRequestHandler, bind_and_activate=False)
+        server = server_class(listening.getsockname(), LambdaRequestHandler, bind_and_activate=False)
         server.socket.close()
         server.socket = listening
         server.server_address = listening.getsockname()

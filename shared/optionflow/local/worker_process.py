@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 from optionflow.config import Settings
@@ -126,7 +127,16 @@ def _serve(settings: Settings, root: str, schedules: bool, queue: Any) -> None:
         runner.start_schedules()
         for name in runner.specs:  # one sweep at start-up picks up anything left from the last run
             runner.trigger(name)
-    while (item := queue.get()) is not None:
+    parent = multiprocessing.parent_process()
+    while True:
+        try:
+            item = queue.get(timeout=1.0)
+        except Empty:
+            if parent is not None and not parent.is_alive():  # killed outright: do not outlive it
+                break
+            continue
+        if item is None:
+            break
         kind, target, payload = item
         if kind == "run":
             runner.trigger(target, payload)
