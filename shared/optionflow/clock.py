@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -136,9 +136,17 @@ class SimulatedClock:
         ends, and read the clock afresh, so the run works at an instant the clock has not moved past."""
         from optionflow.db import simulated_clock as store
 
-        self.db.run_statement(store.hold_for_run)
         try:
-            self.refresh()
+            state = self.db.run_statement(store.hold_for_run_and_read)
+        except BaseException:
+            with suppress(Exception):  # the lock is the session's: do not leave it held
+                self.db.run_statement(store.release_from_run)
+            raise
+        try:
+            if state is None:
+                self.refresh()  # a book without a clock yet: it starts now
+            else:
+                self.adopt(state)
             yield
         finally:
             self.db.run_statement(store.release_from_run)

@@ -37,6 +37,12 @@ class Settings(BaseModel):
     app_mode: Literal["PAPER", "LIVE"] = "PAPER"
     port: int = Field(default=3000, ge=0, le=65535)  # 0: any free port (tests)
     data_dir: Path = Path(".optionflow")
+    # The local stack's API processes, each serving one request at a time as a Lambda instance does;
+    # 0: one per core this process may use, at most 4.
+    local_api_workers: int = Field(default=0, ge=0, le=32)
+    # How much the local worker process (and its Postgres sessions, where allowed) yields the CPU to the
+    # API processes: a Unix niceness, 0 (none) to 19.
+    local_worker_nice: int = Field(default=10, ge=0, le=19)
     clock_start: datetime | None = None
     event_bus_name: str | None = None
     stage: str = "dev"
@@ -196,6 +202,13 @@ class Settings(BaseModel):
         """Every fee charged per contract filled, dollars."""
         return self.commission_per_contract + self.regulatory_fee_per_contract
 
+    def api_processes(self) -> int:
+        """How many API processes the local stack starts (`local_api_workers`, or from the cores)."""
+        if self.local_api_workers:
+            return self.local_api_workers
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return max(1, min(4, cores))
+
     def worker_functions(self) -> dict[str, str]:
         """Worker name -> its Lambda function, for the workers whose function is configured."""
         return {worker: function for worker, function in self.worker_function_names.items() if function}
@@ -208,6 +221,8 @@ _ENV = {
     "app_mode": "APP_MODE",
     "port": "PORT",
     "data_dir": "OPTIONFLOW_DATA_DIR",
+    "local_api_workers": "LOCAL_API_WORKERS",
+    "local_worker_nice": "LOCAL_WORKER_NICE",
     "clock_start": "OPTIONFLOW_CLOCK_START",
     "event_bus_name": "EVENT_BUS_NAME",
     "stage": "STAGE",

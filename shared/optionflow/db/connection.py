@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import TypeVar
+from types import SimpleNamespace
+from typing import Any, TypeVar
 
 import psycopg2
 import psycopg2.extensions
@@ -58,8 +59,9 @@ def _login_refused(exc: psycopg2.OperationalError) -> bool:
     return exc.pgcode in _LOGIN_REFUSED_CODES or _LOGIN_REFUSED_TEXT in str(exc)
 
 
-_local = threading.local()
+_local: Any = threading.local()
 _url_override: str | None = None
+_after_connect: list[Callable[[psycopg2.extensions.connection], None]] = []
 
 Cursor = psycopg2.extras.RealDictCursor
 
@@ -79,6 +81,21 @@ def url_with_database(url: str, name: str) -> str:
     path alone would still connect to the database `url` names.
     """
     return str(psycopg2.extensions.make_dsn(url, dbname=name))
+
+
+def one_connection_per_process() -> None:
+    """Every thread of this process uses one connection: for a process whose threads run one request at a
+    time (a local API process, like one Lambda instance), so a client's new HTTP connection is not a new
+    Postgres connection too."""
+    global _local
+    close_connection()
+    _local = SimpleNamespace(conn=None)
+
+
+def after_connect(hook: Callable[[psycopg2.extensions.connection], None]) -> None:
+    """Run `hook` on each new connection of this process (the local worker process lowers its backends'
+    priority)."""
+    _after_connect.append(hook)
 
 
 def database_url() -> str:
@@ -104,6 +121,8 @@ def connect(url: str | None = None) -> psycopg2.extensions.connection:
         with conn.cursor() as cur:
             cur.execute("SET TIME ZONE 'UTC'")
         conn.commit()
+    for hook in _after_connect:
+        hook(conn)
     return conn
 
 

@@ -68,6 +68,14 @@ def hold_for_run(cur: RealDictCursor) -> None:
     cur.execute("SELECT pg_advisory_lock_shared(%s)", (CLOCK_LOCK,))
 
 
+def hold_for_run_and_read(cur: RealDictCursor) -> ClockState | None:
+    """`hold_for_run`, then `read`, in one round trip: two statements, the second with its own snapshot,
+    taken once the lock is held (a change committed before the lock was granted is seen)."""
+    cur.execute(f"SELECT pg_advisory_lock_shared(%s); SELECT {_COLUMNS} FROM simulated_clock", (CLOCK_LOCK,))
+    row = cur.fetchone()
+    return ClockState.from_row(row) if row else None
+
+
 def release_from_run(cur: RealDictCursor) -> None:
     cur.execute("SELECT pg_advisory_unlock_shared(%s)", (CLOCK_LOCK,))
 

@@ -48,10 +48,13 @@ def _settle_page(deps: Dependencies, now: datetime, calendar: NyseCalendar, limi
     market = deps.market
     today = now.astimezone(NEW_YORK).date()
     settled: list[tuple[HeldPosition, Decimal, Decimal, Decimal]] = []
+    # Most runs find nothing due: that look is one autocommit read, and only a settlement opens a transaction
+    # (which claims the expired positions itself).
+    held = deps.db.run_statement(lambda cur: positions_db.expiries_held(cur, today))
+    due = [e for e in held if now >= expiry_close(e, calendar)]
+    if not due:
+        return 0
     with deps.db.transaction() as cur:
-        due = [e for e in positions_db.expiries_held(cur, today) if now >= expiry_close(e, calendar)]
-        if not due:
-            return 0
         closes: dict[tuple[str, date], Decimal] = {}
         for position in positions_db.expired(cur, due, limit):
             key = (position.ticker, position.expiry)
@@ -157,6 +160,8 @@ def monitor(deps: Dependencies, now: datetime, only: list[str] | None = None) ->
             stale_notices += notifications_db.stale_marks_appeared(cur, [p.id for p in page], now)
             counts["evaluated"] += len(page)
             after = page[-1].id
+        if len(page) < PAGE:  # the last page: asking again would only find nothing
+            break
     observability.signal_lines(
         "exit rule fired, exit order placed",
         [

@@ -110,7 +110,8 @@ def run_worker(
             deps.publish(events.NOTICES_QUEUED, {})
             raise
         processed = _processed(result)
-        deps.db.run_in_transaction(
+        # one statement: autocommit spares the BEGIN and COMMIT round trips of a transaction
+        deps.db.run_statement(
             lambda cur: worker_runs.record(cur, name, trigger, now, deps.clock.now(), processed, None)
         )
     summary: dict[str, Any] = json.loads(
