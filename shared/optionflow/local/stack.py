@@ -162,7 +162,7 @@ def serve(settings: Settings) -> None:
     print(
         f"""
 OptionFlow is running ({s.app_mode} mode, trading mode {s.trading_mode}, database: {where})
-  API processes   {s.api_processes()} (LOCAL_API_WORKERS), workers in one more at niceness {s.local_worker_nice}
+  processes       {s.api_processes()} for the API (LOCAL_API_WORKERS), one for the workers at niceness {s.local_worker_nice}
   clock           {clock}
   API             {stack.url}
   webhook URL     {stack.url}/webhook
