@@ -5,7 +5,8 @@ calendar, broker, event bus, worker invoker and database all come in through it.
 
 - `for_process()` — a Lambda, the API, the local stack, the command line: the process's providers
   (settings read from the environment once per process, the clock, market data, bus and invoker they
-  configure, the process database), assembled at each entry point (a handful of attribute reads).
+  configure, the process database, and the broker's order desk when BROKER names one; in LIVE it is built
+  only after the live gate passed), assembled at each entry point (a handful of attribute reads).
 - `for_replay(...)` — a replay's own set: its scratch book, its frozen clock and its bus; nothing global
   is swapped.
 - tests build theirs in `tests/conftest.py` (fixture `deps`), or from fakes in `tests/fakes.py`.
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from optionflow.brokers.ports import Broker
+    from optionflow.brokers.ports import Broker, OrderBroker
     from optionflow.calendar import NyseCalendar
     from optionflow.clock import Clock
     from optionflow.config import Settings
@@ -44,6 +45,8 @@ class Dependencies:
     bus: EventBus
     invoker: WorkerInvoker
     db: Database
+    # A real broker's order desk (BROKER=alpaca|tradier); None when the paper executor fills (BROKER=paper).
+    order_broker: OrderBroker | None = None
 
     def publish(self, detail_type: str, detail: dict[str, Any]) -> bool:
         """Publish a wake-up on this set's bus, best effort (a lost event costs one sweep, never a row)."""
@@ -60,6 +63,7 @@ def for_process() -> Dependencies:
     """The process's dependencies: each provider is built once per process (settings from the environment
     on first use, then the clock, market data, bus and invoker they configure) and read here."""
     from optionflow.brokers.paper import PaperBroker
+    from optionflow.brokers.provider import order_broker
     from optionflow.clock import get_clock
     from optionflow.config import get_settings
     from optionflow.db.connection import PROCESS_DATABASE
@@ -77,6 +81,7 @@ def for_process() -> Dependencies:
         bus=get_bus(),
         invoker=get_invoker(),
         db=PROCESS_DATABASE,
+        order_broker=order_broker(settings),
     )
 
 

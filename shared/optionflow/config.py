@@ -5,7 +5,9 @@ their own without touching `os.environ`.
 
 In AWS the secrets need not sit in the environment: `DATABASE_SECRET_ARN`, `JWT_SECRET_PARAMETER` and
 `WEBHOOK_SECRET_PARAMETER` name a Secrets Manager secret or an SSM SecureString parameter instead, read
-through Powertools parameters and cached for `SECRETS_MAX_AGE_SECONDS`. A plain value (`DATABASE_URL`,
+through Powertools parameters and cached for `SECRETS_MAX_AGE_SECONDS`; so do `ALPACA_SECRET_PARAMETER` (JSON
+{"key_id", "secret_key"}) and `TRADIER_TOKEN_PARAMETER` for the broker keys (`ALPACA_API_KEY_ID` and
+`ALPACA_API_SECRET_KEY`, `TRADIER_ACCESS_TOKEN` locally). A plain value (`DATABASE_URL`,
 `JWT_SECRET`, `WEBHOOK_SECRET`) always wins, so nothing is fetched locally.
 """
 
@@ -20,13 +22,17 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from optionflow.workers import WORKERS
 
 
 class ConfigurationError(RuntimeError):
     """A required setting is missing or malformed; the message names the variable."""
+
+
+# What LIVE_TRADING_CONFIRMED must say, word for word, before APP_MODE=LIVE starts.
+LIVE_CONFIRMATION = "I understand OptionFlow will place real orders with real money"
 
 
 class Settings(BaseModel):
@@ -69,21 +75,56 @@ class Settings(BaseModel):
     # The worker functions the API wakes for POST /workers/{name}/trigger: worker name -> function name or
     # ARN, from each worker's <WORKER>_FUNCTION_NAME (set by the template; see optionflow.workers).
     worker_function_names: dict[str, str] = Field(default_factory=dict)
+    # Where orders go: `paper` fills them here (simulated, or paper on real quotes); `alpaca` and `tradier`
+    # send them to the broker: its paper/sandbox account under APP_MODE=PAPER, the real one under LIVE.
+    broker: Literal["paper", "alpaca", "tradier"] = "paper"
+    broker_base_url: str | None = None  # instead of the broker's own host (a local fake, a proxy)
+    alpaca_key_id: str | None = Field(default=None, repr=False)  # keys are never shown or logged
+    alpaca_secret_key: str | None = Field(default=None, repr=False)
+    # a Secrets Manager secret or SSM SecureString holding {"key_id": ..., "secret_key": ...}
+    alpaca_secret_parameter: str | None = None
+    tradier_token: str | None = Field(default=None, repr=False)
+    tradier_token_parameter: str | None = None
+    tradier_account_id: str | None = None
+    live_trading_confirmed: str | None = None  # must be LIVE_CONFIRMATION for APP_MODE=LIVE
+    # Broker orders are DAY limits priced from the quote: `mid`, `mid_step` (mid plus `order_price_step`
+    # towards the far side) or `natural` (the ask to buy, the bid to sell). Dollars per share.
+    order_price: Literal["mid", "mid_step", "natural"] = "mid"
+    order_price_step: Decimal = Field(default=Decimal("0.05"), gt=0, le=10)
+    # An unfilled order is re-priced `reprice_step` towards the far side every `reprice_after_seconds`, at
+    # most `max_reprices` times (never past the far side), then cancelled.
+    reprice_step: Decimal = Field(default=Decimal("0.05"), gt=0, le=10)
+    max_reprices: int = Field(default=3, ge=0, le=20)
+    reprice_after_seconds: int = Field(default=30, ge=5, le=3600)
+    # LIVE only, entries only, on top of the risk limits: dollars of premium (limit × quantity × 100).
+    live_max_order_notional: Decimal = Field(default=Decimal(2000), gt=0)
+    live_max_daily_notional: Decimal = Field(default=Decimal(10000), gt=0)
 
     @field_validator("app_mode", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("app_mode")
+    @field_validator("broker", mode="before")
     @classmethod
-    def _no_live_without_broker(cls, value: str) -> str:
-        # Refuse loudly rather than queue LIVE orders that nothing would ever send.
-        if value == "LIVE":
-            raise ValueError(
-                "LIVE needs a live broker adapter, which this release does not include; use PAPER"
-            )
-        return value
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _live_needs_a_broker_and_a_confirmation(self) -> Settings:
+        # Refuse loudly rather than queue LIVE orders nothing would send, or send them by accident. The
+        # broker's own checks (keys accepted, options approval) run when the broker is first built.
+        if self.app_mode == "LIVE":
+            if self.broker == "paper":
+                raise ValueError(
+                    "APP_MODE: LIVE needs a live broker adapter: set BROKER=alpaca or BROKER=tradier"
+                )
+            if (self.live_trading_confirmed or "").strip() != LIVE_CONFIRMATION:
+                raise ValueError(
+                    f"LIVE_TRADING_CONFIRMED: APP_MODE=LIVE needs LIVE_TRADING_CONFIRMED set to exactly "
+                    f"'{LIVE_CONFIRMATION}'"
+                )
+        return self
 
     @field_validator("clock_start")
     @classmethod
@@ -136,6 +177,22 @@ _ENV = {
     "jwt_secret_parameter": "JWT_SECRET_PARAMETER",
     "webhook_secret_parameter": "WEBHOOK_SECRET_PARAMETER",
     "secrets_max_age_seconds": "SECRETS_MAX_AGE_SECONDS",
+    "broker": "BROKER",
+    "broker_base_url": "BROKER_BASE_URL",
+    "alpaca_key_id": "ALPACA_API_KEY_ID",
+    "alpaca_secret_key": "ALPACA_API_SECRET_KEY",
+    "alpaca_secret_parameter": "ALPACA_SECRET_PARAMETER",
+    "tradier_token": "TRADIER_ACCESS_TOKEN",
+    "tradier_token_parameter": "TRADIER_TOKEN_PARAMETER",
+    "tradier_account_id": "TRADIER_ACCOUNT_ID",
+    "live_trading_confirmed": "LIVE_TRADING_CONFIRMED",
+    "order_price": "ORDER_PRICE",
+    "order_price_step": "ORDER_PRICE_STEP",
+    "reprice_step": "REPRICE_STEP",
+    "max_reprices": "MAX_REPRICES",
+    "reprice_after_seconds": "REPRICE_AFTER_SECONDS",
+    "live_max_order_notional": "LIVE_MAX_ORDER_NOTIONAL",
+    "live_max_daily_notional": "LIVE_MAX_DAILY_NOTIONAL",
 }
 
 
@@ -151,7 +208,9 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         return Settings.model_validate(values)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "?"
+        if not first["loc"]:  # a check across fields: its message starts with the variable it names
+            raise ConfigurationError(str(first["msg"]).removeprefix("Value error, ")) from exc
+        field = str(first["loc"][0])
         raise ConfigurationError(f"{_ENV.get(field, field)}: {first['msg']}") from exc
 
 
@@ -172,7 +231,25 @@ def resolve_secrets(settings: Settings) -> Settings:
         updates["webhook_secret"] = _fetch(
             settings.webhook_secret_parameter, max_age, "WEBHOOK_SECRET_PARAMETER"
         )
+    if not (settings.alpaca_key_id and settings.alpaca_secret_key) and settings.alpaca_secret_parameter:
+        keys = _fetch(settings.alpaca_secret_parameter, max_age, "ALPACA_SECRET_PARAMETER")
+        updates.update(alpaca_keys_from_secret(keys))
+    if not settings.tradier_token and settings.tradier_token_parameter:
+        updates["tradier_token"] = _fetch(
+            settings.tradier_token_parameter, max_age, "TRADIER_TOKEN_PARAMETER"
+        )
     return settings.model_copy(update=updates) if updates else settings
+
+
+def alpaca_keys_from_secret(secret: str) -> dict[str, str]:
+    """The Alpaca key pair from a secret's JSON value: {"key_id": ..., "secret_key": ...}."""
+    try:
+        fields = json.loads(secret)
+    except ValueError:
+        fields = None
+    if not isinstance(fields, dict) or not fields.get("key_id") or not fields.get("secret_key"):
+        raise ConfigurationError("ALPACA_SECRET_PARAMETER: the secret is not JSON with key_id and secret_key")
+    return {"alpaca_key_id": str(fields["key_id"]), "alpaca_secret_key": str(fields["secret_key"])}
 
 
 def _is_secrets_manager_arn(reference: str) -> bool:

@@ -53,6 +53,21 @@ class WorkingOrder:
 
 
 @dataclass(frozen=True)
+class RoutedOrder(WorkingOrder):
+    """A working order of a broker mode, locked by the router: the order and what the broker last said."""
+
+    status: str = "PENDING"
+    client_order_id: str | None = None
+    broker_order_id: str | None = None
+    filled_quantity: int = 0  # contracts filled so far
+    avg_fill_price: Decimal | None = None  # dollars per share over what filled
+    limit_price: Decimal | None = None
+    reprices: int = 0
+    priced_at: datetime | None = None
+    cancel_requested_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class HeldPosition:
     """A held (OPEN or CLOSING) position, locked: its contract and size, what an exit order is built from."""
 
@@ -63,6 +78,16 @@ class HeldPosition:
     option_symbol: str
     option_type: str  # CALL or PUT
     strike: Decimal
+    expiry: date
+    quantity: int
+
+
+@dataclass(frozen=True)
+class HeldLot:
+    """Our held contracts of one OCC symbol, all lots together (what a broker's position shows)."""
+
+    option_symbol: str
+    ticker: str
     expiry: date
     quantity: int
 

@@ -1,7 +1,10 @@
-"""Paper executor: fill working paper orders; a buy opens a position, a sell closes one with realized P&L.
+"""The executor: fill working paper orders; a buy opens a position, a sell closes one with realized P&L.
 
 Order, trade, position and signal all change in one transaction per batch, so a crash leaves either
 all of a fill or none of it.
+
+With BROKER=alpaca|tradier the same worker routes the orders to the broker instead and polls their fills
+(`logic/routing.py`); BROKER=paper (simulated, or paper on real quotes) takes the paper path below.
 """
 
 from __future__ import annotations
@@ -133,7 +136,12 @@ def _observe_fills(
 
 def execute_pending(deps: Dependencies, now: datetime) -> dict[str, int]:
     """Fill (or expire) every working paper order, a batch per transaction. Outside the session orders
-    wait, unless their DAY has ended. An order whose quote fails waits for the next run; the others fill."""
+    wait, unless their DAY has ended. An order whose quote fails waits for the next run; the others fill.
+    In a broker mode, route the orders to the broker and poll their fills instead."""
+    if deps.order_broker is not None:
+        from optionflow.logic.routing import route_pending
+
+        return route_pending(deps, now)
     outcome = {"opened": 0, "closed": 0, "expired": 0, "cancelled": 0, "waiting": 0, "failed_quotes": 0}
     seen: set[Any] = set()
 
