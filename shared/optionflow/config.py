@@ -79,6 +79,8 @@ class Settings(BaseModel):
     # send them to the broker: its paper/sandbox account under APP_MODE=PAPER, the real one under LIVE.
     broker: Literal["paper", "alpaca", "tradier"] = "paper"
     broker_base_url: str | None = None  # instead of the broker's own host (a local fake, a proxy)
+    # How long a broker call may wait for its answer; past it an order is looked up by client id next run.
+    broker_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
     alpaca_key_id: str | None = Field(default=None, repr=False)  # keys are never shown or logged
     alpaca_secret_key: str | None = Field(default=None, repr=False)
     # a Secrets Manager secret or SSM SecureString holding {"key_id": ..., "secret_key": ...}
@@ -179,6 +181,7 @@ _ENV = {
     "secrets_max_age_seconds": "SECRETS_MAX_AGE_SECONDS",
     "broker": "BROKER",
     "broker_base_url": "BROKER_BASE_URL",
+    "broker_timeout_seconds": "BROKER_TIMEOUT_SECONDS",
     "alpaca_key_id": "ALPACA_API_KEY_ID",
     "alpaca_secret_key": "ALPACA_API_SECRET_KEY",
     "alpaca_secret_parameter": "ALPACA_SECRET_PARAMETER",

@@ -23,12 +23,18 @@ def _key(settings: Settings) -> tuple[str | None, ...]:
         settings.alpaca_secret_key,
         settings.tradier_token,
         settings.tradier_account_id,
+        str(settings.broker_timeout_seconds),
     )
 
 
 def build(settings: Settings) -> OrderBroker:
     """The adapter `settings.broker` names, with its keys; ConfigurationError naming the missing ones."""
+    from optionflow.http_json import Timeouts
+
     live = settings.app_mode == "LIVE"
+    timeouts = Timeouts(
+        connect=min(2.0, settings.broker_timeout_seconds), read=settings.broker_timeout_seconds
+    )
     if settings.broker == "alpaca":
         from optionflow.brokers import alpaca
 
@@ -38,7 +44,9 @@ def build(settings: Settings) -> OrderBroker:
                 "BROKER=alpaca needs the account's API keys"
             )
         url = settings.broker_base_url or (alpaca.LIVE_URL if live else alpaca.PAPER_URL)
-        return alpaca.AlpacaBroker(settings.alpaca_key_id, settings.alpaca_secret_key, base_url=url)
+        return alpaca.AlpacaBroker(
+            settings.alpaca_key_id, settings.alpaca_secret_key, base_url=url, timeouts=timeouts
+        )
     if settings.broker == "tradier":
         from optionflow.brokers import tradier
 
@@ -48,7 +56,9 @@ def build(settings: Settings) -> OrderBroker:
                 "BROKER=tradier needs the account's token and number"
             )
         url = settings.broker_base_url or (tradier.LIVE_URL if live else tradier.SANDBOX_URL)
-        return tradier.TradierBroker(settings.tradier_token, settings.tradier_account_id, base_url=url)
+        return tradier.TradierBroker(
+            settings.tradier_token, settings.tradier_account_id, base_url=url, timeouts=timeouts
+        )
     raise ConfigurationError(f"BROKER={settings.broker} sends no orders to a broker")
 
 
