@@ -12,7 +12,8 @@ Each run, in four passes:
 3. **Poll.** Working broker orders are read back: fills update the book by what filled (a partial entry
    opens a smaller position, and grows it as more fills come), a reject is final with the broker's reason
    in the signal's trail, and an order still unfilled after `reprice_after_seconds` climbs the re-price
-   ladder (`max_reprices` rungs of `reprice_step`), then is cancelled.
+   ladder (`max_reprices` rungs of `reprice_step`), then is cancelled; a partly filled order is not
+   re-priced, its rest is cancelled after the same wait.
 4. **Cancel what we ended.** An order we ended while the broker could still fill it (a later CLOSE, the
    kill switch) is cancelled at the broker; contracts it filled first are recorded as a reconciliation
    difference, never silently added to the book.
@@ -372,7 +373,13 @@ def _ladder(
     if not current.live:
         return
     rung = None
-    if order.reprices < settings.max_reprices and order.limit_price is not None:
+    # A partly filled order is not re-priced (a replace would restart its fills at the broker): once its
+    # wait is over, the rest is cancelled and the position keeps what filled.
+    if (
+        order.filled_quantity == 0
+        and order.reprices < settings.max_reprices
+        and order.limit_price is not None
+    ):
         quote = deps.market.option_quote(order.ticker, order.option_type, order.strike, order.expiry, now)
         rung = next_limit(order.side, order.limit_price, quote.bid, quote.ask, settings.reprice_step)
     if rung is None:
