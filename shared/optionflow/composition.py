@@ -86,8 +86,8 @@ def for_process() -> Dependencies:
 
 
 def for_replay(base: Dependencies, *, database_url: str, clock: Clock, bus: EventBus) -> Dependencies:
-    """A replay's set: `base`'s settings, market and broker, on the scratch book at `database_url`, with the
-    replay's own clock and bus."""
+    """A replay's set: `base`'s settings, market and paper broker, on the scratch book at `database_url`, with
+    the replay's own clock and bus. Never a real broker's order desk: a replay fills on paper."""
     from optionflow.db.connection import Database
 
-    return base.replace(db=Database(database_url), clock=clock, bus=bus)
+    return base.replace(db=Database(database_url), clock=clock, bus=bus, order_broker=None)

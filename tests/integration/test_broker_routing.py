@@ -339,3 +339,76 @@ def test_an_exit_that_fills_in_part_closes_that_part_and_leaves_the_rest_open(db
     [[symbol, (quantity, _)]] = fake.positions.items()
     assert quantity == 2 and symbol == entry(db)["option_symbol"]
     assert run("reconciler")["result"]["differences"] == 0  # the two books agree
+
+
+class Killed(BaseException):
+    pass
+
+
+def _die_after_the_answer(monkeypatch: Any) -> None:
+    def die(*args: Any, **kwargs: Any) -> Any:
+        raise Killed()
+
+    monkeypatch.setattr(routing, "_apply", die)
+    with pytest.raises(Killed):
+        run("paper_executor")
+    monkeypatch.undo()
+
+
+def close_alert() -> str:
+    signal_id = alert("SPY", action="CLOSE", direction=None)
+    run("signal_processor")
+    run("order_creator")
+    return signal_id
+
+
+def test_a_close_cancels_at_the_broker_an_entry_whose_submit_was_never_answered(db, fake, monkeypatch):
+    entry_signal = ordered()
+    _die_after_the_answer(monkeypatch)
+    assert entry(db)["status"] == "SUBMITTING" and len(fake.live_orders()) == 1
+
+    close_alert()
+    assert entry(db)["status"] == "CANCELLED"
+    assert signal(db, entry_signal)["status"] == "CANCELLED"
+    run("paper_executor")
+    assert not fake.live_orders()  # found by client id and cancelled there
+    order = entry(db)
+    assert order["broker_open"] is False and order["broker_order_id"] == next(iter(fake.orders))
+
+
+def test_a_fill_at_the_broker_after_we_cancelled_is_a_difference_not_a_silent_position(db, fake):
+    ordered()
+    run("paper_executor")
+    [placed] = fake.live_orders()
+    close_alert()  # cancels the entry here ...
+    fake.fill(placed.broker_id)  # ... while the broker fills it
+    run("paper_executor")
+    difference = one(db, "SELECT kind, broker_quantity, book_quantity FROM reconciliation_differences")
+    assert difference == {
+        "kind": "FILLED_AFTER_CANCEL",
+        "broker_quantity": placed.quantity,
+        "book_quantity": 0,
+    }
+    assert rows(db, "SELECT id FROM positions") == []
+    assert entry(db)["broker_open"] is False
+    run("reconciler")  # the broker now holds a position the book does not: that is recorded too
+    kinds = {r["kind"] for r in rows(db, "SELECT kind FROM reconciliation_differences WHERE status = 'OPEN'")}
+    assert kinds == {"FILLED_AFTER_CANCEL", "UNKNOWN_POSITION"}
+
+
+def test_an_unanswered_submit_the_broker_never_got_is_not_sent_after_its_day(
+    db, fake, frozen_clock, monkeypatch
+):
+    signal_id = ordered()
+    monkeypatch.setattr(routing, "_resolve_submitting", lambda *a, **k: None)  # this run only sends
+    fake.next_submits("refuse500")
+    run("paper_executor")
+    monkeypatch.undo()
+    assert entry(db)["status"] == "SUBMITTING" and not fake.orders
+
+    frozen_clock.advance(timedelta(hours=7))  # 17:00 New York: the session is over
+    result = run("paper_executor")["result"]
+    assert result["expired"] == 1 and result["resubmitted"] == 0
+    assert fake.submits == 1 and not fake.orders
+    assert entry(db)["status"] == "EXPIRED"
+    assert signal(db, signal_id)["status"] == "FAILED"

@@ -62,7 +62,9 @@ def mark_submitting(
 ) -> None:
     """Record the intent to send: from here a crash leaves an order the next run looks up by client id."""
     cur.execute(
+        # broker_open: from here the broker may hold it, until an answer says otherwise
         """UPDATE orders SET status = 'SUBMITTING', client_order_id = %s, broker = %s, order_type = 'LIMIT',
+                  broker_open = true,
                   limit_price = %s, time_in_force = 'DAY', priced_at = %s, submitted_at = %s, updated_at = %s
            WHERE id = %s AND status = 'PENDING'""",
         (client_id, broker, limit_price, at, at, at, str(order_id)),

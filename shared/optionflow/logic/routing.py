@@ -268,7 +268,7 @@ def _place(
         if exc.definite:
             # the broker answered that it did not take the order (a refused key, rate limits): send again
             require("order", order.status, OrderStatus.PENDING)
-            routed_db.record(cur, order.id, status=OrderStatus.PENDING, at=now)
+            routed_db.record(cur, order.id, status=OrderStatus.PENDING, broker_open=False, at=now)
             logger.warning(
                 "broker refused the submit; the order waits",
                 extra={"order_id": str(order.id), "error": str(exc)},
@@ -314,6 +314,12 @@ def _resolve_submitting(
                 if found is not None:
                     _apply(deps, cur, order, found, now, outcome, opened)
                     outcome["adopted"] += 1
+                elif now >= _session_close(deps, order):
+                    # the broker never got it and its DAY is over: never send a day order after its day
+                    reason = "DAY order not placed by the close (its submit was never answered)"
+                    _end_unsent(cur, order, OrderStatus.EXPIRED, reason, now)
+                    routed_db.record(cur, order.id, status=OrderStatus.EXPIRED, broker_open=False, at=now)
+                    outcome["expired"] += 1
                 elif resubmit:
                     _place(deps, broker, cur, order, now, outcome, "resubmitted", opened)
 
@@ -596,9 +602,17 @@ def _ended(deps: Dependencies, cur: Any, order: RoutedOrder, status: OrderStatus
 def _cancel_ended(deps: Dependencies, broker: OrderBroker, now: datetime, outcome: dict[str, int]) -> None:
     with deps.db.transaction() as cur:
         for order in routed_db.claim_ended_but_open(cur, BATCH):
-            assert order.broker_order_id is not None
             with savepoint(cur):
                 try:
+                    if order.broker_order_id is None:
+                        # ended while its submit was unanswered: does the broker have it after all?
+                        assert order.client_order_id is not None
+                        found = broker.find(order.client_order_id)
+                        if found is None:
+                            routed_db.record(cur, order.id, status=order.status, broker_open=False, at=now)
+                            continue
+                        order = dataclasses.replace(order, broker_order_id=found.broker_id)
+                    assert order.broker_order_id is not None
                     broker.cancel(order.broker_order_id)
                     current = broker.get(order.broker_order_id)
                 except BrokerError as exc:
@@ -623,5 +637,12 @@ def _cancel_ended(deps: Dependencies, broker: OrderBroker, now: datetime, outcom
                         broker_order_id=current.broker_id,
                         at=now,
                     )
-                routed_db.record(cur, order.id, status=order.status, broker_open=current.live, at=now)
+                routed_db.record(
+                    cur,
+                    order.id,
+                    status=order.status,
+                    broker_order_id=current.broker_id,
+                    broker_open=current.live,
+                    at=now,
+                )
                 outcome["cancelled"] += 0 if current.live else 1
