@@ -412,3 +412,13 @@ def test_an_unanswered_submit_the_broker_never_got_is_not_sent_after_its_day(
     assert fake.submits == 1 and not fake.orders
     assert entry(db)["status"] == "EXPIRED"
     assert signal(db, signal_id)["status"] == "FAILED"
+
+
+def test_a_run_out_of_time_leaves_unsent_orders_pending_for_the_next_run(db, alpaca, monkeypatch):
+    ordered()
+    monkeypatch.setattr(routing, "BUDGET_SECONDS", -1.0)
+    assert run("paper_executor")["result"]["waiting"] == 1
+    assert entry(db)["status"] == "PENDING" and not alpaca.orders
+    monkeypatch.undo()
+    run("paper_executor")
+    assert entry(db)["status"] == "SUBMITTED" and len(alpaca.orders) == 1

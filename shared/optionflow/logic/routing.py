@@ -25,6 +25,7 @@ on top of the risk limits; exits are never blocked.
 from __future__ import annotations
 
 import dataclasses
+import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -50,6 +51,9 @@ if TYPE_CHECKING:
     from optionflow.composition import Dependencies
 
 BATCH = 50  # each order costs a broker call: small batches keep row locks short
+# A run stops sending and polling new orders after this long (the rest wait for the next run), so a slow
+# broker cannot push a run past the function's timeout: each call may take `broker_timeout_seconds`.
+BUDGET_SECONDS = 30.0
 PRICE_PLACES = Decimal("0.0001")
 WORKING = [OrderStatus.SUBMITTED.value, OrderStatus.PARTIALLY_FILLED.value]
 
@@ -166,6 +170,7 @@ def _live_cap(deps: Dependencies, cur: Any, order: RoutedOrder, limit: Decimal, 
 
 def _send_pending(deps: Dependencies, broker: OrderBroker, now: datetime, outcome: dict[str, int]) -> None:
     seen: list[Any] = []
+    deadline = time.monotonic() + BUDGET_SECONDS
     while True:
         to_send: list[Any] = []
         with deps.db.transaction() as cur:
@@ -184,7 +189,7 @@ def _send_pending(deps: Dependencies, broker: OrderBroker, now: datetime, outcom
                         reason = "kill switch is ON: no new entries"
                         _end_unsent(cur, order, OrderStatus.CANCELLED, reason, now, SignalStatus.CANCELLED)
                         outcome["cancelled"] += 1
-                    elif not market_open:
+                    elif not market_open or time.monotonic() > deadline:
                         outcome["waiting"] += 1
                     else:
                         limit = _opening_limit(deps, order, now)
@@ -338,7 +343,8 @@ def _poll_working(
 ) -> None:
     """Bring every working broker order up to date; climb the re-price ladder when `ladder`."""
     seen: list[Any] = []
-    while True:
+    deadline = time.monotonic() + BUDGET_SECONDS
+    while time.monotonic() <= deadline:
         with deps.db.transaction() as cur:
             claimed = routed_db.claim(cur, WORKING, deps.settings.app_mode, BATCH, seen)
             for order in claimed:
