@@ -422,3 +422,30 @@ def test_a_run_out_of_time_leaves_unsent_orders_pending_for_the_next_run(db, alp
     monkeypatch.undo()
     run("paper_executor")
     assert entry(db)["status"] == "SUBMITTED" and len(alpaca.orders) == 1
+
+
+def test_an_exercise_at_the_broker_is_told_apart_from_a_manual_close(db, alpaca):
+    alpaca.next_submits("fill")
+    ordered()
+    run("paper_executor")
+    symbol = entry(db)["option_symbol"]
+    alpaca.close_position(symbol)
+    alpaca.positions["SPY"] = (100, Decimal("525"))  # the contract became shares
+    run("reconciler")
+    found = rows(db, "SELECT kind, subject FROM reconciliation_differences WHERE status = 'OPEN'")
+    assert found == [{"kind": "EXERCISE_OR_ASSIGNMENT", "subject": symbol}]
+    assert one(db, "SELECT status FROM positions") == {"status": "OPEN"}
+
+
+def test_a_working_broker_order_no_order_of_ours_placed_is_an_unknown_order(db, alpaca):
+    from tests.broker_fakes import FakeOrder
+
+    stranger = FakeOrder(
+        "manual-1", "placed-by-hand", "QQQ261218P00400000", "QQQ", "buy_to_open", 1, Decimal("3")
+    )
+    alpaca.orders[stranger.broker_id] = stranger
+    run("reconciler")
+    found = one(db, "SELECT kind, subject, broker_order_id FROM reconciliation_differences")
+    assert found == {"kind": "UNKNOWN_ORDER", "subject": "manual-1", "broker_order_id": "manual-1"}
+    alpaca.cancel("manual-1")
+    assert run("reconciler")["result"]["resolved"] == 1
