@@ -377,6 +377,8 @@ def _ladder(
     settings = deps.settings
     if order.status not in WORKING or order.cancel_requested_at is not None or order.broker_order_id is None:
         return
+    if not deps.calendar.is_open(now):
+        return  # outside the session the broker ends DAY orders itself; nothing to re-price against
     if order.priced_at is not None and now - order.priced_at < timedelta(
         seconds=settings.reprice_after_seconds
     ):
