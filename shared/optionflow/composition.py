@@ -6,7 +6,9 @@ calendar, broker, event bus, worker invoker and database all come in through it.
 - `for_process()` — a Lambda, the API, the local stack, the command line: the process's providers
   (settings read from the environment once per process, the clock, market data, bus and invoker they
   configure, the process database, and the broker's order desk when BROKER names one; in LIVE it is built
-  only after the live gate passed), assembled at each entry point (a handful of attribute reads).
+  only after the live gate passed), assembled at each entry point (a handful of attribute reads). The
+  market data (MARKET_DATA: simulated, alpaca, tradier, massive) is the process's adapter seen through a
+  fresh per-run cache, so each invocation fetches a ticker's chain once and the next one fetches anew.
 - `for_replay(...)` — a replay's own set: its scratch book, its frozen clock and its bus; nothing global
   is swapped.
 - tests build theirs in `tests/conftest.py` (fixture `deps`), or from fakes in `tests/fakes.py`.
@@ -87,7 +89,14 @@ def for_process() -> Dependencies:
 
 def for_replay(base: Dependencies, *, database_url: str, clock: Clock, bus: EventBus) -> Dependencies:
     """A replay's set: `base`'s settings, market and paper broker, on the scratch book at `database_url`, with
-    the replay's own clock and bus. Never a real broker's order desk: a replay fills on paper."""
+    the replay's own clock and bus. A replay walks past minutes, which only the simulator can price (a real
+    provider serves the latest quotes): with a real MARKET_DATA it replays on the simulator. Never a real
+    broker's order desk: a replay fills on paper."""
     from optionflow.db.connection import Database
 
+    if base.settings.market_data != "simulated":
+        from optionflow.market.simulated import SimulatedMarketData
+
+        settings = base.settings.model_copy(update={"market_data": "simulated"})
+        base = base.replace(settings=settings, market=SimulatedMarketData(seed=settings.market_seed))
     return base.replace(db=Database(database_url), clock=clock, bus=bus, order_broker=None)

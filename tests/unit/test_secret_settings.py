@@ -204,3 +204,17 @@ def test_an_alpaca_secret_that_is_not_the_key_pair_names_the_variable(aws, monke
     monkeypatch.setenv("ALPACA_SECRET_PARAMETER", "/optionflow/dev/alpaca")
     with pytest.raises(ConfigurationError, match=r"ALPACA_SECRET_PARAMETER: .*key_id and secret_key"):
         get_settings()
+
+
+def test_the_market_data_key_comes_from_ssm_only_for_a_real_provider(aws, monkeypatch):
+    _parameter("/optionflow/dev/market-data-key", "tr4dier-token")
+    monkeypatch.setenv("MARKET_DATA_KEY_PARAMETER", "/optionflow/dev/market-data-key")
+    monkeypatch.delenv("MARKET_DATA_KEY", raising=False)
+    monkeypatch.setenv("MARKET_DATA", "simulated")
+    config.reset_settings()
+    assert get_settings().market_data_key is None  # simulated: nothing fetched
+    monkeypatch.setenv("MARKET_DATA", "Tradier")
+    config.reset_settings()
+    settings = get_settings()
+    assert (settings.market_data, settings.market_data_key) == ("tradier", "tr4dier-token")
+    assert "tr4dier-token" not in repr(settings)

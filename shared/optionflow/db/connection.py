@@ -35,6 +35,15 @@ class DatabaseUnavailable(Unavailable):
         return {"Retry-After": "5"}
 
 
+class DatabaseBusy(DatabaseUnavailable):
+    """The statement lost a race, not the connection: a deadlock, a serialization failure, a lock or
+    statement timeout. The transaction was rolled back and the connection kept; trying again shortly works."""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "1"}
+
+
 _local = threading.local()
 _url_override: str | None = None
 
@@ -124,7 +133,8 @@ class Database:
     def transaction(self) -> Iterator[psycopg2.extras.RealDictCursor]:
         """A cursor inside one transaction: committed on success, rolled back on any error.
 
-        A broken connection is dropped (the next call reconnects) and surfaces as DatabaseUnavailable.
+        A broken connection is dropped (the next call reconnects) and surfaces as DatabaseUnavailable; a
+        deadlock or a lock/statement timeout rolls back, keeps the connection and surfaces as DatabaseBusy.
         """
         conn = self.connection()
         try:
@@ -132,8 +142,7 @@ class Database:
                 yield cur
             conn.commit()
         except _BROKEN as exc:
-            close_connection()
-            raise DatabaseUnavailable(f"database connection lost: {str(exc).strip()}") from exc
+            raise _unavailable(conn, exc) from exc
         except BaseException:
             if not conn.closed:
                 conn.rollback()
@@ -150,10 +159,10 @@ class Database:
                 with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
                     return work(cur)
             except _BROKEN as exc:
-                close_connection()
+                error = _unavailable(conn, exc)
                 attempt += 1
                 if attempt > retries:
-                    raise DatabaseUnavailable(f"database connection lost: {str(exc).strip()}") from exc
+                    raise error from exc
             finally:
                 if not conn.closed:
                     conn.autocommit = False
@@ -161,7 +170,8 @@ class Database:
     def run_in_transaction(
         self, work: Callable[[psycopg2.extras.RealDictCursor], T], *, retries: int = 1
     ) -> T:
-        """Run `work` in a transaction, retrying on a fresh connection if the reused one had gone stale.
+        """Run `work` in a transaction, retrying on a fresh connection if the reused one had gone stale, or
+        on the same one after a deadlock or lock timeout.
 
         Only for work that is safe to repeat after a failed commit (idempotent writes, reads): a warm Lambda's
         connection is often closed by the server or a proxy while the function sleeps.
@@ -178,6 +188,24 @@ class Database:
 
 
 _BROKEN = (psycopg2.OperationalError, psycopg2.InterfaceError)
+
+
+def _unavailable(conn: psycopg2.extensions.connection, exc: BaseException) -> DatabaseUnavailable:
+    """What an OperationalError/InterfaceError means for the connection, acted on: a statement that lost a
+    race (the server answered with an SQLSTATE and the connection is open) is rolled back and the
+    connection kept; anything else (no SQLSTATE: the socket, the server or the session went away) drops
+    the connection so the next call reconnects."""
+    code = getattr(exc, "pgcode", None)
+    if code and not conn.closed and not isinstance(exc, psycopg2.InterfaceError):
+        try:
+            conn.rollback()
+        except _BROKEN:
+            pass
+        else:
+            return DatabaseBusy(f"database busy ({code}): {str(exc).strip()}")
+    close_connection()
+    return DatabaseUnavailable(f"database connection lost: {str(exc).strip()}")
+
 
 # The process's database: what the module functions below use (and the composition root hands out).
 PROCESS_DATABASE = Database()

@@ -23,6 +23,7 @@ from optionflow.db.rows import HeldPosition, PricedPosition
 from optionflow.events import names as events
 from optionflow.logic.exits import PositionView, evaluate
 from optionflow.logic.orders import exit_order
+from optionflow.logic.runs import drain
 from optionflow.observability import logger
 from optionflow.pricing.expiry import expiry_close, settlement_value
 from optionflow.states import PositionStatus, require
@@ -35,7 +36,12 @@ EXPIRED = "EXPIRED"
 
 
 def settle_expired(deps: Dependencies, now: datetime, calendar: NyseCalendar) -> int:
-    """Settle every held position whose expiry session has closed by `now`; returns how many."""
+    """Settle every held position whose expiry session has closed by `now`, a page per transaction;
+    returns how many."""
+    return drain(lambda limit: _settle_page(deps, now, calendar, limit), PAGE)
+
+
+def _settle_page(deps: Dependencies, now: datetime, calendar: NyseCalendar, limit: int) -> int:
     mode = deps.settings.app_mode
     market = deps.market
     today = now.astimezone(NEW_YORK).date()
@@ -45,7 +51,7 @@ def settle_expired(deps: Dependencies, now: datetime, calendar: NyseCalendar) ->
         if not due:
             return 0
         closes: dict[tuple[str, date], Decimal] = {}
-        for position in positions_db.expired(cur, due, 10_000):
+        for position in positions_db.expired(cur, due, limit):
             key = (position.ticker, position.expiry)
             if key not in closes:
                 closes[key] = market.underlying_price(

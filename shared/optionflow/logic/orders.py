@@ -26,9 +26,21 @@ from optionflow.events import names as events
 from optionflow.logic.risk import Check, kill_switch_check
 from optionflow.logic.runs import drain
 from optionflow.logic.sizing import contracts_for
+from optionflow.market.ports import ListedOption
 from optionflow.observability import logger
+from optionflow.pricing.contract_choice import (
+    DELTA,
+    STEPS,
+    choose_expiry_in_window,
+    days_to_expiry,
+    liquidity_problems,
+    nearest_strike,
+    strike_by_delta,
+    strike_by_steps,
+)
 from optionflow.pricing.expiry import choose_expiry
 from optionflow.pricing.occ import occ_root, occ_symbol
+from optionflow.pricing.quote_checks import quote_problem
 from optionflow.pricing.strikes import atm_strike
 from optionflow.states import PositionStatus, SignalStatus, require
 
@@ -42,11 +54,93 @@ def choose_contract(
     deps: Dependencies, signal: ClaimedSignal, now: datetime, min_dte: int
 ) -> tuple[Decimal, Any, Decimal]:
     """(strike, expiry, underlying price): the alert's strike/expiry when given, else ATM and the nearest
-    weekly expiry outside the DTE time-stop window."""
+    weekly expiry outside the DTE time-stop window, on the standard grid (no chain asked for)."""
     spot = deps.market.underlying_price(signal.ticker, now)
     strike = Decimal(signal.strike) if signal.strike is not None else atm_strike(signal.ticker, spot)
     expiry = signal.expiry or choose_expiry(now.astimezone(NEW_YORK).date(), min_dte, deps.calendar)
     return strike, expiry, spot
+
+
+def choose_listed_contract(
+    deps: Dependencies, signal: ClaimedSignal, now: datetime, exit_min_dte: int | None
+) -> tuple[Check, ListedOption | None, Decimal]:
+    """(check, contract, underlying price) from the provider's listed chain: the alert's expiry, else the
+    nearest listed one in the DTE window (its lower end raised past the exit rules' DTE time stop); the
+    alert's strike, else the strike the settings ask for (ATM, target delta, or steps from ATM); then the
+    liquidity guards. A failed check carries the numbers and no contract."""
+    settings, ticker, direction = deps.settings, signal.ticker, signal.direction
+    assert direction is not None
+    today = now.astimezone(NEW_YORK).date()
+    low = max(settings.contract_min_dte, exit_min_dte + 1 if exit_min_dte is not None else 0)
+    high = settings.contract_max_dte
+    listed = deps.market.expirations(ticker, now)
+    inputs: dict[str, Any] = {"dte_window": f"{low}-{high}", "method": settings.strike_selection}
+    if signal.expiry is not None:
+        if signal.expiry not in listed:
+            return _refused(f"expiry {signal.expiry} is not listed for {ticker}", inputs), None, Decimal(0)
+        expiry = signal.expiry
+    else:
+        chosen = choose_expiry_in_window(listed, today, low, high)
+        if chosen is None:
+            detail = (
+                f"no {ticker} expiry listed {low} to {high} days out "
+                f"(listed: {', '.join(e.isoformat() for e in listed[:8]) or 'none'})"
+            )
+            return _refused(detail, inputs), None, Decimal(0)
+        expiry = chosen
+    chain = deps.market.option_chain(ticker, now, expiry, expiry)
+    spot = chain.underlying
+    options = chain.listed(expiry, direction)
+    inputs.update(underlying=spot, expiry=expiry, dte=days_to_expiry(expiry, today))
+    if not options:
+        return _refused(f"the {ticker} {expiry} chain lists no {direction}s", inputs), None, spot
+    strikes = [o.strike for o in options]
+    strike: Decimal | None
+    if signal.strike is not None:
+        strike = Decimal(signal.strike)
+        if strike not in strikes:
+            near = nearest_strike(strikes, strike)
+            detail = (
+                f"strike {strike.normalize():f} is not listed for {ticker} {expiry} {direction}s "
+                f"(nearest listed {near.normalize():f})"
+            )
+            return _refused(detail, inputs), None, spot
+    elif settings.strike_selection == DELTA:
+        strike = strike_by_delta(
+            [(o.strike, o.greeks.delta if o.greeks else None) for o in options], settings.target_delta
+        )
+        inputs["target_delta"] = settings.target_delta
+        if strike is None:
+            return _refused(f"the {ticker} {expiry} chain gives no deltas", inputs), None, spot
+    elif settings.strike_selection == STEPS:
+        strike = strike_by_steps(strikes, spot, direction, settings.strike_steps)
+        inputs["strike_steps"] = settings.strike_steps
+        if strike is None:
+            detail = f"{settings.strike_steps} steps from the money is past the listed strikes"
+            return _refused(detail, inputs), None, spot
+    else:
+        strike = nearest_strike(strikes, spot)
+    option = next(o for o in options if o.strike == strike)
+    inputs.update(
+        strike=strike,
+        bid=option.bid,
+        ask=option.ask,
+        open_interest=option.open_interest,
+        delta=option.greeks.delta if option.greeks else None,
+        max_spread_share=settings.max_spread_share,
+        min_open_interest=settings.min_open_interest,
+    )
+    problems = liquidity_problems(
+        option.bid, option.ask, option.open_interest, settings.max_spread_share, settings.min_open_interest
+    )
+    if problems:
+        return _refused(f"{option.symbol}: " + "; ".join(problems), inputs), None, spot
+    detail = f"{option.symbol} listed, {inputs['dte']} DTE, chosen by {settings.strike_selection}"
+    return Check("contract", True, detail, inputs), option, spot
+
+
+def _refused(detail: str, inputs: dict[str, Any]) -> Check:
+    return Check("contract", False, detail, inputs)
 
 
 def exit_order(
@@ -77,18 +171,36 @@ def exit_order(
 
 
 def plan_entry(
-    deps: Dependencies, signal: ClaimedSignal, now: datetime, limits: RiskLimits, min_dte: int, mode: str
+    deps: Dependencies,
+    signal: ClaimedSignal,
+    now: datetime,
+    limits: RiskLimits,
+    min_dte: int | None,
+    mode: str,
 ) -> tuple[Check, dict[str, Any] | None]:
     """The sizing decision for one accepted BUY and, when it affords a contract, its entry order.
+    `min_dte` is the exit rules' DTE time stop (None: off).
 
     The budget is spent against the worst price the fill can have (the ask plus the configured slippage)
-    and the fees, so a filled entry never costs more than `risk_per_trade`."""
+    and the fees, so a filled entry never costs more than `risk_per_trade`. A contract the listed chain
+    refuses, or a quote that may not be used (crossed, no ask, stale), is a failed check, not an order."""
     direction = signal.direction
     if direction is None:  # signal_shape_check refuses a BUY without one: an accepted entry has it
         raise ValueError("an entry needs a direction (CALL or PUT)")
-    strike, expiry, spot = choose_contract(deps, signal, now, min_dte)
+    chosen_by: str | None = None
+    if deps.settings.contract_from_chain:
+        contract, listed, spot = choose_listed_contract(deps, signal, now, min_dte)
+        if listed is None:
+            return contract, None
+        strike, expiry, chosen_by = listed.strike, listed.expiry, contract.detail
+    else:
+        strike, expiry, spot = choose_contract(deps, signal, now, min_dte or 0)
     symbol = occ_symbol(occ_root(signal.ticker), expiry, direction, strike)
     quote = deps.market.option_quote(signal.ticker, direction, strike, expiry, now)
+    problem = quote_problem(quote.bid, quote.ask, quote.as_of, now, deps.settings.max_quote_age_seconds)
+    if problem:
+        quoted = {"option_symbol": symbol, "bid": quote.bid, "ask": quote.ask, "quoted_at": quote.as_of}
+        return Check("quote", False, f"{symbol}: {problem}", quoted), None
     worst = deps.broker.fill_price(side="BUY_TO_OPEN", bid=quote.bid, ask=quote.ask)
     size = contracts_for(
         budget=limits.risk_per_trade,
@@ -109,6 +221,8 @@ def plan_entry(
         "budget": limits.risk_per_trade,
         "contracts": size.contracts,
     }
+    if chosen_by:
+        inputs["contract"] = chosen_by
     check = Check("sizing", size.contracts > 0, size.reason, inputs)
     if size.contracts == 0:
         return check, None
@@ -203,7 +317,7 @@ def _order_batch(deps: Dependencies, now: datetime, batch: int) -> int:
         if not signals:
             return 0
         limits = book_db.risk_limits(cur)
-        min_dte = book_db.exit_rules(cur).min_dte or 0
+        min_dte = book_db.exit_rules(cur).min_dte
         pending = _Batch()
         for signal in signals:
             try:

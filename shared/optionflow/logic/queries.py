@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -21,6 +21,9 @@ from optionflow.errors import FieldError
 from optionflow.logic import stats
 from optionflow.models.entities import Page, SignalDetail
 from optionflow.models.stats import StatsReport
+
+if TYPE_CHECKING:
+    from optionflow.config import Settings
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -45,9 +48,11 @@ def signal_detail(db: Database, signal_id: UUID) -> SignalDetail | None:
     return db.run_in_transaction(read)
 
 
-def health(db: Database, settings: Any = None) -> tuple[bool, dict[str, Any]]:
-    """(healthy, report): the database answers, when each worker last ran, the trading mode and the
-    reconciler's open differences between the broker's book and ours."""
+def health(db: Database, settings: Settings | None = None) -> tuple[bool, dict[str, Any]]:
+    """(healthy, report): the trading mode (see `optionflow.trading_mode`) and market-data source, whether
+    the database answers, when each worker last ran, and the reconciler's open differences between the
+    broker's book and ours."""
+    mode = {"trading_mode": settings.trading_mode, "market_data": settings.market_data} if settings else {}
     try:
         db_now, runs, stale, differences = db.run_in_transaction(
             lambda cur: (
@@ -60,6 +65,7 @@ def health(db: Database, settings: Any = None) -> tuple[bool, dict[str, Any]]:
     except DatabaseUnavailable as exc:
         return False, {
             "status": "unavailable",
+            **mode,
             "database": {"reachable": False, "error": str(exc)},
             "workers": {},
         }
@@ -77,6 +83,7 @@ def health(db: Database, settings: Any = None) -> tuple[bool, dict[str, Any]]:
     }
     return True, {
         "status": "ok",
+        **mode,
         "database": {"reachable": True, "time": db_now.isoformat()},
         "workers": workers,
         # positions whose stops and targets wait for a fresh mark (the dashboard and /exit-signals list them)
