@@ -207,8 +207,8 @@ class Settings(BaseModel):
     @property
     def trading_mode(self) -> str:
         """What runs, in one word: `simulated` (simulated prices, paper fills), `paper-real-quotes` (a real
-        provider's quotes, paper fills at its bid/ask plus slippage and fees), and, once a broker is
-        configured, `broker-paper` or `live` (see `optionflow.trading_mode`)."""
+        provider's quotes, paper fills at its bid/ask plus slippage and fees), and, with BROKER=alpaca|tradier,
+        `broker-paper` or `live` (see `optionflow.trading_mode`)."""
         from optionflow.trading_mode import trading_mode
 
         return trading_mode(self.market_data, self.broker, self.app_mode)

@@ -117,3 +117,10 @@ def test_exits_are_never_capped_in_live(db, live_alpaca):
     exit_order = one(db, "SELECT status, side FROM orders WHERE purpose = 'EXIT'")
     assert exit_order == {"status": "SUBMITTED", "side": "SELL_TO_CLOSE"}
     assert one(db, "SELECT status FROM signals WHERE id = %s", closing)["status"] == "ORDERED"
+
+
+def test_the_trading_mode_names_the_broker_modes():
+    assert settings_from_env({"BROKER": "Alpaca"}).trading_mode == "broker-paper"
+    live_env = {"APP_MODE": "LIVE", "BROKER": "tradier", "LIVE_TRADING_CONFIRMED": LIVE_CONFIRMATION}
+    assert settings_from_env(live_env).trading_mode == "live"
+    assert settings_from_env({}).trading_mode == "simulated"

@@ -394,7 +394,17 @@ def _ladder(
         and order.reprices < settings.max_reprices
         and order.limit_price is not None
     ):
-        quote = deps.market.option_quote(order.ticker, order.option_type, order.strike, order.expiry, now)
+        try:
+            quote = deps.market.option_quote(order.ticker, order.option_type, order.strike, order.expiry, now)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            # a stale, crossed or missing quote is no price to climb to: the order keeps its price a run
+            logger.warning(
+                "no usable quote to re-price; the order keeps its price",
+                extra={"order_id": str(order.id), "error": f"{type(exc).__name__}: {exc}"},
+            )
+            return
         rung = next_limit(order.side, order.limit_price, quote.bid, quote.ask, settings.reprice_step)
     if rung is None:
         broker.cancel(current.broker_id)
