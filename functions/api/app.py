@@ -14,7 +14,17 @@ from optionflow.models import untrusted_json
 from optionflow.observability import active_metrics, logger, tracer
 
 from api import problems
-from api.routes import dashboard, ops, queries, stats, system, trading_settings, webhook, workers
+from api.routes import (
+    dashboard,
+    notifications,
+    ops,
+    queries,
+    stats,
+    system,
+    trading_settings,
+    webhook,
+    workers,
+)
 from api.security import AuthenticateBeforeValidating
 
 # Every JSON body the routes validate is parsed by untrusted_json, within its limits; the webhook reads its
@@ -28,6 +38,7 @@ app.include_router(queries.router)
 app.include_router(stats.router)
 app.include_router(ops.router)
 app.include_router(trading_settings.router)
+app.include_router(notifications.router)
 app.include_router(workers.router)
 app.include_router(system.router)
 app.include_router(dashboard.router)

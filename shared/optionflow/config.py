@@ -133,6 +133,27 @@ class Settings(BaseModel):
     # LIVE only, entries only, on top of the risk limits: dollars of premium (limit × quantity × 100).
     live_max_order_notional: Decimal = Field(default=Decimal(2000), gt=0)
     live_max_daily_notional: Decimal = Field(default=Decimal(10000), gt=0)
+    # Notification channels (see optionflow.notify.channels): a channel is on when its address is set.
+    # Webhook URLs and the bot token are secrets: kept out of repr, and never logged; in AWS the
+    # `*_parameter` fields name an SSM SecureString or a Secrets Manager secret holding them instead.
+    notify_slack_webhook_url: str | None = Field(default=None, repr=False)
+    notify_discord_webhook_url: str | None = Field(default=None, repr=False)
+    notify_telegram_bot_token: str | None = Field(default=None, repr=False)
+    notify_telegram_chat_id: str | None = None
+    notify_telegram_api_url: str = "https://api.telegram.org"
+    notify_webhook_url: str | None = Field(default=None, repr=False)  # plain JSON, for anything else
+    notify_sns_topic_arn: str | None = None
+    notify_console: bool | None = None  # print every message to the console (the local stack's default)
+    notify_slack_webhook_parameter: str | None = None
+    notify_discord_webhook_parameter: str | None = None
+    notify_telegram_bot_token_parameter: str | None = None
+    notify_webhook_parameter: str | None = None
+    # A failed delivery is tried again after backoff, 2 x backoff, 4 x ... until it has been tried this
+    # many times; then it is DEAD (shown by /health and `optionflow notify list`).
+    notify_max_attempts: int = Field(default=8, ge=1, le=50)
+    notify_backoff_seconds: int = Field(default=30, ge=1, le=3600)
+    # Connect and read timeout of one webhook call, seconds: a hanging channel costs at most this per try.
+    notify_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
 
     @field_validator("market_data", mode="before")
     @classmethod
@@ -264,6 +285,21 @@ _ENV = {
     "reprice_after_seconds": "REPRICE_AFTER_SECONDS",
     "live_max_order_notional": "LIVE_MAX_ORDER_NOTIONAL",
     "live_max_daily_notional": "LIVE_MAX_DAILY_NOTIONAL",
+    "notify_slack_webhook_url": "NOTIFY_SLACK_WEBHOOK_URL",
+    "notify_discord_webhook_url": "NOTIFY_DISCORD_WEBHOOK_URL",
+    "notify_telegram_bot_token": "NOTIFY_TELEGRAM_BOT_TOKEN",
+    "notify_telegram_chat_id": "NOTIFY_TELEGRAM_CHAT_ID",
+    "notify_telegram_api_url": "NOTIFY_TELEGRAM_API_URL",
+    "notify_webhook_url": "NOTIFY_WEBHOOK_URL",
+    "notify_sns_topic_arn": "NOTIFY_SNS_TOPIC_ARN",
+    "notify_console": "NOTIFY_CONSOLE",
+    "notify_slack_webhook_parameter": "NOTIFY_SLACK_WEBHOOK_PARAMETER",
+    "notify_discord_webhook_parameter": "NOTIFY_DISCORD_WEBHOOK_PARAMETER",
+    "notify_telegram_bot_token_parameter": "NOTIFY_TELEGRAM_BOT_TOKEN_PARAMETER",
+    "notify_webhook_parameter": "NOTIFY_WEBHOOK_PARAMETER",
+    "notify_max_attempts": "NOTIFY_MAX_ATTEMPTS",
+    "notify_backoff_seconds": "NOTIFY_BACKOFF_SECONDS",
+    "notify_timeout_seconds": "NOTIFY_TIMEOUT_SECONDS",
     "market_data": "MARKET_DATA",
     "market_data_key": "MARKET_DATA_KEY",
     "market_data_key_id": "MARKET_DATA_KEY_ID",
@@ -282,6 +318,15 @@ _ENV = {
     "max_spread_share": "MAX_SPREAD_SHARE",
     "min_open_interest": "MIN_OPEN_INTEREST",
 }
+
+# Notification secrets given by reference (field holding the value, field naming its SSM parameter or
+# secret): resolved like the JWT and webhook secrets.
+_NOTIFY_SECRETS = (
+    ("notify_slack_webhook_url", "notify_slack_webhook_parameter"),
+    ("notify_discord_webhook_url", "notify_discord_webhook_parameter"),
+    ("notify_telegram_bot_token", "notify_telegram_bot_token_parameter"),
+    ("notify_webhook_url", "notify_webhook_parameter"),
+)
 
 
 def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
@@ -326,6 +371,10 @@ def resolve_secrets(settings: Settings) -> Settings:
         updates["tradier_token"] = _fetch(
             settings.tradier_token_parameter, max_age, "TRADIER_TOKEN_PARAMETER"
         )
+    for value_field, reference_field in _NOTIFY_SECRETS:
+        reference = getattr(settings, reference_field)
+        if not getattr(settings, value_field) and reference:
+            updates[value_field] = _fetch(reference, max_age, _ENV[reference_field])
     if (
         settings.market_data != "simulated"
         and not settings.market_data_key

@@ -120,3 +120,62 @@ def allowed_sources(entity: str, after: StrEnum | str) -> list[str]:
     """The states from which `entity` may move to `after`: the WHERE clause of a guarded UPDATE."""
     table, _ = _MACHINES[entity]
     return sorted(str(before) for before, targets in table.items() if after in targets)
+
+
+class Severity(StrEnum):
+    """How much a notification matters; a channel receives the ones at or above its minimum."""
+
+    INFO = "INFO"
+    WARNING = "WARNING"
+    CRITICAL = "CRITICAL"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+
+class NoticeKind(StrEnum):
+    """What a notification reports. Each kind has one severity (`NOTICE_SEVERITY`)."""
+
+    ENTRY_FILLED = "ENTRY_FILLED"
+    POSITION_CLOSED = "POSITION_CLOSED"
+    SIGNAL_REJECTED = "SIGNAL_REJECTED"
+    ORDER_ENDED = "ORDER_ENDED"  # an order expired, or was rejected or cancelled, without filling
+    WORKER_FAILING = "WORKER_FAILING"
+    STALE_MARKS = "STALE_MARKS"
+    KILL_SWITCH = "KILL_SWITCH"
+    DAILY_SUMMARY = "DAILY_SUMMARY"
+    TEST = "TEST"  # `optionflow notify test <channel>`
+
+
+NOTICE_SEVERITY: dict[NoticeKind, Severity] = {
+    NoticeKind.ENTRY_FILLED: Severity.INFO,
+    NoticeKind.POSITION_CLOSED: Severity.INFO,
+    NoticeKind.SIGNAL_REJECTED: Severity.WARNING,
+    NoticeKind.ORDER_ENDED: Severity.WARNING,
+    NoticeKind.WORKER_FAILING: Severity.CRITICAL,
+    NoticeKind.STALE_MARKS: Severity.WARNING,
+    NoticeKind.KILL_SWITCH: Severity.CRITICAL,
+    NoticeKind.DAILY_SUMMARY: Severity.INFO,
+    NoticeKind.TEST: Severity.INFO,
+}
+
+
+class DeliveryStatus(StrEnum):
+    """One notification on one channel: claimed (SENDING, under a lease) before it is sent, marked after."""
+
+    PENDING = "PENDING"  # waiting for its next attempt (next_attempt_at)
+    SENDING = "SENDING"  # claimed; a lease that runs out without a mark makes it due again
+    SENT = "SENT"
+    DEAD = "DEAD"  # every attempt failed; shown by /health and `optionflow notify list`
+
+
+D = DeliveryStatus
+DELIVERY_MOVES: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
+    D.PENDING: frozenset({D.SENDING}),
+    # SENDING -> SENDING: a lease ran out (the sender crashed) and another run claims it again
+    D.SENDING: frozenset({D.SENDING, D.SENT, D.PENDING, D.DEAD}),
+    D.SENT: frozenset(),
+    D.DEAD: frozenset({D.PENDING}),  # an operator retries it
+}
+_MACHINES["delivery"] = (DELIVERY_MOVES, DeliveryStatus)

@@ -1,4 +1,4 @@
-"""The pipeline workers and the reconciler, written once: each one's name, use case, schedule and fast-path events.
+"""The pipeline workers, the reconciler and the notifier, written once: each one's name, use case, schedule and fast-path events.
 
 Everything that lists workers reads this: `config` (the API's `<WORKER>_FUNCTION_NAME` variables), worker
 control and the on-demand pipeline (`logic/`), replay, the command line, the API, the local stack and the
@@ -40,6 +40,7 @@ class Worker:
     summary: str  # the function's Description in template.yaml, after "OptionFlow <stage> <name>: "
     scoped: bool = False  # the use case takes the position ids an event names (`only`)
     rate_minutes: int = 1  # the schedule's sweep
+    replayed: bool = True  # replay runs it (the notifier is left out: a replay must not message the trader)
 
     @property
     def handler_module(self) -> str:
@@ -136,10 +137,28 @@ RECONCILER = Worker(
     "Compares the broker's orders and positions with the book; adopts orders by client id and records every"
     " other difference (BROKER=alpaca|tradier; nothing to do on paper).",
     rate_minutes=5,
+    replayed=False,
 )
 
-# In pipeline order: the order of a sweep, of `optionflow workers list` and of GET /workers.
-WORKERS = (SIGNAL_PROCESSOR, ORDER_CREATOR, PAPER_EXECUTOR, POSITION_REFRESHER, EXIT_MONITOR, RECONCILER)
+NOTIFIER = Worker(
+    "notifier",
+    "optionflow.logic.notifier:deliver",
+    (events.NOTICES_QUEUED,),
+    "Sends queued notifications (SNS, Slack, Discord, Telegram, webhooks) and the daily summary.",
+    replayed=False,
+)
+
+# In pipeline order: the order of a sweep, of `optionflow workers list` and of GET /workers. The notifier
+# comes last, so a sweep reports what the stages before it did in the same minute.
+WORKERS = (
+    SIGNAL_PROCESSOR,
+    ORDER_CREATOR,
+    PAPER_EXECUTOR,
+    POSITION_REFRESHER,
+    EXIT_MONITOR,
+    RECONCILER,
+    NOTIFIER,
+)
 NAMES = tuple(worker.name for worker in WORKERS)
 BY_NAME = {worker.name: worker for worker in WORKERS}
 # What each fast-path event wakes, as the EventBridge rules route it.

@@ -449,3 +449,16 @@ def test_a_working_broker_order_no_order_of_ours_placed_is_an_unknown_order(db, 
     assert found == {"kind": "UNKNOWN_ORDER", "subject": "manual-1", "broker_order_id": "manual-1"}
     alpaca.cancel("manual-1")
     assert run("reconciler")["result"]["resolved"] == 1
+
+
+def test_broker_fills_and_rejects_queue_the_same_notices_as_paper(db, fake):
+    fake.next_submits("fill", "reject")
+    ordered()
+    run("paper_executor")
+    ordered_second = alert("SPY", timeframe="15")
+    run("signal_processor")
+    run("order_creator")
+    run("paper_executor")
+    kinds = [r["kind"] for r in rows(db, "SELECT kind FROM notifications ORDER BY id")]
+    assert "ENTRY_FILLED" in kinds and "ORDER_ENDED" in kinds
+    assert signal(db, ordered_second)["status"] == "FAILED"

@@ -77,7 +77,7 @@ def test_every_published_detail_type_reaches_exactly_the_workers_whose_deployed_
 
     # When every stage publishes its event once
     published = [names.SIGNAL_RECEIVED, names.SIGNAL_ACCEPTED, names.ORDER_CREATED, names.POSITION_OPENED]
-    published.append(names.POSITIONS_REFRESHED)
+    published += [names.POSITIONS_REFRESHED, names.NOTICES_QUEUED]
     for detail_type in published:
         EventBridgeBus("optionflow-test").publish(detail_type, {"count": 1})
 

@@ -6,7 +6,16 @@ import re
 from typing import Any
 
 import pytest
-from optionflow.states import DifferenceKind, DifferenceStatus, OrderStatus, PositionStatus, SignalStatus
+from optionflow.states import (
+    DeliveryStatus,
+    DifferenceKind,
+    DifferenceStatus,
+    NoticeKind,
+    OrderStatus,
+    PositionStatus,
+    Severity,
+    SignalStatus,
+)
 
 
 @pytest.mark.parametrize(
@@ -16,6 +25,7 @@ from optionflow.states import DifferenceKind, DifferenceStatus, OrderStatus, Pos
         ("orders", OrderStatus),
         ("positions", PositionStatus),
         ("reconciliation_differences", DifferenceStatus),
+        ("notification_deliveries", DeliveryStatus),
     ],
 )
 def test_the_status_check_of_each_table_lists_exactly_the_state_module(
@@ -39,3 +49,23 @@ def test_the_reconciler_records_exactly_the_kinds_of_difference_the_state_module
     )
     (definition,) = [row["def"] for row in db.fetchall()]
     assert set(re.findall(r"'([A-Z_]+)'::text", definition)) == {k.value for k in DifferenceKind}
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "kind"),
+    [
+        ("notifications", "kind", NoticeKind),
+        ("notifications", "severity", Severity),
+        ("notification_channel_settings", "min_severity", Severity),
+    ],
+)
+def test_the_notification_checks_list_exactly_the_state_module(
+    db: Any, table: str, column: str, kind: Any
+) -> None:
+    db.execute(
+        """SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint
+           WHERE conrelid = %s::regclass AND contype = 'c' AND conname = %s""",
+        (table, f"{table}_{column}_check"),
+    )
+    (definition,) = [row["def"] for row in db.fetchall()]
+    assert set(re.findall(r"'([A-Z_]+)'::text", definition)) == {s.value for s in kind}

@@ -26,6 +26,7 @@ ALL_EVENTS = (
     events.ORDER_CREATED,
     events.POSITION_OPENED,
     events.POSITIONS_REFRESHED,
+    events.NOTICES_QUEUED,
 )
 
 

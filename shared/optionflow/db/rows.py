@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from optionflow.states import PositionStatus, SignalStatus
@@ -175,3 +176,36 @@ RISK_LIMITS_COLUMNS = (
 EXIT_RULES_COLUMNS = (
     "profit_target_pct, stop_loss_pct, trailing_stop_pct, min_dte, max_hold_days, close_minutes_before_close"
 )
+
+
+@dataclass(frozen=True)
+class DueDelivery:
+    """One notification on one channel, claimed for sending: its kind, severity and facts (the numbers the
+    message shows, money in dollars), and which attempt this is (1 for the first)."""
+
+    notification_id: int
+    channel: str
+    attempt: int
+    kind: str
+    severity: str
+    facts: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class UnroutedNotice:
+    """A notification the notifier has not yet given a delivery per channel."""
+
+    id: int
+    kind: str
+    severity: str
+    only_channel: str | None
+
+
+@dataclass(frozen=True)
+class ChannelRule:
+    """Which notifications a channel gets: at least `min_severity`, and none of the `muted` kinds."""
+
+    channel: str
+    min_severity: str
+    muted: tuple[str, ...]

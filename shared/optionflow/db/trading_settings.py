@@ -10,7 +10,7 @@ from typing import Any, Literal
 from psycopg2 import sql
 from psycopg2.extras import RealDictCursor
 
-What = Literal["risk_limits", "exit_rules"]
+What = Literal["risk_limits", "exit_rules", "notifications"]
 
 # The columns an operator may change, per table. Column names reach SQL only from this map, never from a
 # request, so a patch cannot name `name`, `updated_at` or anything else.

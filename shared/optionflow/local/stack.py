@@ -30,7 +30,8 @@ def project_root() -> Path:
 
 
 def local_secrets(settings: Settings) -> Settings:
-    """Fill missing JWT and webhook secrets from (or into) <data_dir>/secrets.json, so tokens survive restarts."""
+    """Fill missing JWT and webhook secrets from (or into) <data_dir>/secrets.json, so tokens survive restarts;
+    notifications also print to the console unless NOTIFY_CONSOLE turned that off."""
     path = settings.data_dir / "secrets.json"
     stored: dict[str, str] = json.loads(path.read_text()) if path.is_file() else {}
     changed = False
@@ -46,6 +47,8 @@ def local_secrets(settings: Settings) -> Settings:
         update={
             "jwt_secret": settings.jwt_secret or stored["jwt_secret"],
             "webhook_secret": settings.webhook_secret or stored["webhook_secret"],
+            # notifications print to the stack's console unless NOTIFY_CONSOLE says otherwise
+            "notify_console": True if settings.notify_console is None else settings.notify_console,
         }
     )
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from optionflow import observability
 from optionflow.calendar import NEW_YORK
 from optionflow.db import book as book_db
+from optionflow.db import notifications as notifications_db
 from optionflow.db import signals as signals_db
 from optionflow.db.connection import is_transient, savepoint
 from optionflow.db.rows import RiskLimits
@@ -138,11 +139,16 @@ def _decide_batch(deps: Dependencies, now: datetime, batch: int) -> int:
                     book = Book(book.open_total + 1, per_ticker, book.realized_today, book.unrealized)
         signals_db.record_decisions(cur, trail, now)
         signals_db.set_statuses(cur, outcomes, now)
+        rejected = notifications_db.signals_rejected(
+            cur, [s for s, st, _ in outcomes if st != SignalStatus.ACCEPTED], now
+        )
     observability.signal_lines(
         "signal decided", [(sid, {"status": status, "reasons": reasons}) for sid, status, reasons in outcomes]
     )
     observability.count(observability.SIGNALS_ACCEPTED, accepted)
     observability.count_by(observability.SIGNALS_REJECTED, "Reason", failed_checks)
+    if rejected:
+        deps.publish(events.NOTICES_QUEUED, {"count": rejected})
     if accepted:
         deps.publish(events.SIGNAL_ACCEPTED, {"count": accepted})
     return len(signals)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from optionflow import observability
 from optionflow.calendar import NEW_YORK, NyseCalendar
 from optionflow.db import book as book_db
+from optionflow.db import notifications as notifications_db
 from optionflow.db import orders as orders_db
 from optionflow.db import positions as positions_db
 from optionflow.db import signals as signals_db
@@ -47,6 +48,7 @@ def session_close_for(created_at: datetime, calendar: NyseCalendar) -> datetime:
 def _expire(cur: Any, order: WorkingOrder, now: datetime) -> None:
     reason = "DAY order not filled by the close"
     orders_db.mark_ended(cur, order.id, OrderStatus.EXPIRED, reason, now)
+    notifications_db.orders_ended(cur, [order.id], now)
     if order.purpose == "ENTRY":
         signals_db.set_status(cur, order.for_signal, SignalStatus.FAILED, reasons=[reason], at=now)
     else:  # the position stays open; the exit monitor will ask again next session
@@ -59,6 +61,7 @@ def _expire(cur: Any, order: WorkingOrder, now: datetime) -> None:
 
 def _cancel_entry(cur: Any, order: WorkingOrder, reason: str, now: datetime) -> None:
     orders_db.mark_ended(cur, order.id, OrderStatus.CANCELLED, reason, now)
+    notifications_db.orders_ended(cur, [order.id], now)
     signals_db.set_status(cur, order.for_signal, SignalStatus.CANCELLED, reasons=[reason], at=now)
 
 
@@ -78,6 +81,7 @@ def _open_all(
         return []
     orders_db.mark_filled_many(cur, [(order.id, price, order.quantity) for order, price in fills], now)
     position_ids = positions_db.open_from_fills(cur, fills, now, fee_per_contract)
+    notifications_db.entries_filled(cur, list(position_ids.values()), now)
     positions_db.record_trades(
         cur, [(order, position_ids[order.id], price) for order, price in fills], now, fee_per_contract
     )
@@ -92,6 +96,7 @@ def _close(cur: Any, order: WorkingOrder, price: Any, now: datetime, deps: Depen
     pnl = positions_db.close_from_fill(
         cur, order.for_position, price, order.reason, now, deps.broker.fees(order.quantity)
     )
+    notifications_db.positions_closed(cur, [order.for_position], now)
     if order.signal_id:
         signals_db.set_status(cur, order.signal_id, SignalStatus.EXECUTED, at=now)
     return pnl
@@ -210,6 +215,8 @@ def _execute_batch(deps: Dependencies, now: datetime, batch: int, seen: set[Any]
         outcome["opened"] = len(opened)
     _observe_fills(entries, opened, closes, now)
     observability.count(observability.QUOTES_FAILED, outcome["failed_quotes"])
+    if outcome["opened"] + outcome["closed"] + outcome["expired"] + outcome["cancelled"]:
+        deps.publish(events.NOTICES_QUEUED, {})  # each of them wrote a notification
     if opened:
         # the refresher prices just these at once; its minute sweep covers the whole book
         deps.publish(events.POSITION_OPENED, {"count": len(opened), "position_ids": opened})

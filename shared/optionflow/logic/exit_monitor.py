@@ -17,6 +17,7 @@ from optionflow import observability
 from optionflow.calendar import NEW_YORK, NyseCalendar
 from optionflow.db import book as book_db
 from optionflow.db import exit_signals as exit_db
+from optionflow.db import notifications as notifications_db
 from optionflow.db import orders as orders_db
 from optionflow.db import positions as positions_db
 from optionflow.db.rows import HeldPosition, PricedPosition
@@ -67,6 +68,7 @@ def _settle_page(deps: Dependencies, now: datetime, calendar: NyseCalendar, limi
             positions_db.record_trades(cur, [(filled, position.id, value)], at)
             pnl = positions_db.close_from_fill(cur, position.id, value, reason, at)
             settled.append((position, underlying, value, pnl))
+        notifications_db.positions_closed(cur, [p.id for p, _, _, _ in settled], now)
     for position, underlying, value, pnl in settled:
         logger.info(
             "expired, position settled",
@@ -80,6 +82,8 @@ def _settle_page(deps: Dependencies, now: datetime, calendar: NyseCalendar, limi
             },
         )
     observability.count(observability.EXPIRIES_SETTLED, len(settled))
+    if settled:
+        deps.publish(events.NOTICES_QUEUED, {})
     return len(settled)
 
 
@@ -98,6 +102,7 @@ def monitor(deps: Dependencies, now: datetime, only: list[str] | None = None) ->
         "settled": settle_expired(deps, now, calendar),
         "stale": 0,
     }
+    stale_notices = 0
     after: UUID | None = None
     placed: list[tuple[PricedPosition, Any, str]] = []
     while True:
@@ -148,6 +153,7 @@ def monitor(deps: Dependencies, now: datetime, only: list[str] | None = None) ->
                         counts["exit_orders"] += 1
                         placed.append((position, alert, reason))
             exit_db.resolve_not_firing(cur, [p.id for p in page], firing, now)
+            stale_notices += notifications_db.stale_marks_appeared(cur, [p.id for p in page], now)
             counts["evaluated"] += len(page)
             after = page[-1].id
     observability.signal_lines(
@@ -159,6 +165,8 @@ def monitor(deps: Dependencies, now: datetime, only: list[str] | None = None) ->
     )
     observability.count_by(observability.EXITS, "Rule", [a.rule for _, a, _ in placed])
     observability.count(observability.STALE_MARKS, counts["stale"])
+    if stale_notices:
+        deps.publish(events.NOTICES_QUEUED, {})
     if counts["exit_orders"]:
         deps.publish(events.ORDER_CREATED, {"count": counts["exit_orders"]})
     return counts

@@ -16,6 +16,7 @@ from uuid import UUID
 from optionflow import observability
 from optionflow.calendar import NEW_YORK
 from optionflow.db import book as book_db
+from optionflow.db import notifications as notifications_db
 from optionflow.db import orders as orders_db
 from optionflow.db import positions as positions_db
 from optionflow.db import signals as signals_db
@@ -365,6 +366,9 @@ def _order_batch(deps: Dependencies, now: datetime, batch: int) -> int:
                 pending.entries.append(order)
                 pending.outcomes.append((signal.id, SignalStatus.ORDERED, None))
         pending.flush(cur, now)
+        rejected = notifications_db.signals_rejected(
+            cur, [s for s, st, _ in pending.final if st != SignalStatus.ORDERED], now
+        )
     observability.signal_lines(
         "entry order created",
         [
@@ -382,6 +386,8 @@ def _order_batch(deps: Dependencies, now: datetime, batch: int) -> int:
     )
     observability.count(observability.ORDERS_CREATED, pending.created)
     observability.count(observability.SIGNALS_FAILED, len(failures))
+    if rejected:
+        deps.publish(events.NOTICES_QUEUED, {"count": rejected})
     if pending.created:
         deps.publish(events.ORDER_CREATED, {"count": pending.created})
     return len(signals)

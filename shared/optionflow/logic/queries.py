@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from optionflow.db import exit_signals as exit_db
 from optionflow.db import health as health_db
 from optionflow.db import listing
+from optionflow.db import notifications as notifications_db
 from optionflow.db import reconciliation as reconciliation_db
 from optionflow.db import signals as signals_db
 from optionflow.db import stats as stats_db
@@ -54,12 +55,13 @@ def health(db: Database, settings: Settings | None = None) -> tuple[bool, dict[s
     broker's book and ours."""
     mode = {"trading_mode": settings.trading_mode, "market_data": settings.market_data} if settings else {}
     try:
-        db_now, runs, stale, differences = db.run_in_transaction(
+        db_now, runs, stale, differences, deliveries = db.run_in_transaction(
             lambda cur: (
                 health_db.database_time(cur),
                 health_db.worker_runs(cur),
                 health_db.stale_marks(cur),
                 reconciliation_db.open_differences(cur),
+                notifications_db.delivery_counts(cur),
             )
         )
     except DatabaseUnavailable as exc:
@@ -108,6 +110,11 @@ def health(db: Database, settings: Settings | None = None) -> tuple[bool, dict[s
                 }
                 for d in differences
             ],
+        },
+        # notifications waiting to go out, and those that failed every attempt (`optionflow notify list`)
+        "notifications": {
+            "pending": deliveries["PENDING"] + deliveries["SENDING"] + deliveries["UNROUTED"],
+            "dead": deliveries["DEAD"],
         },
     }
 

@@ -35,6 +35,7 @@ from optionflow.brokers.ports import BrokerError, BrokerOrder, BrokerOrderStatus
 from optionflow.calendar import NEW_YORK
 from optionflow.db import book as book_db
 from optionflow.db import broker_orders as routed_db
+from optionflow.db import notifications as notifications_db
 from optionflow.db import positions as positions_db
 from optionflow.db import reconciliation as reconciliation_db
 from optionflow.db import signals as signals_db
@@ -128,6 +129,7 @@ def _end_unsent(
     require("order", order.status, status)
     routed_db.record(cur, order.id, status=status, reason=reason, at=now)
     _after_unfilled_end(cur, order, reason, now, signal_status)
+    notifications_db.orders_ended(cur, [order.id], now)
 
 
 def _after_unfilled_end(
@@ -503,6 +505,7 @@ def _apply(
         outcome["partially_filled"] += 1
     elif status == OrderStatus.REJECTED:
         _after_reject(cur, stored, seen.reject_reason or "rejected by the broker", now)
+        notifications_db.orders_ended(cur, [order.id], now)
         outcome["rejected"] += 1
     elif status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
         _ended(deps, cur, stored, status, now)
@@ -529,6 +532,7 @@ def _entry_fill(
         ids = positions_db.open_from_fills(cur, [(first, seen.avg_fill_price)], now, fee)
         position_id = ids[order.id]
         opened.append(str(position_id))
+        notifications_db.entries_filled(cur, [position_id], now)
         return position_id
     assert seen.avg_fill_price is not None
     if not routed_db.grow_entry(
@@ -560,6 +564,7 @@ def _filled(deps: Dependencies, cur: Any, order: RoutedOrder, now: datetime) -> 
         return
     pnl_fees = deps.broker.fees(order.filled_quantity)
     positions_db.close_from_fill(cur, order.for_position, order.avg_fill_price, order.reason, now, pnl_fees)
+    notifications_db.positions_closed(cur, [order.for_position], now)
     if order.signal_id:
         signals_db.set_status(cur, order.signal_id, SignalStatus.EXECUTED, at=now)
 
@@ -568,6 +573,7 @@ def _reject(cur: Any, order: RoutedOrder, reason: str, now: datetime) -> None:
     require("order", order.status, OrderStatus.REJECTED)
     routed_db.record(cur, order.id, status=OrderStatus.REJECTED, reason=reason, broker_open=False, at=now)
     _after_reject(cur, order, reason, now)
+    notifications_db.orders_ended(cur, [order.id], now)
 
 
 def _after_reject(cur: Any, order: RoutedOrder, reason: str, now: datetime) -> None:
@@ -590,6 +596,7 @@ def _ended(deps: Dependencies, cur: Any, order: RoutedOrder, status: OrderStatus
         reason = f"the broker order {what} unfilled"
         routed_db.record(cur, order.id, status=status, reason=reason, at=now)
         _after_unfilled_end(cur, order, reason, now)
+        notifications_db.orders_ended(cur, [order.id], now)
         return
     reason = f"partially filled: {filled} of {order.quantity} contracts, then the rest {what}"
     routed_db.record(cur, order.id, status=status, reason=reason, at=now)
@@ -610,6 +617,7 @@ def _ended(deps: Dependencies, cur: Any, order: RoutedOrder, status: OrderStatus
     positions_db.close_from_fill(
         cur, target, order.avg_fill_price, order.reason, now, deps.broker.fees(filled)
     )
+    notifications_db.positions_closed(cur, [target], now)
     if order.signal_id:
         signals_db.set_status(cur, order.signal_id, SignalStatus.EXECUTED, reasons=[reason], at=now)
 

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from optionflow import observability
 from optionflow.clock import steady
+from optionflow.db import notifications as notifications_db
 from optionflow.db import worker_controls, worker_runs
+from optionflow.events import names as events
 from optionflow.observability import logger, tracer
 
 if TYPE_CHECKING:
@@ -74,9 +76,8 @@ def run_worker(
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             observability.count(observability.WORKER_ERRORS)
-            deps.db.run_in_transaction(
-                lambda cur: worker_runs.record(cur, name, trigger, now, deps.clock.now(), 0, error)
-            )
+            deps.db.run_in_transaction(lambda cur: _record_failure(cur, name, trigger, now, deps, error))
+            deps.publish(events.NOTICES_QUEUED, {})
             raise
         processed = _processed(result)
         deps.db.run_in_transaction(
@@ -88,6 +89,12 @@ def run_worker(
     # idle sweeps every minute are not news; runs that moved rows are
     (logger.info if processed else logger.debug)("worker run finished", extra=summary)
     return summary
+
+
+def _record_failure(cur: Any, name: str, trigger: str, now: datetime, deps: Dependencies, error: str) -> None:
+    # the notice first: it tells a worker that starts failing from one that already was
+    notifications_db.worker_failed(cur, name, trigger, error, now)
+    worker_runs.record(cur, name, trigger, now, deps.clock.now(), 0, error)
 
 
 def _num(value: Any) -> Any:

@@ -9,8 +9,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from optionflow.db import notifications as notifications_db
 from optionflow.db import trading_settings as settings_db
 from optionflow.errors import FieldError
+from optionflow.events import names as events
 from optionflow.models.trading_settings import (
     ExitRules,
     ExitRulesPatch,
@@ -106,6 +108,11 @@ def _apply(
             reason=reason,
             at=now,
         )
+        if "kill_switch" in changed:
+            notifications_db.kill_switch_changed(cur, bool(changed["kill_switch"]), actor, reason, now)
         return row
 
-    return deps.db.run_in_transaction(work)
+    row = deps.db.run_in_transaction(work)
+    if values.keys() == {"kill_switch"}:
+        deps.publish(events.NOTICES_QUEUED, {})  # a wake-up too many (no change) costs one empty run
+    return row

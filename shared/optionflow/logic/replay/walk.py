@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from optionflow.composition import Dependencies
 
 # What each fast-path event wakes, and the schedules' sweep in pipeline order: the worker registry's.
-FAST_PATH = {event: worker.name for event, worker in BY_EVENT.items()}
-SWEEP = NAMES
+FAST_PATH = {event: worker.name for event, worker in BY_EVENT.items() if worker.replayed}
+SWEEP = tuple(name for name in NAMES if BY_NAME[name].replayed)
 
 
 @dataclass(frozen=True)
