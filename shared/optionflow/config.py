@@ -6,8 +6,10 @@ their own without touching `os.environ`.
 In AWS the secrets need not sit in the environment: `DATABASE_SECRET_ARN`, `JWT_SECRET_PARAMETER`,
 `WEBHOOK_SECRET_PARAMETER` and `MARKET_DATA_KEY_PARAMETER` name a Secrets Manager secret or an SSM
 SecureString parameter instead, read through Powertools parameters and cached for
-`SECRETS_MAX_AGE_SECONDS`. A plain value (`DATABASE_URL`, `JWT_SECRET`, `WEBHOOK_SECRET`,
-`MARKET_DATA_KEY`) always wins, so nothing is fetched locally.
+`SECRETS_MAX_AGE_SECONDS`; so do `ALPACA_SECRET_PARAMETER` (JSON {"key_id", "secret_key"}) and
+`TRADIER_TOKEN_PARAMETER` for the broker keys (`ALPACA_API_KEY_ID` and `ALPACA_API_SECRET_KEY`,
+`TRADIER_ACCESS_TOKEN` locally). A plain value (`DATABASE_URL`, `JWT_SECRET`, `WEBHOOK_SECRET`,
+`MARKET_DATA_KEY`, the broker keys) always wins, so nothing is fetched locally.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ from optionflow.workers import WORKERS
 
 class ConfigurationError(RuntimeError):
     """A required setting is missing or malformed; the message names the variable."""
+
+
+# What LIVE_TRADING_CONFIRMED must say, word for word, before APP_MODE=LIVE starts.
+LIVE_CONFIRMATION = "I understand OptionFlow will place real orders with real money"
 
 
 class Settings(BaseModel):
@@ -107,6 +113,32 @@ class Settings(BaseModel):
     # The worker functions the API wakes for POST /workers/{name}/trigger: worker name -> function name or
     # ARN, from each worker's <WORKER>_FUNCTION_NAME (set by the template; see optionflow.workers).
     worker_function_names: dict[str, str] = Field(default_factory=dict)
+    # Where orders go: `paper` fills them here (simulated, or paper on real quotes); `alpaca` and `tradier`
+    # send them to the broker: its paper/sandbox account under APP_MODE=PAPER, the real one under LIVE.
+    broker: Literal["paper", "alpaca", "tradier"] = "paper"
+    broker_base_url: str | None = None  # instead of the broker's own host (a local fake, a proxy)
+    # How long a broker call may wait for its answer; past it an order is looked up by client id next run.
+    broker_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    alpaca_key_id: str | None = Field(default=None, repr=False)  # keys are never shown or logged
+    alpaca_secret_key: str | None = Field(default=None, repr=False)
+    # a Secrets Manager secret or SSM SecureString holding {"key_id": ..., "secret_key": ...}
+    alpaca_secret_parameter: str | None = None
+    tradier_token: str | None = Field(default=None, repr=False)
+    tradier_token_parameter: str | None = None
+    tradier_account_id: str | None = None
+    live_trading_confirmed: str | None = None  # must be LIVE_CONFIRMATION for APP_MODE=LIVE
+    # Broker orders are DAY limits priced from the quote: `mid`, `mid_step` (mid plus `order_price_step`
+    # towards the far side) or `natural` (the ask to buy, the bid to sell). Dollars per share.
+    order_price: Literal["mid", "mid_step", "natural"] = "mid"
+    order_price_step: Decimal = Field(default=Decimal("0.05"), gt=0, le=10)
+    # An unfilled order is re-priced `reprice_step` towards the far side every `reprice_after_seconds`, at
+    # most `max_reprices` times (never past the far side), then cancelled.
+    reprice_step: Decimal = Field(default=Decimal("0.05"), gt=0, le=10)
+    max_reprices: int = Field(default=3, ge=0, le=20)
+    reprice_after_seconds: int = Field(default=30, ge=5, le=3600)
+    # LIVE only, entries only, on top of the risk limits: dollars of premium (limit × quantity × 100).
+    live_max_order_notional: Decimal = Field(default=Decimal(2000), gt=0)
+    live_max_daily_notional: Decimal = Field(default=Decimal(10000), gt=0)
     # Notification channels (see optionflow.notify.channels): a channel is on when its address is set.
     # Webhook URLs and the bot token are secrets: kept out of repr, and never logged; in AWS the
     # `*_parameter` fields name an SSM SecureString or a Secrets Manager secret holding them instead.
@@ -139,15 +171,26 @@ class Settings(BaseModel):
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("app_mode")
+    @field_validator("broker", mode="before")
     @classmethod
-    def _no_live_without_broker(cls, value: str) -> str:
-        # Refuse loudly rather than queue LIVE orders that nothing would ever send.
-        if value == "LIVE":
-            raise ValueError(
-                "LIVE needs a live broker adapter, which this release does not include; use PAPER"
-            )
-        return value
+    def _lower_broker(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _live_needs_a_broker_and_a_confirmation(self) -> Settings:
+        # Refuse loudly rather than queue LIVE orders nothing would send, or send them by accident. The
+        # broker's own checks (keys accepted, options approval) run when the broker is first built.
+        if self.app_mode == "LIVE":
+            if self.broker == "paper":
+                raise ValueError(
+                    "APP_MODE: LIVE needs a live broker adapter: set BROKER=alpaca or BROKER=tradier"
+                )
+            if (self.live_trading_confirmed or "").strip() != LIVE_CONFIRMATION:
+                raise ValueError(
+                    f"LIVE_TRADING_CONFIRMED: APP_MODE=LIVE needs LIVE_TRADING_CONFIRMED set to exactly "
+                    f"'{LIVE_CONFIRMATION}'"
+                )
+        return self
 
     @model_validator(mode="after")
     def _dte_window(self) -> Settings:
@@ -191,11 +234,11 @@ class Settings(BaseModel):
     @property
     def trading_mode(self) -> str:
         """What runs, in one word: `simulated` (simulated prices, paper fills), `paper-real-quotes` (a real
-        provider's quotes, paper fills at its bid/ask plus slippage and fees), and, once a broker is
-        configured, `broker-paper` or `live` (see `optionflow.trading_mode`)."""
+        provider's quotes, paper fills at its bid/ask plus slippage and fees), and, with BROKER=alpaca|tradier,
+        `broker-paper` or `live` (see `optionflow.trading_mode`)."""
         from optionflow.trading_mode import trading_mode
 
-        return trading_mode(self.market_data, "paper", self.app_mode)
+        return trading_mode(self.market_data, self.broker, self.app_mode)
 
     @property
     def fee_per_contract(self) -> Decimal:
@@ -240,6 +283,23 @@ _ENV = {
     "jwt_secret_parameter": "JWT_SECRET_PARAMETER",
     "webhook_secret_parameter": "WEBHOOK_SECRET_PARAMETER",
     "secrets_max_age_seconds": "SECRETS_MAX_AGE_SECONDS",
+    "broker": "BROKER",
+    "broker_base_url": "BROKER_BASE_URL",
+    "broker_timeout_seconds": "BROKER_TIMEOUT_SECONDS",
+    "alpaca_key_id": "ALPACA_API_KEY_ID",
+    "alpaca_secret_key": "ALPACA_API_SECRET_KEY",
+    "alpaca_secret_parameter": "ALPACA_SECRET_PARAMETER",
+    "tradier_token": "TRADIER_ACCESS_TOKEN",
+    "tradier_token_parameter": "TRADIER_TOKEN_PARAMETER",
+    "tradier_account_id": "TRADIER_ACCOUNT_ID",
+    "live_trading_confirmed": "LIVE_TRADING_CONFIRMED",
+    "order_price": "ORDER_PRICE",
+    "order_price_step": "ORDER_PRICE_STEP",
+    "reprice_step": "REPRICE_STEP",
+    "max_reprices": "MAX_REPRICES",
+    "reprice_after_seconds": "REPRICE_AFTER_SECONDS",
+    "live_max_order_notional": "LIVE_MAX_ORDER_NOTIONAL",
+    "live_max_daily_notional": "LIVE_MAX_DAILY_NOTIONAL",
     "notify_slack_webhook_url": "NOTIFY_SLACK_WEBHOOK_URL",
     "notify_discord_webhook_url": "NOTIFY_DISCORD_WEBHOOK_URL",
     "notify_telegram_bot_token": "NOTIFY_TELEGRAM_BOT_TOKEN",
@@ -303,8 +363,8 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
 
 
 def resolve_secrets(settings: Settings) -> Settings:
-    """Fill the database URL, JWT secret, webhook secret and (for a real market-data provider) its key from
-    their AWS references where no plain value is set. Powertools caches each value for `secrets_max_age_seconds`, so calling this per request costs
+    """Fill the database URL, JWT secret, webhook secret, the broker keys and (for a real market-data
+    provider) its key from their AWS references where no plain value is set. Powertools caches each value for `secrets_max_age_seconds`, so calling this per request costs
     a dictionary lookup; without references it returns `settings` unchanged and imports nothing."""
     updates: dict[str, str] = {}
     max_age = settings.secrets_max_age_seconds
@@ -318,6 +378,13 @@ def resolve_secrets(settings: Settings) -> Settings:
     if not settings.webhook_secret and settings.webhook_secret_parameter:
         updates["webhook_secret"] = _fetch(
             settings.webhook_secret_parameter, max_age, "WEBHOOK_SECRET_PARAMETER"
+        )
+    if not (settings.alpaca_key_id and settings.alpaca_secret_key) and settings.alpaca_secret_parameter:
+        keys = _fetch(settings.alpaca_secret_parameter, max_age, "ALPACA_SECRET_PARAMETER")
+        updates.update(alpaca_keys_from_secret(keys))
+    if not settings.tradier_token and settings.tradier_token_parameter:
+        updates["tradier_token"] = _fetch(
+            settings.tradier_token_parameter, max_age, "TRADIER_TOKEN_PARAMETER"
         )
     for value_field, reference_field in _NOTIFY_SECRETS:
         reference = getattr(settings, reference_field)
@@ -354,6 +421,17 @@ def refetch_database_secret() -> bool:
             f"DATABASE_SECRET_ARN: cannot read secret {settings.database_secret_arn}: {exc}"
         ) from exc
     return True
+
+
+def alpaca_keys_from_secret(secret: str) -> dict[str, str]:
+    """The Alpaca key pair from a secret's JSON value: {"key_id": ..., "secret_key": ...}."""
+    try:
+        fields = json.loads(secret)
+    except ValueError:
+        fields = None
+    if not isinstance(fields, dict) or not fields.get("key_id") or not fields.get("secret_key"):
+        raise ConfigurationError("ALPACA_SECRET_PARAMETER: the secret is not JSON with key_id and secret_key")
+    return {"alpaca_key_id": str(fields["key_id"]), "alpaca_secret_key": str(fields["secret_key"])}
 
 
 def _is_secrets_manager_arn(reference: str) -> bool:

@@ -45,6 +45,7 @@ SIGNALS_FAILED = "SignalsFailed"  # a signal that raised while being decided or 
 QUOTES_FAILED = "QuotesFailed"  # an order or position whose quote raised; it waits for the next run
 EXPIRIES_SETTLED = "ExpiriesSettled"  # positions settled at their expiry's close
 STALE_MARKS = "StaleMarks"  # held positions whose mark is older than its allowed age
+RECONCILIATION_DIFFERENCES = "ReconciliationDifferences"  # open differences between broker and book
 # Age of the oldest signal not yet decided or ordered, sent by every signal-processor run; the template's
 # stale-pipeline alarm watches it (a missing datapoint counts as stale).
 OLDEST_WAITING_SIGNAL = "OldestPendingSignalAgeSeconds"

@@ -1,10 +1,11 @@
-"""The pipeline workers and the notifier, written once: each one's name, use case, schedule and fast-path events.
+"""The pipeline workers, the reconciler and the notifier, written once: each one's name, use case, schedule and fast-path events.
 
 Everything that lists workers reads this: `config` (the API's `<WORKER>_FUNCTION_NAME` variables), worker
 control and the on-demand pipeline (`logic/`), replay, the command line, the API, the local stack and the
 tests. `template.yaml` cannot import it, so a test holds the two in step: each worker's function and
 handler module, schedule name, rate and Input, the EventBridge rule's pattern, the SQS queue between the
-rule and the function with its batching, and the stack output naming the schedule.
+rule and the function with its batching (a worker with no fast-path events, the reconciler, has neither),
+and the stack output naming the schedule.
 
 A new worker is one more `Worker` below (in pipeline order in `WORKERS`), a handler module in
 `functions/workers/` named after it, its function, fast-path rule, queue and queue policy in the template
@@ -38,7 +39,7 @@ Stage = Callable[["Dependencies", datetime, list[str] | None], "StageResult"]
 class Worker:
     name: str  # worker_controls, worker_runs, the schedule's Input, the CLI and the API all use it
     use_case: str  # "module:function", called with (deps, now) or, when `scoped`, (deps, now, only)
-    events: tuple[str, ...]  # the detail-types its fast-path rule matches
+    events: tuple[str, ...]  # the detail-types its fast-path rule matches; none: no rule, schedule only
     summary: str  # the function's Description in template.yaml, after "OptionFlow <stage> <name>: "
     scoped: bool = False  # the use case takes the position ids an event names (`only`)
     rate_minutes: int = 1  # the schedule's sweep
@@ -133,7 +134,8 @@ PAPER_EXECUTOR = Worker(
     "paper_executor",
     "optionflow.logic.execution:execute_pending",
     (events.ORDER_CREATED,),
-    "Fills pending orders (paper broker by default) and opens positions.",
+    "Fills pending orders on paper (BROKER=paper), or routes them to the broker as DAY limit orders and"
+    " polls their fills (BROKER=alpaca|tradier); opens and closes positions.",
 )
 POSITION_REFRESHER = Worker(
     "position_refresher",
@@ -150,6 +152,16 @@ EXIT_MONITOR = Worker(
     scoped=True,
 )
 
+RECONCILER = Worker(
+    "reconciler",
+    "optionflow.logic.reconcile:reconcile",
+    (),
+    "Compares the broker's orders and positions with the book; adopts orders by client id and records every"
+    " other difference (BROKER=alpaca|tradier; nothing to do on paper).",
+    rate_minutes=5,
+    replayed=False,
+)
+
 NOTIFIER = Worker(
     "notifier",
     "optionflow.logic.notifier:deliver",
@@ -160,7 +172,17 @@ NOTIFIER = Worker(
 
 # In pipeline order: the order of a sweep, of `optionflow workers list` and of GET /workers. The notifier
 # comes last, so a sweep reports what the stages before it did in the same minute.
-WORKERS = (SIGNAL_PROCESSOR, ORDER_CREATOR, PAPER_EXECUTOR, POSITION_REFRESHER, EXIT_MONITOR, NOTIFIER)
+WORKERS = (
+    SIGNAL_PROCESSOR,
+    ORDER_CREATOR,
+    PAPER_EXECUTOR,
+    POSITION_REFRESHER,
+    EXIT_MONITOR,
+    RECONCILER,
+    NOTIFIER,
+)
+# Woken by events as well as by their schedule: each has a fast-path rule and queue in the template.
+FAST_PATH = tuple(worker for worker in WORKERS if worker.events)
 NAMES = tuple(worker.name for worker in WORKERS)
 BY_NAME = {worker.name: worker for worker in WORKERS}
 # What each fast-path event wakes, as the EventBridge rules route it.

@@ -15,7 +15,7 @@ from moto import mock_aws
 from optionflow.events import bus
 from optionflow.events.bus import EventBridgeBus
 from optionflow.local.template import _CfnLoader
-from optionflow.workers import POSITION_REFRESHER, SIGNAL_PROCESSOR, WORKERS, Worker
+from optionflow.workers import FAST_PATH, POSITION_REFRESHER, SIGNAL_PROCESSOR, WORKERS, Worker
 
 from tests.conftest import ROOT, load_event
 from tests.pipeline_support import alert, rows, run_entry_chain
@@ -146,11 +146,11 @@ def _runs(db: Any, worker: Worker) -> int:
 
 
 def test_every_published_event_lands_only_in_the_queues_of_the_workers_its_rule_names(fast_path, db):
-    for worker in WORKERS:
+    for worker in FAST_PATH:
         for detail_type in worker.events:
             EventBridgeBus(fast_path.bus).publish(detail_type, {"count": 1})
 
-    for worker in WORKERS:
+    for worker in FAST_PATH:
         records = fast_path.batch(worker)["Records"]
         assert sorted(json.loads(r["body"])["detail-type"] for r in records) == sorted(worker.events)
 

@@ -6,7 +6,16 @@ import re
 from typing import Any
 
 import pytest
-from optionflow.states import DeliveryStatus, NoticeKind, OrderStatus, PositionStatus, Severity, SignalStatus
+from optionflow.states import (
+    DeliveryStatus,
+    DifferenceKind,
+    DifferenceStatus,
+    NoticeKind,
+    OrderStatus,
+    PositionStatus,
+    Severity,
+    SignalStatus,
+)
 
 
 @pytest.mark.parametrize(
@@ -15,6 +24,7 @@ from optionflow.states import DeliveryStatus, NoticeKind, OrderStatus, PositionS
         ("signals", SignalStatus),
         ("orders", OrderStatus),
         ("positions", PositionStatus),
+        ("reconciliation_differences", DifferenceStatus),
         ("notification_deliveries", DeliveryStatus),
     ],
 )
@@ -29,6 +39,16 @@ def test_the_status_check_of_each_table_lists_exactly_the_state_module(
     )
     (definition,) = [row["def"] for row in db.fetchall()]
     assert set(re.findall(r"'([A-Z_]+)'::text", definition)) == {s.value for s in kind}
+
+
+def test_the_reconciler_records_exactly_the_kinds_of_difference_the_state_module_names(db: Any) -> None:
+    db.execute(
+        """SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint
+           WHERE conrelid = 'reconciliation_differences'::regclass AND contype = 'c'
+             AND pg_get_constraintdef(oid) LIKE '%%kind%%'"""
+    )
+    (definition,) = [row["def"] for row in db.fetchall()]
+    assert set(re.findall(r"'([A-Z_]+)'::text", definition)) == {k.value for k in DifferenceKind}
 
 
 @pytest.mark.parametrize(

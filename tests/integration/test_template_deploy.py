@@ -26,7 +26,7 @@ from moto.awslambda.models import LambdaBackend
 from moto.cloudformation.parsing import resource_class_from_type
 from optionflow.events.bus import EventBridgeBus
 from optionflow.local.template import _CfnLoader
-from optionflow.workers import WORKERS, Worker
+from optionflow.workers import FAST_PATH, WORKERS, Worker
 
 from tests.conftest import ROOT
 
@@ -291,8 +291,8 @@ def test_each_worker_reads_its_queue_in_batches_with_the_maximum_concurrency(sta
         m["FunctionArn"].rsplit(":", 1)[-1]: m
         for m in lambda_client.list_event_source_mappings()["EventSourceMappings"]
     }
-    assert len(mappings) == len(WORKERS)
-    for worker in WORKERS:
+    assert len(mappings) == len(FAST_PATH)
+    for worker in FAST_PATH:
         mapping = mappings[stack.created[worker.function_id]]
         assert mapping["EventSourceArn"].endswith(f":optionflow-{STAGE}-{worker.name.replace('_', '-')}")
         assert mapping["BatchSize"] == worker.batch_size
@@ -302,13 +302,13 @@ def test_each_worker_reads_its_queue_in_batches_with_the_maximum_concurrency(sta
 
 def test_an_event_published_on_the_deployed_bus_reaches_exactly_its_worker_through_its_queue(stack):
     sqs = boto3.client("sqs", region_name=REGION)
-    functions = {stack.created[w.function_id]: w for w in WORKERS}
-    for worker in WORKERS:
+    functions = {stack.created[w.function_id]: w for w in FAST_PATH}
+    for worker in FAST_PATH:
         EventBridgeBus(stack.outputs["EventBusName"]).publish(worker.events[0], {"count": 1})
 
     handed = {functions[arn.rsplit(":", 1)[-1]].name: bodies for arn, bodies in stack.batches}
-    assert sorted(handed) == sorted(w.name for w in WORKERS)
-    for worker in WORKERS:
+    assert sorted(handed) == sorted(w.name for w in FAST_PATH)
+    for worker in FAST_PATH:
         assert [json.loads(body)["detail-type"] for body in handed[worker.name]] == [worker.events[0]]
         url = stack.created[worker.fast_path_queue_id]
         redrive = json.loads(

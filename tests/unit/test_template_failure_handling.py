@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import yaml
 from optionflow.local.template import _CfnLoader
+from optionflow.workers import WORKERS
 
 from tests.conftest import ROOT
 
@@ -37,7 +38,7 @@ def _queue(template: dict[str, Any], arn: str) -> str:
 
 def test_every_worker_retries_a_failed_run_a_bounded_number_of_times_then_sends_it_to_a_queue(template):
     workers = _workers(template)
-    assert len(workers) == 6  # the five pipeline stages and the notifier
+    assert len(workers) == len(WORKERS)
     for name, worker in workers.items():
         config = worker["Properties"]["EventInvokeConfig"]
         assert 0 < config["MaximumRetryAttempts"] <= 2, name

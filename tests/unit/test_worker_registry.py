@@ -16,9 +16,11 @@ from moto import mock_aws
 from optionflow.events import names as events
 from optionflow.events.bus import EventBridgeBus
 from optionflow.local.template import _CfnLoader
-from optionflow.workers import BY_EVENT, NAMES, WORKERS, Worker, canonical
+from optionflow.workers import BY_EVENT, FAST_PATH, NAMES, WORKERS, Worker, canonical
 
 from tests.conftest import ROOT
+
+FAST_PATH_NAMES = [worker.name for worker in FAST_PATH]
 
 ALL_EVENTS = (
     events.SIGNAL_RECEIVED,
@@ -64,7 +66,7 @@ def test_each_worker_sweeps_on_the_registry_schedule_with_the_registry_input(tem
     assert fixture["worker"] == worker.name and set(fixture) == set(json.loads(worker.schedule_input))
 
 
-@pytest.mark.parametrize("worker", WORKERS, ids=NAMES)
+@pytest.mark.parametrize("worker", FAST_PATH, ids=FAST_PATH_NAMES)
 def test_each_fast_path_rule_matches_exactly_the_registry_events_and_queues_them_for_its_worker(
     template, worker: Worker
 ):
@@ -79,7 +81,7 @@ def test_each_fast_path_rule_matches_exactly_the_registry_events_and_queues_them
     assert target["DeadLetterConfig"]["Arn"] == "TriggersDeadLetterQueue.Arn"
 
 
-@pytest.mark.parametrize("worker", WORKERS, ids=NAMES)
+@pytest.mark.parametrize("worker", FAST_PATH, ids=FAST_PATH_NAMES)
 def test_each_worker_reads_its_queue_in_registry_sized_batches_with_bounded_concurrency(
     template, worker: Worker
 ):
@@ -107,8 +109,8 @@ def test_no_rule_or_queue_wakes_a_worker_outside_the_registry(template):
     resources = template["Resources"]
     rules = {k for k, v in resources.items() if v["Type"] == "AWS::Events::Rule"}
     queues = {k for k, v in resources.items() if v["Type"] == "AWS::SQS::Queue"}
-    assert rules == {w.fast_path_rule_id for w in WORKERS}
-    assert queues == {w.fast_path_queue_id for w in WORKERS} | {
+    assert rules == {w.fast_path_rule_id for w in FAST_PATH}
+    assert queues == {w.fast_path_queue_id for w in FAST_PATH} | {
         "WorkersDeadLetterQueue",
         "TriggersDeadLetterQueue",
     }
@@ -131,12 +133,22 @@ def test_the_connection_ceiling_is_stated_in_the_parameters_the_template_applies
     ]
 
 
+@pytest.mark.parametrize("worker", [w for w in WORKERS if not w.events], ids=lambda w: w.name)
+def test_a_worker_with_no_fast_path_events_runs_on_its_schedule_alone(template, worker: Worker):
+    resources = template["Resources"]
+    kinds = [e["Type"] for e in resources[worker.function_id]["Properties"]["Events"].values()]
+    assert kinds == ["ScheduleV2"]
+    assert worker.fast_path_rule_id not in resources and worker.fast_path_queue_id not in resources
+
+
 @mock_aws
 @pytest.mark.parametrize("worker", WORKERS, ids=NAMES)
 def test_eventbridge_delivers_to_each_rule_only_its_workers_events(template, worker: Worker, monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     bus = boto3.client("events")
     sqs = boto3.client("sqs")
+    if not worker.events:
+        return  # no rule to deliver to
     bus.create_event_bus(Name="optionflow-test")
     queue_url = sqs.create_queue(QueueName="fast-path")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from optionflow.states import PositionStatus, SignalStatus
+from optionflow.states import OrderStatus, PositionStatus, SignalStatus
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,21 @@ class WorkingOrder:
 
 
 @dataclass(frozen=True)
+class RoutedOrder(WorkingOrder):
+    """A working order of a broker mode, locked by the router: the order and what the broker last said."""
+
+    status: str = OrderStatus.PENDING
+    client_order_id: str | None = None
+    broker_order_id: str | None = None
+    filled_quantity: int = 0  # contracts filled so far
+    avg_fill_price: Decimal | None = None  # dollars per share over what filled
+    limit_price: Decimal | None = None
+    reprices: int = 0
+    priced_at: datetime | None = None
+    cancel_requested_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class HeldPosition:
     """A held (OPEN or CLOSING) position, locked: its contract and size, what an exit order is built from."""
 
@@ -66,6 +81,16 @@ class HeldPosition:
     option_symbol: str
     option_type: str  # CALL or PUT
     strike: Decimal
+    expiry: date
+    quantity: int
+
+
+@dataclass(frozen=True)
+class HeldLot:
+    """Our held contracts of one OCC symbol, all lots together (what a broker's position shows)."""
+
+    option_symbol: str
+    ticker: str
     expiry: date
     quantity: int
 
@@ -343,6 +368,23 @@ class DueDelivery:
     severity: str
     facts: dict[str, Any]
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class OpenDifference:
+    """A difference between the broker's book and ours that the reconciler still sees."""
+
+    id: UUID
+    broker: str
+    kind: str  # states.DifferenceKind
+    subject: str  # the OCC symbol or broker order it is about
+    broker_quantity: int | None
+    book_quantity: int | None
+    order_id: UUID | None
+    broker_order_id: str | None
+    detail: str
+    first_seen_at: datetime
+    last_seen_at: datetime
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,16 @@ def start(settings: Settings, *, schedules: bool = True, host: str = "127.0.0.1"
         settings = settings.model_copy(update={"database_url": url})
     observability.keep_metrics(False)
     config.use_settings(settings)
+    # a broker mode builds its adapter now, and LIVE passes its gate now: a refused key, an account not
+    # approved for options or a missing confirmation stops the stack before it serves anything
+    from optionflow.brokers.provider import order_broker
+
+    try:
+        order_broker(config.get_settings())
+    except ConfigurationError:
+        if postgres is not None:
+            postgres.cleanup()
+        raise
     clock.set_clock(None)
     set_database_url(settings.database_url)
     migrate(get_connection())
@@ -161,7 +171,7 @@ def serve(settings: Settings) -> None:
     # and the page takes it out of the address bar once read.
     print(
         f"""
-OptionFlow is running ({s.app_mode} mode, trading mode {s.trading_mode}, database: {where})
+OptionFlow is running ({s.app_mode} mode, trading mode {s.trading_mode}, broker {s.broker}, database: {where})
   processes       {s.api_processes()} for the API (LOCAL_API_WORKERS), one for the workers at niceness {s.local_worker_nice}
   clock           {clock}
   API             {stack.url}

@@ -1,7 +1,10 @@
-"""Paper executor: fill working paper orders; a buy opens a position, a sell closes one with realized P&L.
+"""The executor: fill working paper orders; a buy opens a position, a sell closes one with realized P&L.
 
 Order, trade, position and signal all change in one transaction per batch, so a crash leaves either
 all of a fill or none of it.
+
+With BROKER=alpaca|tradier the same worker routes the orders to the broker instead and polls their fills
+(`logic/routing.py`); BROKER=paper (simulated, or paper on real quotes) takes the paper path below.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from optionflow.db import signals as signals_db
 from optionflow.db.connection import is_transient, savepoint
 from optionflow.db.rows import WorkingOrder
 from optionflow.events import names as events
-from optionflow.logic.results import ExecutionResult
+from optionflow.logic.results import ExecutionResult, RoutingResult
 from optionflow.logic.runs import drain
 from optionflow.market.ports import usable_quote
 from optionflow.observability import logger
@@ -140,9 +143,14 @@ def _observe_fills(
     )
 
 
-def execute_pending(deps: Dependencies, now: datetime) -> ExecutionResult:
+def execute_pending(deps: Dependencies, now: datetime) -> ExecutionResult | RoutingResult:
     """Fill (or expire) every working paper order, a batch per transaction. Outside the session orders
-    wait, unless their DAY has ended. An order whose quote fails waits for the next run; the others fill."""
+    wait, unless their DAY has ended. An order whose quote fails waits for the next run; the others fill.
+    In a broker mode, route the orders to the broker and poll their fills instead."""
+    if deps.order_broker is not None:
+        from optionflow.logic.routing import route_pending
+
+        return route_pending(deps, now)
     outcome = {"opened": 0, "closed": 0, "expired": 0, "cancelled": 0, "waiting": 0, "failed_quotes": 0}
     seen: set[Any] = set()
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from optionflow.db import notifications as notifications_db
 from optionflow.db.rows import ChannelRule, DueDelivery, UnroutedNotice
 from optionflow.logic import daily_summary
+from optionflow.logic.results import DeliveryResult
 from optionflow.logic.runs import drain
 from optionflow.notify.channels import configured
 from optionflow.notify.messages import render
@@ -63,7 +64,7 @@ def targets(notice: UnroutedNotice, channels: list[str], rules: dict[str, Channe
     return [c for c in channels if wants(rules.get(c), notice.kind, notice.severity)]
 
 
-def deliver(deps: Dependencies, now: datetime) -> dict[str, int]:
+def deliver(deps: Dependencies, now: datetime) -> DeliveryResult:
     """One notifier run: queue the daily summary when a session has closed, route, then send what is due."""
     channels = configured(deps.settings)
     outcome = {"routed": 0, "sent": 0, "retrying": 0, "dead": 0, "postponed": 0, "summaries": 0}
@@ -81,7 +82,7 @@ def deliver(deps: Dependencies, now: datetime) -> dict[str, int]:
         return len(claimed)
 
     drain(step, SEND_BATCH, budget_seconds=SEND_BUDGET_SECONDS)
-    return outcome
+    return DeliveryResult(**outcome)
 
 
 def route_new(deps: Dependencies, now: datetime, channels: list[str], batch: int) -> int:

@@ -14,6 +14,7 @@ from optionflow.db import exit_signals as exit_db
 from optionflow.db import health as health_db
 from optionflow.db import listing
 from optionflow.db import notifications as notifications_db
+from optionflow.db import reconciliation as reconciliation_db
 from optionflow.db import signals as signals_db
 from optionflow.db import stats as stats_db
 from optionflow.db.connection import Database, DatabaseUnavailable
@@ -52,14 +53,16 @@ def signal_detail(db: Database, signal_id: UUID) -> SignalDetail | None:
 
 def health(db: Database, settings: Settings | None = None) -> tuple[bool, dict[str, Any]]:
     """(healthy, report): the trading mode (see `optionflow.trading_mode`) and market-data source, whether
-    the database answers, and when each worker last ran."""
+    the database answers, when each worker last ran, and the reconciler's open differences between the
+    broker's book and ours."""
     mode = {"trading_mode": settings.trading_mode, "market_data": settings.market_data} if settings else {}
     try:
-        db_now, runs, stale, deliveries = db.run_in_transaction(
+        db_now, runs, stale, differences, deliveries = db.run_in_transaction(
             lambda cur: (
                 health_db.database_time(cur),
                 health_db.worker_runs(cur),
                 health_db.stale_marks(cur),
+                reconciliation_db.open_differences(cur),
                 notifications_db.delivery_counts(cur),
             )
         )
@@ -89,6 +92,27 @@ def health(db: Database, settings: Settings | None = None) -> tuple[bool, dict[s
         "workers": workers,
         # positions whose stops and targets wait for a fresh mark (the dashboard and /exit-signals list them)
         "stale_marks": stale,
+        "trading": {
+            "app_mode": settings.app_mode if settings else None,
+            "broker": settings.broker if settings else None,
+        },
+        # where the broker's book and ours differ: a person decides; the book is never rewritten for them
+        "reconciliation": {
+            "open_differences": len(differences),
+            "differences": [
+                {
+                    "kind": d.kind,
+                    "broker": d.broker,
+                    "subject": d.subject,
+                    "broker_quantity": d.broker_quantity,
+                    "book_quantity": d.book_quantity,
+                    "detail": d.detail,
+                    "first_seen_at": d.first_seen_at.isoformat(),
+                    "last_seen_at": d.last_seen_at.isoformat(),
+                }
+                for d in differences
+            ],
+        },
         # notifications waiting to go out, and those that failed every attempt (`optionflow notify list`)
         "notifications": {
             "pending": deliveries[DeliveryStatus.PENDING]

@@ -104,3 +104,71 @@ class ExitsResult(StageResult):
     @property
     def processed(self) -> int:
         return self.evaluated
+
+
+@dataclass(frozen=True)
+class RoutingResult(StageResult):
+    """The executor in a broker mode: orders sent, resolved and polled at the broker, and what became of
+    them."""
+
+    submitted: int = 0
+    adopted: int = 0  # found at the broker by client order id after a lost answer
+    resubmitted: int = 0
+    unresolved: int = 0  # the broker could not say yet; asked again next run
+    fills: int = 0  # fill events recorded (a partial fill is one)
+    filled: int = 0  # orders completely filled
+    partially_filled: int = 0
+    rejected: int = 0
+    cancelled: int = 0
+    expired: int = 0
+    repriced: int = 0
+    waiting: int = 0
+    capped: int = 0  # refused by a LIVE notional cap
+    errors: int = 0
+
+    @property
+    def processed(self) -> int:
+        return (
+            self.submitted
+            + self.adopted
+            + self.resubmitted
+            + self.fills
+            + self.rejected
+            + self.cancelled
+            + self.expired
+            + self.repriced
+            + self.capped
+        )
+
+
+@dataclass(frozen=True)
+class ReconcileResult(StageResult):
+    """Reconciler: the broker's positions and orders compared with the book, and the differences."""
+
+    reconciled: int = 0  # broker positions and orders looked at
+    adopted: int = 0
+    fills: int = 0
+    differences: int = 0  # seen this run
+    resolved: int = 0  # differences no longer seen
+    open_differences: int = 0
+    note: str | None = None  # why there was nothing to compare
+
+    @property
+    def processed(self) -> int:
+        return self.reconciled
+
+
+@dataclass(frozen=True)
+class DeliveryResult(StageResult):
+    """Notifier: notifications routed to channels, and deliveries sent, retrying, dead or postponed."""
+
+    routed: int = 0
+    sent: int = 0
+    retrying: int = 0
+    dead: int = 0
+    postponed: int = 0  # not tried: their channel failed earlier in the run
+    summaries: int = 0  # daily summaries queued
+
+    @property
+    def processed(self) -> int:
+        return self.routed + self.sent + self.retrying + self.dead
