@@ -15,7 +15,7 @@ from moto import mock_aws
 from optionflow.events import bus
 from optionflow.events.bus import EventBridgeBus
 from optionflow.local.template import _CfnLoader
-from optionflow.workers import FAST_PATH, POSITION_REFRESHER, SIGNAL_PROCESSOR, WORKERS, Worker
+from optionflow.workers import FAST_PATH, POSITION_REFRESHER, SIGNAL_PROCESSOR, Worker
 
 from tests.conftest import ROOT, load_event
 from tests.pipeline_support import alert, rows, run_entry_chain
@@ -76,7 +76,7 @@ class DeployedFastPath:
                 for e in resources[w.function_id]["Properties"]["Events"].values()
                 if e["Type"] == "SQS"
             )
-            for w in WORKERS
+            for w in FAST_PATH
         }
 
     def batch(self, worker: Worker) -> dict[str, Any]:

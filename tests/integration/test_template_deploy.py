@@ -63,7 +63,7 @@ SKIPPED_IN_BOTH = (
     {f"{w.function_id}Sweep" for w in WORKERS}
     | {f"{w.function_id}EventInvokeConfig" for w in WORKERS}
     | {f"{_camel(w)}ErrorsAlarm" for w in WORKERS}
-    | {w.fast_path_queue_policy_id for w in WORKERS}
+    | {w.fast_path_queue_policy_id for w in FAST_PATH}
     | {
         "HttpApi",
         "HttpApiApiGatewayDefaultStage",
@@ -76,6 +76,7 @@ SKIPPED_IN_BOTH = (
         "EventPublishFailuresAlarm",
         "FastPathBacklogAlarm",
         "StaleMarksAlarm",
+        "ReconciliationDifferencesAlarm",
         "StalePipelineAlarm",
         "WorkersDeadLetterQueueAlarm",
         "TriggersDeadLetterQueueAlarm",

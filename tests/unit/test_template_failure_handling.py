@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import yaml
 from optionflow.local.template import _CfnLoader
-from optionflow.workers import WORKERS
+from optionflow.workers import FAST_PATH, WORKERS
 
 from tests.conftest import ROOT
 
@@ -61,7 +61,8 @@ def _triggers(template: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         for name, rule in _of_type(template, "AWS::Events::Rule").items()
         for target in rule["Properties"]["Targets"]
     ]
-    assert len(schedules) == len(targets) == len(_workers(template))
+    assert len(schedules) == len(_workers(template)) == len(WORKERS)
+    assert len(targets) == len(FAST_PATH)  # a schedule-only worker (the reconciler) has no rule
     return schedules + targets
 
 
@@ -75,7 +76,11 @@ def test_every_schedule_and_fast_path_rule_has_a_bounded_retry_policy_and_a_dead
 
 def test_a_fast_path_batch_that_keeps_failing_goes_to_the_workers_dead_letter_queue(template):
     for name, worker in _workers(template).items():
-        [source] = [e["Properties"] for e in worker["Properties"]["Events"].values() if e["Type"] == "SQS"]
+        sources = [e["Properties"] for e in worker["Properties"]["Events"].values() if e["Type"] == "SQS"]
+        if name not in {w.function_id for w in FAST_PATH}:
+            assert sources == [], name  # runs on its schedule alone
+            continue
+        [source] = sources
         queue = template["Resources"][_queue(template, source["Queue"])]["Properties"]
         redrive = queue["RedrivePolicy"]
         failure = worker["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
