@@ -159,3 +159,48 @@ def test_the_api_and_worker_processes_do_not_outlive_a_stack_killed_outright(set
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+def test_a_sigterm_to_the_whole_process_group_stops_the_stack_cleanly_and_frees_the_port(settings, tmp_path):
+    # What a supervisor (systemd, `docker stop`, `timeout`) does: SIGTERM to every process at once. The
+    # children leave the stopping to the parent, which once hung forever on a stop flag a dead child had
+    # been waiting on.
+    import signal
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    code = (
+        "import sys; sys.path[:0] = ['functions', 'shared'];"
+        "from optionflow.config import Settings; from optionflow.local import stack;"
+        f"stack.serve(Settings(database_url={settings.database_url!r}, data_dir={str(tmp_path)!r}, port=0,"
+        f" jwt_secret={JWT_SECRET!r}, webhook_secret={WEBHOOK_SECRET!r}, local_api_workers=2))"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert parent.stdout is not None
+        api = ""
+        for line in parent.stdout:
+            if line.strip().startswith("API "):
+                api = line.split()[1]
+                break
+        assert api, "the stack printed no API line"
+        host, port = api.removeprefix("http://").split(":")
+        os.killpg(parent.pid, signal.SIGTERM)
+        assert parent.wait(30) == 0
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, int(port)))  # nothing listens there any more
+    finally:
+        if parent.poll() is None:
+            os.killpg(parent.pid, signal.SIGKILL)
+            parent.wait(10)

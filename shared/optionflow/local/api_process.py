@@ -71,7 +71,9 @@ class ApiProcesses:
         # blocked accept.
         self.socket.setblocking(False)
         self.server_address: tuple[str, int] = self.socket.getsockname()[:2]
-        self._stop = _SPAWN.Event()
+        # A flag the processes poll, not an Event: Event.set() waits for every process sleeping on it to
+        # wake, so one that died meanwhile (a SIGKILL) would hang the stop forever.
+        self._stop: Any = _SPAWN.RawValue("b", 0)
         ready: Any = _SPAWN.Queue()
         self._open_connections = open_connections = _SPAWN.Array(
             "i", count
@@ -118,13 +120,13 @@ class ApiProcesses:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Each process stops accepting and exits; one that has not within `timeout` is ended."""
-        self._stop.set()
+        self._stop.value = 1
         deadline = time.monotonic() + timeout
         for process in self._processes:
             process.join(max(0.1, deadline - time.monotonic()))
         for process in self._processes:
             if process.is_alive():
-                process.terminate()
+                process.kill()  # it ignores SIGTERM (see _serve)
                 process.join(5)
         self.socket.close()
 
@@ -139,8 +141,10 @@ def _serve(
     open_connections: Any,
     index: int,
 ) -> None:
-    # Ctrl-C reaches the whole process group; the parent decides when the API stops.
+    # Ctrl-C, and a SIGTERM sent to the whole process group (a supervisor stopping the stack), reach every
+    # process; the parent decides when the API stops, after the request under way.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     sys.path.insert(0, str(Path(root) / "functions"))
     from optionflow import clock, config, observability
     from optionflow.db import connection
@@ -166,9 +170,10 @@ def _serve(
     parent = multiprocessing.parent_process()
     # Until told to stop, or the process that started us is gone (killed outright): an orphan would hold
     # the port against the next start.
-    while not stop.wait(1.0):
+    while not stop.value:
         if parent is not None and not parent.is_alive():
             break
+        time.sleep(0.2)
     server.shutdown()
     server.server_close()
     connection.close_connection()

@@ -167,6 +167,9 @@ def serve(settings: Settings) -> None:
         clock += " (simulated: `optionflow clock` shows and drives it)"
         if stack.clock_note:
             clock += f"\n                  {stack.clock_note}"
+    # From here a SIGTERM stops the stack as Ctrl-C does (the banner below tells a supervisor it is up).
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
     # The dashboard link carries the token in the fragment: a browser never sends a fragment to the server,
     # and the page takes it out of the address bar once read.
     print(
@@ -189,8 +192,6 @@ Read it back:
 Ctrl-C stops it.""",
         flush=True,
     )
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
     with contextlib.suppress(KeyboardInterrupt):
         done.wait()
     print("\nstopping…", flush=True)

@@ -66,7 +66,7 @@ class WorkerProcess:
             self._queue.put(None)
             self._process.join(timeout)
         if self._process.is_alive():
-            self._process.terminate()
+            self._process.kill()  # it ignores SIGTERM (see _serve)
             self._process.join(5)
 
 
@@ -100,8 +100,10 @@ def yield_to_the_api(niceness: int) -> None:
 
 
 def _serve(settings: Settings, root: str, schedules: bool, queue: Any) -> None:
-    # Ctrl-C reaches the whole process group; the parent decides when the workers stop.
+    # Ctrl-C, and a SIGTERM sent to the whole process group, reach every process; the parent decides when
+    # the workers stop, after the run under way.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     sys.path.insert(0, str(Path(root) / "functions"))
     from optionflow import clock, config, observability
     from optionflow.db.connection import set_database_url
