@@ -114,6 +114,84 @@ class ExitRules:
     close_minutes_before_close: int | None
 
 
+@dataclass(frozen=True)
+class StrategySettings:
+    """The strategy settings in force for one ticker: its own row's values over the default row's (None: off).
+
+    Dollars for money, percent for `_pct` (50 = 50 %); Greeks caps are on the book's sums: delta in shares
+    (or dollars: shares × the underlying's price), gamma in shares per dollar, vega in dollars per IV point,
+    theta in dollars lost per calendar day."""
+
+    sizing_method: str
+    fixed_contracts: int | None = None
+    dollar_risk: Decimal | None = None
+    vol_measure: str | None = None
+    vol_target_pct: Decimal | None = None
+    equity_fraction_pct: Decimal | None = None
+    account_equity: Decimal | None = None
+    max_heat_pct: Decimal | None = None
+    max_delta_shares: Decimal | None = None
+    max_delta_dollars: Decimal | None = None
+    max_gamma: Decimal | None = None
+    max_vega: Decimal | None = None
+    max_theta: Decimal | None = None
+    max_ticker_delta_shares: Decimal | None = None
+    max_ticker_delta_dollars: Decimal | None = None
+    max_ticker_gamma: Decimal | None = None
+    max_ticker_vega: Decimal | None = None
+    max_ticker_theta: Decimal | None = None
+    max_ticker_premium_pct: Decimal | None = None
+    max_expiry_premium_pct: Decimal | None = None
+    greek_exits_on: bool = False
+    exit_delta_itm: Decimal | None = None
+    exit_delta_otm: Decimal | None = None
+    exit_theta_pct: Decimal | None = None
+    exit_iv_crush_pct: Decimal | None = None
+    mtf_on: bool = False
+    mtf_timeframes: tuple[str, ...] = ()
+    mtf_ema_fast: int | None = None
+    mtf_ema_slow: int | None = None
+    context_on: bool = False
+    max_spread_pct: Decimal | None = None
+    max_price_move_pct: Decimal | None = None
+    min_minutes_to_close: int | None = None
+    min_realized_vol_pct: Decimal | None = None
+    max_realized_vol_pct: Decimal | None = None
+    min_iv_pct: Decimal | None = None
+    max_iv_pct: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class BookLine:
+    """One held position or working entry as the portfolio caps see it: its premium at risk (dollars per
+    share, what was or will be paid) and its Greeks per share, None when never priced."""
+
+    ticker: str
+    expiry: date
+    quantity: int
+    multiplier: int
+    premium: Decimal
+    underlying: Decimal | None
+    delta: float | None
+    gamma: float | None
+    theta: float | None
+    vega: float | None
+
+
+@dataclass(frozen=True)
+class EntryTerms:
+    """A held position's Greeks now and at entry, and the trade plan stored with it (a dict of plan fields)."""
+
+    position_id: UUID
+    mark: Decimal | None
+    delta: float | None
+    theta: float | None
+    iv: float | None
+    entry_iv: float | None
+    entry_delta: float | None
+    plan: dict[str, object]
+
+
 ORDER_COLUMNS = (
     "id, purpose, signal_id, position_id, ticker, option_symbol, option_type, strike, expiry, side, quantity,"
     " mode, reason, created_at"
