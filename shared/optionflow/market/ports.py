@@ -1,5 +1,5 @@
-"""The market-data port: what the pipeline asks of any data source (simulated today, Polygon/Massive,
-Alpaca or Tradier later). Adapters return the same value types, and raise the same errors, so logic never
+"""The market-data port: what the pipeline asks of any data source (the simulator, Alpaca, Tradier,
+Massive). Adapters return the same value types, and raise the same errors, so logic never
 knows which one it has."""
 
 from __future__ import annotations
@@ -38,6 +38,90 @@ class ContractExpired(ValueError):
         return (type(self), (self.ticker, self.option_type, self.strike, self.expiry, self.expired_at))
 
 
+class MarketDataError(RuntimeError):
+    """A market-data provider could not answer. The message names the provider and what failed, never a
+    key; `provider` is its configured name (alpaca, tradier, massive, simulated)."""
+
+    def __init__(self, provider: str, what: str) -> None:
+        self.provider = provider
+        self.what = what
+        super().__init__(f"market data ({provider}): {what}")
+
+
+class MarketDataUnauthorized(MarketDataError):
+    """The provider refused our credentials (HTTP 401/403): the key is missing, wrong or not entitled."""
+
+
+class MarketDataUnavailable(MarketDataError):
+    """The provider did not answer usefully now (timeout, 5xx, rate limited, a body we cannot read);
+    a later run may succeed."""
+
+
+class NotListed(MarketDataError):
+    """The provider lists no such contract or expiry."""
+
+
+TIMEFRAMES: dict[str, int] = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600, "1d": 86400}  # seconds
+
+
+@dataclass(frozen=True)
+class ListedOption:
+    """One listed contract in a chain: its market in dollars per share (× the multiplier per contract).
+
+    `iv` and `greeks` are None when the provider gave none (an illiquid contract often has no IV);
+    `open_interest` and `volume` are contracts (open interest as of the previous day's settlement, volume
+    of the current session)."""
+
+    symbol: str  # the OCC symbol without padding, e.g. SPY261218C00600000
+    option_type: str  # CALL or PUT
+    strike: Decimal  # dollars per share
+    expiry: date
+    bid: Decimal
+    ask: Decimal
+    mid: Decimal
+    iv: float | None
+    greeks: Greeks | None
+    open_interest: int
+    volume: int
+    as_of: datetime  # aware: when the quote was taken
+
+
+@dataclass(frozen=True)
+class OptionChain:
+    """Listed contracts of one underlying, for the expiries asked for (`expiries`, ascending)."""
+
+    ticker: str
+    underlying: Decimal  # dollars per share, as of `as_of`
+    as_of: datetime  # aware
+    expiries: tuple[date, ...]
+    options: tuple[ListedOption, ...]
+
+    def listed(self, expiry: date, option_type: str) -> tuple[ListedOption, ...]:
+        """The contracts of `option_type` expiring on `expiry`, by ascending strike."""
+        return tuple(
+            sorted(
+                (o for o in self.options if o.expiry == expiry and o.option_type == option_type),
+                key=lambda o: o.strike,
+            )
+        )
+
+    def strikes(self, expiry: date, option_type: str) -> tuple[Decimal, ...]:
+        """The listed strikes (dollars per share) of `option_type` expiring on `expiry`, ascending."""
+        return tuple(o.strike for o in self.listed(expiry, option_type))
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar: prices in dollars per share, `volume` in shares, `start` the aware instant it opens."""
+
+    start: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: int
+
+
 @dataclass(frozen=True)
 class OptionQuote:
     """One option's market, all money in dollars per share (× the multiplier, usually 100, per contract)."""
@@ -67,4 +151,18 @@ class MarketData(Protocol):
 
         Raises ContractExpired at or after the close of the expiry session.
         """
+        ...
+
+    def expirations(self, ticker: str, at: datetime) -> tuple[date, ...]:
+        """The listed expiries of `ticker`'s options whose session has not closed at `at`, ascending."""
+        ...
+
+    def option_chain(self, ticker: str, at: datetime, first_expiry: date, last_expiry: date) -> OptionChain:
+        """The listed contracts (both types) expiring from `first_expiry` to `last_expiry` inclusive, with
+        their quotes as of `at` (a real provider: its latest)."""
+        ...
+
+    def bars(self, ticker: str, timeframe: str, start: datetime, end: datetime) -> tuple[Bar, ...]:
+        """The underlying's OHLCV bars of `timeframe` (a key of TIMEFRAMES) opening in [start, end),
+        ascending; for 1d, one per session opening at the session's open."""
         ...

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from optionflow.calendar import NyseCalendar
-from optionflow.market.ports import MarketData, OptionQuote
+from optionflow.market.ports import Bar, MarketData, OptionChain, OptionQuote
 
 _market: MarketData | None = None
 _calendar: NyseCalendar | None = None
@@ -41,6 +41,15 @@ class ProcessMarketData:
         self, ticker: str, option_type: str, strike: Decimal, expiry: date, at: datetime
     ) -> OptionQuote:
         return get_market_data().option_quote(ticker, option_type, strike, expiry, at)
+
+    def expirations(self, ticker: str, at: datetime) -> tuple[date, ...]:
+        return get_market_data().expirations(ticker, at)
+
+    def option_chain(self, ticker: str, at: datetime, first_expiry: date, last_expiry: date) -> OptionChain:
+        return get_market_data().option_chain(ticker, at, first_expiry, last_expiry)
+
+    def bars(self, ticker: str, timeframe: str, start: datetime, end: datetime) -> tuple[Bar, ...]:
+        return get_market_data().bars(ticker, timeframe, start, end)
 
 
 def get_calendar() -> NyseCalendar:

@@ -21,6 +21,11 @@ not by the data.
 Options are American, priced by the Bjerksund-Stensland (2002) approximation at the ticker's flat
 volatility and continuous dividend yield. Time value runs to the close of the expiry session (13:00 on
 early-close days); from that instant the contract has expired and has no quote.
+
+The chain lists what `pricing.listings` says a standard chain lists (weeklies, monthlies, LEAPS, dailies for
+SPY and QQQ; strikes on the near-the-money grid around the last close), with open interest and volume
+drawn from the same hashes: deterministic, highest at the money and in the near expiries. Bars are read off
+the same price path, in the exchange's sessions.
 """
 
 from __future__ import annotations
@@ -28,15 +33,24 @@ from __future__ import annotations
 import hashlib
 import math
 import struct
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any
 
-from optionflow.calendar import NyseCalendar
-from optionflow.market.ports import ContractExpired, OptionQuote
+from optionflow.calendar import NEW_YORK, NyseCalendar
+from optionflow.market.ports import (
+    TIMEFRAMES,
+    Bar,
+    ContractExpired,
+    ListedOption,
+    OptionChain,
+    OptionQuote,
+)
 from optionflow.pricing import american
 from optionflow.pricing.expiry import expiry_close
+from optionflow.pricing.listings import listed_expiries, listed_strikes
+from optionflow.pricing.occ import occ_root, occ_symbol
 
 __all__ = ["ContractExpired", "OptionQuote", "SimulatedMarketData"]
 
@@ -95,6 +109,11 @@ DIVIDEND_YIELDS = {
     "AMD": 0.0,
 }
 DEFAULT_DIVIDEND_YIELD = 0.0  # an unknown ticker is priced as a non-payer
+# Open interest of an at-the-money near-term contract, contracts; it thins away from the money and in time.
+AT_THE_MONEY_INTEREST = {"SPY": 40_000, "QQQ": 25_000, "IWM": 15_000}
+DEFAULT_INTEREST = 4_000
+SHARES_PER_MINUTE = {"SPY": 150_000, "QQQ": 90_000}
+DEFAULT_SHARES_PER_MINUTE = 20_000
 
 
 def _normal(seed: int, ticker: str, kind: str, index: int) -> float:
@@ -138,6 +157,12 @@ def _american(
         american.price(option_type, spot, strike, years, rate, vol, dividend_yield),
         american.greeks(option_type, spot, strike, years, rate, vol, dividend_yield),
     )
+
+
+def _uniform(seed: int, key: str) -> float:
+    """A number in [0, 1) fixed by its key."""
+    digest = hashlib.blake2b(f"{seed}|{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") / 2.0**64
 
 
 def _money(x: float) -> Decimal:
@@ -220,4 +245,115 @@ class SimulatedMarketData:
             iv=vol,
             greeks=greeks,
             as_of=at,
+        )
+
+    def expirations(self, ticker: str, at: datetime) -> tuple[date, ...]:
+        """The expiries `pricing.listings` lists on `at`'s New York date, less any whose session has closed."""
+        _require_aware(at)
+        today = at.astimezone(NEW_YORK).date()
+        return tuple(
+            e for e in listed_expiries(ticker, today, self.calendar) if at < expiry_close(e, self.calendar)
+        )
+
+    def _reference(self, ticker: str, at: datetime) -> Decimal:
+        """The underlying at the close of the last session before `at`'s day: strikes are listed around it."""
+        day = at.astimezone(NEW_YORK).date()
+        session = self.calendar.session(self.calendar.previous_trading_day(day))
+        assert session is not None
+        return self.underlying_price(ticker, session.close)
+
+    def _interest(
+        self, ticker: str, symbol: str, at: datetime, quote: OptionQuote, strike: Decimal, expiry: date
+    ) -> tuple[int, int]:
+        """(open interest, session volume) in contracts: fixed for the day (open interest) and growing
+        through the session (volume), most at the money and near expiry."""
+        day = at.astimezone(NEW_YORK).date()
+        spot = float(quote.underlying)
+        years = max((expiry - day).days, 1) / 365.0
+        moneyness = math.log(float(strike) / spot) / (self.volatility(ticker) * math.sqrt(years))
+        near = math.exp(-0.5 * moneyness * moneyness) / (1.0 + (expiry - day).days / 60.0)
+        base = AT_THE_MONEY_INTEREST.get(ticker, DEFAULT_INTEREST)
+        open_interest = int(base * near * (0.2 + 1.6 * _uniform(self.seed, f"oi|{symbol}|{day}")))
+        session = self.calendar.session(day)
+        elapsed = 0.0
+        if session is not None:
+            span = (session.close - session.open).total_seconds()
+            elapsed = min(max((at - session.open).total_seconds() / span, 0.0), 1.0)
+        volume = int(open_interest * 0.4 * elapsed * _uniform(self.seed, f"volume|{symbol}|{day}"))
+        return open_interest, volume
+
+    def option_chain(self, ticker: str, at: datetime, first_expiry: date, last_expiry: date) -> OptionChain:
+        """Every listed contract expiring from `first_expiry` to `last_expiry`, quoted as `option_quote`
+        quotes it at `at`, with deterministic open interest and volume."""
+        expiries = tuple(e for e in self.expirations(ticker, at) if first_expiry <= e <= last_expiry)
+        strikes = listed_strikes(ticker, self._reference(ticker, at))
+        root = occ_root(ticker)
+        options = []
+        for expiry in expiries:
+            for option_type in ("CALL", "PUT"):
+                for strike in strikes:
+                    quote = self.option_quote(ticker, option_type, strike, expiry, at)
+                    symbol = occ_symbol(root, expiry, option_type, strike)
+                    open_interest, volume = self._interest(ticker, symbol, at, quote, strike, expiry)
+                    options.append(
+                        ListedOption(
+                            symbol=symbol,
+                            option_type=option_type,
+                            strike=strike,
+                            expiry=expiry,
+                            bid=quote.bid,
+                            ask=quote.ask,
+                            mid=quote.mid,
+                            iv=quote.iv,
+                            greeks=quote.greeks,
+                            open_interest=open_interest,
+                            volume=volume,
+                            as_of=at,
+                        )
+                    )
+        return OptionChain(ticker, self.underlying_price(ticker, at), at, expiries, tuple(options))
+
+    def bars(self, ticker: str, timeframe: str, start: datetime, end: datetime) -> tuple[Bar, ...]:
+        """Bars of the price path in the exchange's sessions, opening in [start, end): intraday bars from
+        each session's open (the last one cut at the close), daily bars from open to close. Open and close
+        are the path at the bar's ends; high and low its extremes sampled each minute (every five for
+        daily bars). Raises ValueError for an unknown timeframe or naive times."""
+        if timeframe not in TIMEFRAMES:
+            raise ValueError(f"timeframe {timeframe!r}: use one of {', '.join(TIMEFRAMES)}")
+        _require_aware(start)
+        _require_aware(end)
+        seconds = TIMEFRAMES[timeframe]
+        day, last = start.astimezone(NEW_YORK).date(), end.astimezone(NEW_YORK).date()
+        bars: list[Bar] = []
+        while day <= last:
+            session = self.calendar.session(day)
+            day += timedelta(days=1)
+            if session is None:
+                continue
+            opens = session.open
+            while opens < session.close:
+                closes = (
+                    session.close
+                    if timeframe == "1d"
+                    else min(opens + timedelta(seconds=seconds), session.close)
+                )
+                if start <= opens < end:
+                    bars.append(self._bar(ticker, opens, closes, 5 if timeframe == "1d" else 1))
+                opens = closes
+        return tuple(bars)
+
+    def _bar(self, ticker: str, opens: datetime, closes: datetime, every_minutes: int) -> Bar:
+        minutes = int((closes - opens).total_seconds() // 60)
+        path = [
+            self._spot(ticker, opens + timedelta(minutes=m)) for m in range(0, minutes, every_minutes)
+        ] + [self._spot(ticker, closes)]
+        per_minute = SHARES_PER_MINUTE.get(ticker, DEFAULT_SHARES_PER_MINUTE)
+        draw = _uniform(self.seed, f"bar|{ticker}|{opens.timestamp():.0f}|{minutes}")
+        return Bar(
+            start=opens,
+            open=_money(path[0]),
+            high=_money(max(path)),
+            low=_money(min(path)),
+            close=_money(path[-1]),
+            volume=int(per_minute * minutes * (0.5 + draw)),
         )
