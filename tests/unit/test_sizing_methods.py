@@ -49,10 +49,17 @@ def test_fixed_contracts_buys_that_many_capped_by_the_per_order_limit():
         (D("5"), D("1000"), 5),
     ],
 )
-def test_volatility_scaling_shrinks_the_budget_when_the_underlying_is_wilder(volatility_pct, budget, contracts):
+def test_volatility_scaling_shrinks_the_budget_when_the_underlying_is_wilder(
+    volatility_pct, budget, contracts
+):
     sized = size_entry(
-        plan(method="VOLATILITY", dollar_risk=D("500"), vol_measure="IV", volatility_pct=volatility_pct,
-             vol_target_pct=D("25"))
+        plan(
+            method="VOLATILITY",
+            dollar_risk=D("500"),
+            vol_measure="IV",
+            volatility_pct=volatility_pct,
+            vol_target_pct=D("25"),
+        )
     )
     assert sized.inputs["budget"] == budget
     assert sized.contracts == contracts
@@ -60,12 +67,16 @@ def test_volatility_scaling_shrinks_the_budget_when_the_underlying_is_wilder(vol
 
 
 def test_volatility_scaling_without_a_measure_refuses_rather_than_guesses():
-    sized = size_entry(plan(method="VOLATILITY", vol_measure="ATR", volatility_pct=None, vol_target_pct=D("2")))
+    sized = size_entry(
+        plan(method="VOLATILITY", vol_measure="ATR", volatility_pct=None, vol_target_pct=D("2"))
+    )
     assert sized.contracts == 0 and "ATR" in sized.reason
 
 
 def test_equity_fraction_spends_that_share_of_equity():
-    sized = size_entry(plan(method="EQUITY_FRACTION", equity_fraction_pct=D("0.5"), account_equity=D("100000")))
+    sized = size_entry(
+        plan(method="EQUITY_FRACTION", equity_fraction_pct=D("0.5"), account_equity=D("100000"))
+    )
     assert sized.inputs["budget"] == D("500.00")
     assert sized.contracts == 2
     over = size_entry(plan(method="EQUITY_FRACTION", equity_fraction_pct=D("5"), account_equity=D("100000")))
@@ -103,8 +114,21 @@ def test_no_sizing_method_ever_exceeds_the_contract_or_dollar_cap(
     method, premium, cap, max_contracts, fee, requested, fixed, dollar_risk, vol, target, fraction, equity
 ):
     sized = size_entry(
-        SizingPlan(method, premium, max_contracts, cap, fee, requested, fixed, dollar_risk, "IV", vol, target,
-                   fraction, equity)
+        SizingPlan(
+            method,
+            premium,
+            max_contracts,
+            cap,
+            fee,
+            requested,
+            fixed,
+            dollar_risk,
+            "IV",
+            vol,
+            target,
+            fraction,
+            equity,
+        )
     )
     assert 0 <= sized.contracts <= max_contracts
     assert sized.contracts * (premium * MULTIPLIER + fee) <= cap

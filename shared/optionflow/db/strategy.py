@@ -28,7 +28,9 @@ OVERALL_ONLY = frozenset(
 )
 
 
-def strategy_settings(cur: RealDictCursor, ticker: str | None = None, *, lock: bool = False) -> StrategySettings:
+def strategy_settings(
+    cur: RealDictCursor, ticker: str | None = None, *, lock: bool = False
+) -> StrategySettings:
     """The settings in force for `ticker` (its row's non-null values over the default row's), or the
     default row alone. With lock=True the default row is held until commit: every entry's portfolio check
     takes it first, so two order creators size against the book one after the other, never both against
@@ -95,15 +97,25 @@ def record_entry_plans(cur: RealDictCursor, plans: list[dict[str, Any]]) -> int:
     """Store each entry's terms beside its order (found by the signal it carries out); returns how many."""
     if not plans:
         return 0
-    columns = (
-        "signal_id, quantity, premium, underlying, iv, delta, gamma, theta, vega, plan, created_at".split(", ")
-    )
+    columns = [
+        "signal_id",
+        "quantity",
+        "premium",
+        "underlying",
+        "iv",
+        "delta",
+        "gamma",
+        "theta",
+        "vega",
+        "plan",
+        "created_at",
+    ]
     rows = execute_values(
         cur,
         f"""INSERT INTO entry_plans (order_id, ticker, expiry, {", ".join(columns)})
             SELECT o.id, o.ticker, o.expiry, {", ".join("v." + c for c in columns)}
             FROM (VALUES %s) AS v ({", ".join(columns)})
-            JOIN orders o ON o.signal_id = v.signal_id::uuid AND o.purpose = 'ENTRY'
+            JOIN orders o ON o.signal_id = v.signal_id AND o.purpose = 'ENTRY'
             ON CONFLICT (order_id) DO NOTHING RETURNING order_id""",
         [
             [
@@ -121,7 +133,7 @@ def record_entry_plans(cur: RealDictCursor, plans: list[dict[str, Any]]) -> int:
             ]
             for p in plans
         ],
-        template="(%s, %s, %s::numeric, %s::numeric, %s::float8, %s::float8, %s::float8, %s::float8,"
+        template="(%s::uuid, %s, %s::numeric, %s::numeric, %s::float8, %s::float8, %s::float8, %s::float8,"
         " %s::float8, %s::jsonb, %s::timestamptz)",
         fetch=True,
     )
@@ -157,3 +169,15 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     return str(value)
+
+
+def alert_plans(cur: RealDictCursor, signal_ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
+    """The `plan` object each of `signal_ids` carried in its alert (validated at the webhook), if any."""
+    if not signal_ids:
+        return {}
+    cur.execute(
+        """SELECT id, raw_payload->'plan' AS plan FROM signals
+           WHERE id = ANY(%s::uuid[]) AND jsonb_typeof(raw_payload->'plan') = 'object'""",
+        ([str(i) for i in signal_ids],),
+    )
+    return {row["id"]: dict(row["plan"]) for row in cur.fetchall()}

@@ -20,9 +20,10 @@ from optionflow.db import orders as orders_db
 from optionflow.db import positions as positions_db
 from optionflow.db import signals as signals_db
 from optionflow.db.connection import is_transient, savepoint
-from optionflow.db.rows import HeldPosition, RiskLimits
+from optionflow.db.rows import ExitRules, HeldPosition, RiskLimits
 from optionflow.db.signals import ClaimedSignal
 from optionflow.events import names as events
+from optionflow.logic.entry_strategy import EntryStrategy, plan_contract
 from optionflow.logic.risk import Check, kill_switch_check
 from optionflow.logic.runs import drain
 from optionflow.logic.sizing import contracts_for
@@ -83,9 +84,7 @@ def plan_entry(
 
     The budget is spent against the worst price the fill can have (the ask plus the configured slippage)
     and the fees, so a filled entry never costs more than `risk_per_trade`."""
-    direction = signal.direction
-    if direction is None:  # signal_shape_check refuses a BUY without one: an accepted entry has it
-        raise ValueError("an entry needs a direction (CALL or PUT)")
+    direction = _direction(signal)
     strike, expiry, spot = choose_contract(deps, signal, now, min_dte)
     symbol = occ_symbol(occ_root(signal.ticker), expiry, direction, strike)
     quote = deps.market.option_quote(signal.ticker, direction, strike, expiry, now)
@@ -112,7 +111,63 @@ def plan_entry(
     check = Check("sizing", size.contracts > 0, size.reason, inputs)
     if size.contracts == 0:
         return check, None
-    return check, {
+    return check, _entry_order(signal, symbol, strike, expiry, size.contracts, mode, now)
+
+
+def plan_strategy_entry(
+    deps: Dependencies,
+    signal: ClaimedSignal,
+    now: datetime,
+    limits: RiskLimits,
+    rules: ExitRules,
+    mode: str,
+    strategy: EntryStrategy,
+) -> tuple[list[Check], dict[str, Any] | None]:
+    """As plan_entry, by the strategy engine: the alert's plan may choose the contract, the sizing method
+    in force sizes it, and every configured portfolio cap must hold after the fill (logic/entry_strategy)."""
+    direction = _direction(signal)
+    plan = strategy.plan_for(signal)
+    strike, expiry, spot = choose_contract(deps, signal, now, rules.min_dte or 0)
+    strike, expiry, chosen = plan_contract(
+        deps.market, signal, plan, now=now, strike=strike, expiry=expiry, spot=spot
+    )
+    symbol = occ_symbol(occ_root(signal.ticker), expiry, direction, strike)
+    quote = deps.market.option_quote(signal.ticker, direction, strike, expiry, now)
+    worst = deps.broker.fill_price(side="BUY_TO_OPEN", bid=quote.bid, ask=quote.ask)
+    checks, contracts = strategy.size(
+        deps, signal, quote=quote, worst=worst, expiry=expiry, limits=limits, now=now
+    )
+    sizing = checks[0]
+    checks[0] = Check(
+        sizing.name,
+        sizing.passed,
+        sizing.detail,
+        {"strike": strike, "expiry": expiry, "option_symbol": symbol, "worst_fill": worst, **sizing.inputs},
+    )
+    if contracts == 0:
+        return checks, None
+    strategy.keep(
+        signal,
+        contracts=contracts,
+        worst=worst,
+        quote=quote,
+        rules=rules,
+        chosen={**chosen, "strike": str(strike), "expiry": expiry.isoformat()},
+        now=now,
+    )
+    return checks, _entry_order(signal, symbol, strike, expiry, contracts, mode, now)
+
+
+def _direction(signal: ClaimedSignal) -> str:
+    if signal.direction is None:  # signal_shape_check refuses a BUY without one: an accepted entry has it
+        raise ValueError("an entry needs a direction (CALL or PUT)")
+    return signal.direction
+
+
+def _entry_order(
+    signal: ClaimedSignal, symbol: str, strike: Decimal, expiry: Any, contracts: int, mode: str, now: datetime
+) -> dict[str, Any]:
+    return {
         "signal_id": str(signal.id),
         "purpose": "ENTRY",
         "ticker": signal.ticker,
@@ -121,7 +176,7 @@ def plan_entry(
         "strike": strike,
         "expiry": expiry,
         "side": "BUY_TO_OPEN",
-        "quantity": size.contracts,
+        "quantity": contracts,
         "mode": mode,
         "reason": f"{signal.action} {signal.direction} alert",
         "created_at": now,
@@ -177,7 +232,8 @@ def create_pending(deps: Dependencies, now: datetime) -> int:
 class _Batch:
     """What a batch has decided but not yet written: entries go in one statement, not three per signal."""
 
-    def __init__(self) -> None:
+    def __init__(self, strategy: EntryStrategy | None = None) -> None:
+        self.strategy = strategy
         self.trail: list[tuple[Any, Check]] = []
         self.outcomes: list[tuple[Any, str, list[str] | None]] = []
         self.entries: list[dict[str, Any]] = []
@@ -188,6 +244,8 @@ class _Batch:
     def flush(self, cur: Any, now: datetime) -> None:
         signals_db.record_decisions(cur, self.trail, now)
         self.created += orders_db.insert_many(cur, self.entries)
+        if self.strategy is not None:
+            self.strategy.flush(cur)  # each entry's Greeks and plan, beside its order
         signals_db.set_statuses(cur, self.outcomes, now)
         self.written += self.entries
         self.final += self.outcomes
@@ -203,8 +261,10 @@ def _order_batch(deps: Dependencies, now: datetime, batch: int) -> int:
         if not signals:
             return 0
         limits = book_db.risk_limits(cur)
-        min_dte = book_db.exit_rules(cur).min_dte or 0
-        pending = _Batch()
+        rules = book_db.exit_rules(cur)
+        # locks the book for the portfolio caps until this transaction commits
+        strategy = EntryStrategy.open(cur, signals)
+        pending = _Batch(strategy)
         for signal in signals:
             try:
                 if signal.action != "BUY":
@@ -234,7 +294,7 @@ def _order_batch(deps: Dependencies, now: datetime, batch: int) -> int:
                     pending.trail.append((signal.id, Check("market_open_at_order", False, detail)))
                     pending.outcomes.append((signal.id, SignalStatus.REJECTED, [detail]))
                     continue
-                check, order = plan_entry(deps, signal, now, limits, min_dte, mode)
+                checks, order = plan_strategy_entry(deps, signal, now, limits, rules, mode, strategy)
             except Exception as exc:
                 if is_transient(exc):
                     raise
@@ -244,9 +304,10 @@ def _order_batch(deps: Dependencies, now: datetime, batch: int) -> int:
                 pending.outcomes.append((signal.id, SignalStatus.FAILED, [error.detail]))
                 failures.append(signal.id)
                 continue
-            pending.trail.append((signal.id, check))
+            pending.trail += [(signal.id, check) for check in checks]
             if order is None:
-                pending.outcomes.append((signal.id, SignalStatus.REJECTED, [check.detail]))
+                failed = [check.detail for check in checks if not check.passed]
+                pending.outcomes.append((signal.id, SignalStatus.REJECTED, failed))
             else:
                 pending.entries.append(order)
                 pending.outcomes.append((signal.id, SignalStatus.ORDERED, None))

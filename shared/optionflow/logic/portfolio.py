@@ -111,7 +111,9 @@ def portfolio_checks(book: list[BookLine], entry: BookLine, settings: StrategySe
 
     if s.max_heat_pct is not None:
         checks.append(
-            _share_check("portfolio_heat", "book", all_before.premium, all_after.premium, equity, s.max_heat_pct)
+            _share_check(
+                "portfolio_heat", "book", all_before.premium, all_after.premium, equity, s.max_heat_pct
+            )
         )
     overall = {
         "delta_shares": s.max_delta_shares,
@@ -130,7 +132,9 @@ def portfolio_checks(book: list[BookLine], entry: BookLine, settings: StrategySe
     before, after = _measures(all_before), _measures(all_after)
     for measure, cap in overall.items():
         if cap is not None:
-            checks.append(_greek_check(f"portfolio_{measure}", "book", measure, before[measure], after[measure], cap))
+            checks.append(
+                _greek_check(f"portfolio_{measure}", "book", measure, before[measure], after[measure], cap)
+            )
     before, after = _measures(tick_before), _measures(tick_after)
     for measure, cap in per_ticker.items():
         if cap is not None:
@@ -161,5 +165,7 @@ def portfolio_checks(book: list[BookLine], entry: BookLine, settings: StrategySe
         )
     if all_after.unpriced:
         for i, check in enumerate(checks):
-            checks[i] = Check(check.name, check.passed, check.detail, {**check.inputs, "unpriced_lines": all_after.unpriced})
+            checks[i] = Check(
+                check.name, check.passed, check.detail, {**check.inputs, "unpriced_lines": all_after.unpriced}
+            )
     return checks

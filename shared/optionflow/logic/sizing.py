@@ -140,7 +140,9 @@ def size_entry(plan: SizingPlan) -> SizedEntry:
     else:
         inputs |= {"equity_fraction_pct": plan.equity_fraction_pct, "account_equity": plan.account_equity}
         if plan.equity_fraction_pct is None or plan.account_equity is None:
-            return SizedEntry(0, "equity-fraction sizing needs account_equity and equity_fraction_pct", inputs)
+            return SizedEntry(
+                0, "equity-fraction sizing needs account_equity and equity_fraction_pct", inputs
+            )
         raw = round(plan.account_equity * plan.equity_fraction_pct / 100, 2)
         budget = min(raw, cap)
         why = f"{plan.equity_fraction_pct}% of ${plan.account_equity:,.2f} equity" + (
@@ -156,8 +158,9 @@ def size_entry(plan: SizingPlan) -> SizedEntry:
         )
         # when not even one fits, the budget's own refusal below says why
         if fitting >= 1:
-            requested, why = fitting, f"fixed {plan.fixed_contracts}" + (
-                " (capped)" if fitting < plan.fixed_contracts else ""
+            requested, why = (
+                fitting,
+                f"fixed {plan.fixed_contracts}" + (" (capped)" if fitting < plan.fixed_contracts else ""),
             )
     size = contracts_for(
         budget=budget,
