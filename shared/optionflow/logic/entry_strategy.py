@@ -182,6 +182,12 @@ class EntryStrategy:
             **chosen,
             "from_alert": sorted(plan.model_dump(exclude_none=True)),
         }
+        if plan.dte is not None and "dte" in chosen:
+            # an expiry the alert chose inside the days-to-expiry window (0DTE) is held to the end of the
+            # day by its time stop and expiry settlement, not closed on the monitor's first pass
+            keep_min_dte = rules.min_dte is not None and chosen["dte"] > rules.min_dte
+            in_force["min_dte"] = rules.min_dte if keep_min_dte else None
+            in_force["from_alert"] = sorted([*in_force["from_alert"], "min_dte"])
         g = quote.greeks
         self.pending.append(
             {
