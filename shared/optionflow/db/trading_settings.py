@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -10,7 +11,9 @@ from typing import Any, Literal
 from psycopg2 import sql
 from psycopg2.extras import RealDictCursor
 
-What = Literal["risk_limits", "exit_rules"]
+from optionflow.db.rows import StrategySettings
+
+What = Literal["risk_limits", "exit_rules", "strategy_settings"]
 
 # The columns an operator may change, per table. Column names reach SQL only from this map, never from a
 # request, so a patch cannot name `name`, `updated_at` or anything else.
@@ -31,6 +34,7 @@ EDITABLE: dict[str, tuple[str, ...]] = {
         "max_hold_days",
         "close_minutes_before_close",
     ),
+    "strategy_settings": tuple(f.name for f in fields(StrategySettings)),
 }
 
 
@@ -108,3 +112,20 @@ def _table(what: str) -> str:
 def _json(values: dict[str, Any]) -> str:
     # NUMERIC columns hold at most 14 significant digits, which a JSON number (a double) keeps exactly.
     return json.dumps(values, default=lambda v: float(v) if isinstance(v, Decimal) else str(v))
+
+
+def ensure_row(cur: RealDictCursor, what: What, name: str, *, at: datetime) -> None:
+    """Create `name`'s row of a per-ticker settings table, all null (as the default row says), if missing."""
+    if what != "strategy_settings":
+        raise ValueError(f"{what} has only its default row")
+    cur.execute(
+        "INSERT INTO strategy_settings (name, updated_at) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING",
+        (name, at),
+    )
+
+
+def names(cur: RealDictCursor, what: What) -> list[dict[str, Any]]:
+    """Every row of `what`, the default first, then by name."""
+    query = sql.SQL("SELECT * FROM {} ORDER BY name <> 'default', name").format(sql.Identifier(_table(what)))
+    cur.execute(query)
+    return [dict(row) for row in cur.fetchall()]

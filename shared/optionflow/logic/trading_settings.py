@@ -6,11 +6,13 @@ two operators changing different fields at once both land, and the record always
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from optionflow.db import trading_settings as settings_db
-from optionflow.errors import FieldError
+from optionflow.errors import FieldError, NotFound
+from optionflow.models.strategy_settings import OVERALL_ONLY, StrategySettingsPatch, StrategySettingsRow
 from optionflow.models.trading_settings import (
     ExitRules,
     ExitRulesPatch,
@@ -84,19 +86,29 @@ def sanity_check(what: What, proposed: dict[str, Any], named: set[str]) -> None:
 
 
 def _apply(
-    deps: Dependencies, what: What, values: dict[str, Any], *, actor: str, reason: str | None
+    deps: Dependencies,
+    what: What,
+    values: dict[str, Any],
+    *,
+    actor: str,
+    reason: str | None,
+    name: str = "default",
 ) -> dict[str, Any]:
     now = deps.clock.now()
 
     def work(cur: Any) -> dict[str, Any]:
-        current = settings_db.read(cur, what, lock=True)
+        if name != "default":
+            settings_db.ensure_row(cur, what, name, at=now)
+        current = settings_db.read(cur, what, name, lock=True)
         sanity_check(what, {**current, **values}, set(values))
+        if what == "strategy_settings":
+            strategy_sanity_check(name, {**current, **values}, set(values))
         changed = {k: v for k, v in values.items() if current[k] != v}
         # Asking for what is already set changes nothing, so nothing is recorded. This also makes a retry
         # after a lost commit harmless: the second attempt finds the values in place.
         if not changed:
             return current
-        row = settings_db.update(cur, what, changed, at=now)
+        row = settings_db.update(cur, what, changed, at=now, name=name)
         settings_db.record_change(
             cur,
             what,
@@ -105,7 +117,79 @@ def _apply(
             actor=actor,
             reason=reason,
             at=now,
+            name=name,
         )
         return row
 
     return deps.db.run_in_transaction(work)
+
+
+# --- strategy settings: global (`default`) and per ticker ---------------------------------------------------
+
+_TICKER = re.compile(r"^[A-Z][A-Z0-9.]{0,9}$")
+
+
+def _row_name(name: str) -> str:
+    if name != "default" and not _TICKER.match(name):
+        raise FieldError("name", f"{name!r} is neither `default` nor a ticker such as SPY")
+    return name
+
+
+def strategy_settings(deps: Dependencies) -> list[StrategySettingsRow]:
+    """Every row: the default first, then each ticker's overrides."""
+    rows = deps.db.run_in_transaction(lambda cur: settings_db.names(cur, "strategy_settings"))
+    return [StrategySettingsRow.model_validate(row) for row in rows]
+
+
+def strategy_settings_row(deps: Dependencies, name: str) -> StrategySettingsRow:
+    name = _row_name(name)
+
+    def work(cur: Any) -> dict[str, Any]:
+        try:
+            return settings_db.read(cur, "strategy_settings", name)
+        except LookupError:
+            raise NotFound(
+                "name", f"{name} has no strategy settings of its own; it uses the default"
+            ) from None
+
+    return StrategySettingsRow.model_validate(deps.db.run_in_transaction(work))
+
+
+def change_strategy_settings(
+    deps: Dependencies, name: str, patch: StrategySettingsPatch, *, actor: str
+) -> StrategySettingsRow:
+    """Change some settings of `name` (`default` or a ticker, whose row is made on its first change)."""
+    values = patch.changes()
+    name = _row_name(name)
+    return StrategySettingsRow.model_validate(
+        _apply(deps, "strategy_settings", values, actor=actor, reason=patch.reason, name=name)
+    )
+
+
+def strategy_sanity_check(name: str, proposed: dict[str, Any], named: set[str]) -> None:
+    """Refuse strategy settings that contradict each other or a ticker setting an overall cap; the refusal
+    names a field the change set."""
+
+    def field(*candidates: str) -> str:
+        return next((c for c in candidates if c in named), candidates[0])
+
+    if name != "default":
+        for key in OVERALL_ONLY:
+            if key in named and proposed.get(key) is not None:
+                raise SettingsRejected(key, "is an overall cap on the whole book: set it on `default`")
+    if name == "default" and "sizing_method" in named and proposed.get("sizing_method") is None:
+        raise SettingsRejected("sizing_method", "the default row needs a sizing method")
+    pairs = (
+        ("mtf_ema_fast", "mtf_ema_slow", "the fast EMA must be shorter than the slow one"),
+        ("min_realized_vol_pct", "max_realized_vol_pct", "the band's minimum must be below its maximum"),
+        ("min_iv_pct", "max_iv_pct", "the band's minimum must be below its maximum"),
+        (
+            "exit_delta_otm",
+            "exit_delta_itm",
+            "the far-out-of-the-money delta must be below the deep-in-the-money one",
+        ),
+    )
+    for low, high, message in pairs:
+        both = proposed.get(low) is not None and proposed.get(high) is not None
+        if named & {low, high} and both and Decimal(proposed[low]) >= Decimal(proposed[high]):
+            raise SettingsRejected(field(low, high), message)
