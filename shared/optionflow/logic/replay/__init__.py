@@ -87,7 +87,8 @@ def replay(
         raise ValueError("step must be positive")
     started = wall_time.monotonic()
     rules = rules or ReplayRules()
-    alerts, actual_rows, live_limits, live_exits = _read_real_book(database_url, window)
+    alerts, actual_rows, live_limits, live_exits, live_strategy = _read_real_book(database_url, window)
+    strategy = strategy_rows(live_strategy, rules.strategy_changes())
     # a scratch book gets exactly the settings an operator may change on the real one
     risk_limits = {
         c: live_limits[c] for c in settings_db.EDITABLE["risk_limits"]
@@ -117,12 +118,13 @@ def replay(
 
         clock, wakeups = FrozenClock(window.start), Wakeups()
         scratch = for_replay(deps, database_url=scratch_url, clock=clock, bus=wakeups)
-        scratch.db.run_in_transaction(
-            lambda cur: (
-                settings_db.update(cur, "risk_limits", risk_limits, at=clock.now()),
-                settings_db.update(cur, "exit_rules", exit_rules, at=clock.now()),
-            )
-        )
+
+        def give_settings(cur: Any) -> None:
+            settings_db.update(cur, "risk_limits", risk_limits, at=clock.now())
+            settings_db.update(cur, "exit_rules", exit_rules, at=clock.now())
+            _copy_strategy(cur, strategy, clock.now())
+
+        scratch.db.run_in_transaction(give_settings)
         stored, notes = walk(scratch, window, alerts, until, step, clock, wakeups, on_progress)
         replayed = scratch.db.run_in_transaction(
             lambda cur: replay_db.outcomes(cur, sorted(set(stored.values())))
@@ -156,9 +158,30 @@ def replay(
     )
 
 
+def strategy_rows(
+    live: list[dict[str, Any]], changes: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """The strategy settings a scratch book is given: the real book's rows (default and per ticker), each
+    with the rules file's changes over it; a ticker the file names that has no row gets one."""
+    editable = settings_db.EDITABLE["strategy_settings"]
+    rows = {row["name"]: {c: row[c] for c in editable} for row in live}
+    for name, values in changes.items():
+        rows[name] = rows.get(name, dict.fromkeys(editable)) | values
+    return rows
+
+
+def _copy_strategy(cur: Any, rows: dict[str, dict[str, Any]], at: datetime) -> None:
+    for name, values in rows.items():
+        if name != "default":
+            settings_db.ensure_row(cur, "strategy_settings", name, at=at)
+        settings_db.update(cur, "strategy_settings", values, at=at, name=name)
+
+
 def _read_real_book(
     url: str, window: Window
-) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], dict[str, Any], dict[str, Any]]:
+) -> tuple[
+    list[dict[str, Any]], dict[str, dict[str, Any]], dict[str, Any], dict[str, Any], list[dict[str, Any]]
+]:
     # Read-only at the server: whatever happens later, this connection cannot write to the real book.
     with read_only(url) as cur:
         alerts = replay_db.alerts_received(cur, window.start, window.end)
@@ -166,4 +189,5 @@ def _read_real_book(
         # the typed rows as the columns the scratch book is given (settings_db.update takes columns)
         limits = asdict(book_db.risk_limits(cur))
         exits = asdict(book_db.exit_rules(cur))
-    return alerts, outcomes, limits, exits
+        strategy = settings_db.names(cur, "strategy_settings")
+    return alerts, outcomes, limits, exits, strategy
