@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from optionflow.cli import main
 
 from tests.api_events import call, request, token
@@ -111,3 +113,25 @@ def test_the_command_line_shows_and_sets_strategy_settings(api_server, capsys, d
     code = main(["strategy", "show", "--api", api_server, "--token", token("read")])  # type: ignore[arg-type]
     out, _ = capsys.readouterr()
     assert code == 0 and "strategy settings: default" in out and "DOLLAR_RISK" in out
+
+
+def test_volatility_sizing_by_atr_writes_the_atr_and_the_scaled_budget_to_the_trail(db, market):
+    db.execute("UPDATE risk_limits SET risk_per_trade = 2000, max_daily_loss = 100000")
+    assert (
+        patch(
+            "/strategy-settings/SPY",
+            {"sizing_method": "VOLATILITY", "vol_measure": "ATR", "vol_target_pct": 1, "dollar_risk": 1000},
+        )[0]
+        == 200
+    )
+    spy = alert("SPY", "BUY", "CALL", alert_id="atr")
+    run("signal_processor")
+    run("order_creator")
+    inputs = one(db, "SELECT inputs FROM decisions WHERE signal_id = %s AND check_name = 'sizing'", spy)[
+        "inputs"
+    ]
+    assert inputs["method"] == "VOLATILITY" and inputs["vol_measure"] == "ATR"
+    assert inputs["atr_period"] == 14 and inputs["atr_bars"] >= 15 and inputs["atr"] > 0
+    atr_pct = float(inputs["volatility_pct"])
+    assert atr_pct == pytest.approx(inputs["atr"] / inputs["atr_close"] * 100, abs=1e-4)
+    assert float(inputs["budget"]) == pytest.approx(min(1000 * 1 / atr_pct, 2000), abs=0.01)
