@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from optionflow.cli import main
 
 from tests.api_events import call, request, token

@@ -35,7 +35,7 @@ def caps(**kw: object) -> StrategySettings:
     return StrategySettings(sizing_method="DOLLAR_RISK", account_equity=D("10000"), **kw)  # type: ignore[arg-type]
 
 
-def by_name(checks):  # noqa: ANN001, ANN201
+def by_name(checks):
     return {c.name: c for c in checks}
 
 
