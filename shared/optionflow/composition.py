@@ -5,7 +5,9 @@ calendar, broker, event bus, worker invoker and database all come in through it.
 
 - `for_process()` — a Lambda, the API, the local stack, the command line: the process's providers
   (settings read from the environment once per process, the clock, market data, bus and invoker they
-  configure, the process database), assembled at each entry point (a handful of attribute reads).
+  configure, the process database), assembled at each entry point (a handful of attribute reads). The
+  market data (MARKET_DATA: simulated, alpaca, tradier, massive) is the process's adapter seen through a
+  fresh per-run cache, so each invocation fetches a ticker's chain once and the next one fetches anew.
 - `for_replay(...)` — a replay's own set: its scratch book, its frozen clock and its bus; nothing global
   is swapped.
 - tests build theirs in `tests/conftest.py` (fixture `deps`), or from fakes in `tests/fakes.py`.

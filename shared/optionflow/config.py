@@ -3,10 +3,11 @@
 Everything else receives a `Settings` (or asks `get_settings()`), so tests and the local stack can build
 their own without touching `os.environ`.
 
-In AWS the secrets need not sit in the environment: `DATABASE_SECRET_ARN`, `JWT_SECRET_PARAMETER` and
-`WEBHOOK_SECRET_PARAMETER` name a Secrets Manager secret or an SSM SecureString parameter instead, read
-through Powertools parameters and cached for `SECRETS_MAX_AGE_SECONDS`. A plain value (`DATABASE_URL`,
-`JWT_SECRET`, `WEBHOOK_SECRET`) always wins, so nothing is fetched locally.
+In AWS the secrets need not sit in the environment: `DATABASE_SECRET_ARN`, `JWT_SECRET_PARAMETER`,
+`WEBHOOK_SECRET_PARAMETER` and `MARKET_DATA_KEY_PARAMETER` name a Secrets Manager secret or an SSM
+SecureString parameter instead, read through Powertools parameters and cached for
+`SECRETS_MAX_AGE_SECONDS`. A plain value (`DATABASE_URL`, `JWT_SECRET`, `WEBHOOK_SECRET`,
+`MARKET_DATA_KEY`) always wins, so nothing is fetched locally.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from optionflow.workers import WORKERS
 
@@ -55,6 +56,37 @@ class Settings(BaseModel):
     regulatory_fee_per_contract: Decimal = Field(default=Decimal(0), ge=0, le=100)
     # In a session, a mark older than this is stale: price rules wait for a fresh one.
     mark_max_age_seconds: int = Field(default=300, ge=10, le=86400)
+    # Where prices come from: the deterministic simulator, or a real provider (see optionflow.market).
+    market_data: Literal["simulated", "alpaca", "tradier", "massive"] = "simulated"
+    # The provider's secret (Tradier access token, Massive API key, Alpaca secret key) and, for Alpaca, the
+    # key id that goes with it; never logged.
+    market_data_key: str | None = Field(default=None, repr=False)
+    market_data_key_id: str | None = None
+    market_data_key_parameter: str | None = None
+    # The provider's API host, when not its production one (Tradier's sandbox, a test server).
+    market_data_url: str | None = None
+    alpaca_trading_url: str | None = None  # where Alpaca lists contracts (paper or live trading host)
+    alpaca_stock_feed: Literal["iex", "sip"] = "iex"
+    alpaca_option_feed: Literal["indicative", "opra"] = "indicative"
+    # A quote older than this (by the provider's own timestamp) is never used for a fill or a mark.
+    max_quote_age_seconds: int = Field(default=60, ge=1, le=86400)
+    # Contract choice for alerts that name no contract. "grid": ATM on the standard strike grid and the
+    # next weekly (the simulator's default); "chain": from the provider's listed chain, by the window and
+    # method below, with the liquidity guards; "auto": chain for a real provider, grid for the simulator.
+    contract_source: Literal["auto", "grid", "chain"] = "auto"
+    contract_min_dte: int = Field(default=1, ge=0, le=1000)  # 0 allows same-day (0DTE) expiries
+    contract_max_dte: int = Field(default=45, ge=0, le=1000)
+    strike_selection: Literal["atm", "delta", "steps"] = "atm"
+    target_delta: Decimal = Field(
+        default=Decimal("0.50"), gt=0, lt=1
+    )  # by size: 0.30 is a 30-delta put or call
+    strike_steps: int = Field(
+        default=0, ge=-50, le=50
+    )  # listed strikes from ATM; positive is out of the money
+    # Liquidity guards on the chosen contract: the spread as a share of the mid (0.10 = 10 %; unset: none)
+    # and the open interest, in contracts.
+    max_spread_share: Decimal | None = Field(default=None, gt=0, le=2)
+    min_open_interest: int = Field(default=0, ge=0)
     # Where the command line finds the API (default: the local stack on `port`) and the token it sends.
     api_url: str | None = None
     api_token: str | None = None
@@ -70,6 +102,11 @@ class Settings(BaseModel):
     # ARN, from each worker's <WORKER>_FUNCTION_NAME (set by the template; see optionflow.workers).
     worker_function_names: dict[str, str] = Field(default_factory=dict)
 
+    @field_validator("market_data", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("app_mode", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
@@ -84,6 +121,14 @@ class Settings(BaseModel):
                 "LIVE needs a live broker adapter, which this release does not include; use PAPER"
             )
         return value
+
+    @model_validator(mode="after")
+    def _dte_window(self) -> Settings:
+        if self.contract_min_dte > self.contract_max_dte:
+            raise ValueError(
+                f"CONTRACT_MIN_DTE {self.contract_min_dte} is above CONTRACT_MAX_DTE {self.contract_max_dte}"
+            )
+        return self
 
     @field_validator("clock_start")
     @classmethod
@@ -101,6 +146,29 @@ class Settings(BaseModel):
         if not self.jwt_secret:
             raise ConfigurationError("JWT_SECRET (or JWT_SECRET_PARAMETER) is not set")
         return self.jwt_secret
+
+    def require_market_data_key(self) -> str:
+        if not self.market_data_key:
+            raise ConfigurationError(
+                f"MARKET_DATA={self.market_data} needs MARKET_DATA_KEY (or MARKET_DATA_KEY_PARAMETER)"
+            )
+        return self.market_data_key
+
+    @property
+    def contract_from_chain(self) -> bool:
+        """True when contracts are chosen from the listed chain (see `contract_source`)."""
+        if self.contract_source == "auto":
+            return self.market_data != "simulated"
+        return self.contract_source == "chain"
+
+    @property
+    def trading_mode(self) -> str:
+        """What runs, in one word: `simulated` (simulated prices, paper fills), `paper-real-quotes` (a real
+        provider's quotes, paper fills at its bid/ask plus slippage and fees), and, once a broker is
+        configured, `broker-paper` or `live` (see `optionflow.trading_mode`)."""
+        from optionflow.trading_mode import trading_mode
+
+        return trading_mode(self.market_data, "paper", self.app_mode)
 
     @property
     def fee_per_contract(self) -> Decimal:
@@ -136,6 +204,23 @@ _ENV = {
     "jwt_secret_parameter": "JWT_SECRET_PARAMETER",
     "webhook_secret_parameter": "WEBHOOK_SECRET_PARAMETER",
     "secrets_max_age_seconds": "SECRETS_MAX_AGE_SECONDS",
+    "market_data": "MARKET_DATA",
+    "market_data_key": "MARKET_DATA_KEY",
+    "market_data_key_id": "MARKET_DATA_KEY_ID",
+    "market_data_key_parameter": "MARKET_DATA_KEY_PARAMETER",
+    "market_data_url": "MARKET_DATA_URL",
+    "alpaca_trading_url": "ALPACA_TRADING_URL",
+    "alpaca_stock_feed": "ALPACA_STOCK_FEED",
+    "alpaca_option_feed": "ALPACA_OPTION_FEED",
+    "max_quote_age_seconds": "MAX_QUOTE_AGE_SECONDS",
+    "contract_source": "CONTRACT_SOURCE",
+    "contract_min_dte": "CONTRACT_MIN_DTE",
+    "contract_max_dte": "CONTRACT_MAX_DTE",
+    "strike_selection": "STRIKE_SELECTION",
+    "target_delta": "TARGET_DELTA",
+    "strike_steps": "STRIKE_STEPS",
+    "max_spread_share": "MAX_SPREAD_SHARE",
+    "min_open_interest": "MIN_OPEN_INTEREST",
 }
 
 
@@ -151,13 +236,15 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         return Settings.model_validate(values)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "?"
+        if not first["loc"]:  # a rule across settings: its message names them
+            raise ConfigurationError(str(first["msg"]).removeprefix("Value error, ")) from exc
+        field = str(first["loc"][0])
         raise ConfigurationError(f"{_ENV.get(field, field)}: {first['msg']}") from exc
 
 
 def resolve_secrets(settings: Settings) -> Settings:
-    """Fill the database URL, JWT secret and webhook secret from their AWS references where no plain value
-    is set. Powertools caches each value for `secrets_max_age_seconds`, so calling this per request costs
+    """Fill the database URL, JWT secret, webhook secret and (for a real market-data provider) its key from
+    their AWS references where no plain value is set. Powertools caches each value for `secrets_max_age_seconds`, so calling this per request costs
     a dictionary lookup; without references it returns `settings` unchanged and imports nothing."""
     updates: dict[str, str] = {}
     max_age = settings.secrets_max_age_seconds
@@ -171,6 +258,14 @@ def resolve_secrets(settings: Settings) -> Settings:
     if not settings.webhook_secret and settings.webhook_secret_parameter:
         updates["webhook_secret"] = _fetch(
             settings.webhook_secret_parameter, max_age, "WEBHOOK_SECRET_PARAMETER"
+        )
+    if (
+        settings.market_data != "simulated"
+        and not settings.market_data_key
+        and settings.market_data_key_parameter
+    ):
+        updates["market_data_key"] = _fetch(
+            settings.market_data_key_parameter, max_age, "MARKET_DATA_KEY_PARAMETER"
         )
     return settings.model_copy(update=updates) if updates else settings
 

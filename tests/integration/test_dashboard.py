@@ -6,6 +6,7 @@ import base64
 import hashlib
 import re
 from http.client import HTTPConnection
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from tests.api_events import request
@@ -76,3 +77,10 @@ def test_the_local_http_bridge_serves_the_page_with_its_headers(api_server):
     assert response.headers["Content-Type"].startswith("text/html")
     assert "default-src 'none'" in response.headers["Content-Security-Policy"]
     assert html == get_page()["body"]
+
+
+def test_the_dashboard_shows_the_trading_mode_from_health():
+    page = (Path(__file__).parents[2] / "functions" / "api" / "dashboard" / "index.html").read_text()
+    assert 'id="mode"' in page and 'api("health").then(renderMode' in page
+    for mode in ("simulated", "paper-real-quotes", "broker-paper", "live"):
+        assert f'"{mode}":' in page

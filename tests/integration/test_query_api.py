@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from optionflow import config
 
 from tests.api_events import call, request, token
 from tests.conftest import WEBHOOK_SECRET
@@ -194,3 +195,13 @@ def test_a_cursor_whose_time_leaves_the_calendar_in_utc_is_400(db):
     status, body = call(request("GET", f"/signals?cursor={crafted.decode().rstrip('=')}", scope="read"))
     assert status == 400
     assert body["errors"][0]["field"] == "cursor"
+
+
+def test_health_names_the_trading_mode_and_the_market_data_source(db, settings):
+    status, body = call(request("GET", "/health"))
+    assert (body["trading_mode"], body["market_data"]) == ("simulated", "simulated")
+    config.use_settings(settings.model_copy(update={"market_data": "tradier", "market_data_key": "k"}))
+    status, body = call(request("GET", "/health"))
+    assert status == 200
+    assert (body["trading_mode"], body["market_data"]) == ("paper-real-quotes", "tradier")
+    assert "k" not in {str(v) for v in body.values()}

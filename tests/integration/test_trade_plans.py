@@ -112,6 +112,6 @@ def test_a_plan_can_choose_the_strike_by_delta(db, market):
     run_entry_chain()
     sizing = one(db, "SELECT inputs FROM decisions WHERE signal_id = %s AND check_name = 'sizing'", planned)
     stored = one(db, "SELECT plan, delta FROM entry_plans WHERE signal_id = %s", planned)
-    assert stored["plan"]["strike_delta"] == 0.3
+    assert float(stored["plan"]["strike_delta"]) == 0.3
     assert abs(stored["delta"] - 0.30) < 0.06  # the listed strike nearest 30-delta
     assert sizing["inputs"]["alert_plan"] == {"strike_delta": "0.30"}

@@ -184,3 +184,17 @@ def test_without_references_no_aws_library_is_imported_at_all():
         check=True,
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_the_market_data_key_comes_from_ssm_only_for_a_real_provider(aws, monkeypatch):
+    _parameter("/optionflow/dev/market-data-key", "tr4dier-token")
+    monkeypatch.setenv("MARKET_DATA_KEY_PARAMETER", "/optionflow/dev/market-data-key")
+    monkeypatch.delenv("MARKET_DATA_KEY", raising=False)
+    monkeypatch.setenv("MARKET_DATA", "simulated")
+    config.reset_settings()
+    assert get_settings().market_data_key is None  # simulated: nothing fetched
+    monkeypatch.setenv("MARKET_DATA", "Tradier")
+    config.reset_settings()
+    settings = get_settings()
+    assert (settings.market_data, settings.market_data_key) == ("tradier", "tr4dier-token")
+    assert "tr4dier-token" not in repr(settings)

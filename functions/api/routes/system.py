@@ -16,7 +16,8 @@ router = APIGatewayHttpRouter()
 
 @router.get("/health", summary="Database reachable, last run of each worker")
 def health() -> Response[Any]:
-    healthy, report = queries.health(for_process().db)
+    deps = for_process()
+    healthy, report = queries.health(deps.db, deps.settings)
     return Response(status_code=200 if healthy else 503, content_type="application/json", body=report)
 
 

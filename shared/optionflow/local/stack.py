@@ -146,7 +146,7 @@ def serve(settings: Settings) -> None:
     # and the page takes it out of the address bar once read.
     print(
         f"""
-OptionFlow is running ({s.app_mode} mode, database: {where})
+OptionFlow is running ({s.app_mode} mode, trading mode {s.trading_mode}, database: {where})
   clock           {clock}
   API             {stack.url}
   webhook URL     {stack.url}/webhook

@@ -215,51 +215,27 @@ def _first(*values: Any) -> Any:
     return next((v for v in values if v is not None), None)
 
 
-def plan_contract(
-    market: MarketData,
-    signal: ClaimedSignal,
-    plan: TradePlan,
-    *,
-    now: datetime,
-    strike: Decimal,
-    expiry: date,
-    spot: Decimal,
-) -> tuple[Decimal, date, dict[str, Any]]:
-    """The contract an alert's plan asks for, from the listed chain: the listed expiry nearest `plan.dte`
-    days out, then the strike `plan.strike_steps` listed strikes from the money (positive: out of the
-    money) or the one whose |delta| is nearest `plan.strike_delta`. Fields the plan leaves out keep the
-    default choice (`strike`, `expiry`); an alert's own strike or expiry wins over the plan's."""
+def plan_contract_settings(
+    deps: Dependencies, plan: TradePlan, exit_min_dte: int | None
+) -> tuple[Dependencies, int | None, dict[str, Any]]:
+    """The contract choice an alert's plan asks for, as the chain-based choice (orders.choose_listed_contract)
+    reads it: the plan's strike by delta or steps and its DTE over the configured ones. An expiry the plan
+    puts inside the exit rules' DTE window (0DTE) is allowed: the position is held by its time stop and
+    settlement instead (`keep` stores the plan's min_dte so). Returns the dependencies to choose with, the
+    exit DTE to keep clear of, and what the plan chose (for the stored plan)."""
+    settings = deps.settings
+    update: dict[str, Any] = {}
     chosen: dict[str, Any] = {}
-    if plan.dte is not None and signal.expiry is None:
-        today = now.astimezone(NEW_YORK).date()
-        listed = market.expirations(signal.ticker, now)
-        if not listed:
-            raise PlanError("plan.dte", f"{signal.ticker} lists no expiry")
-        wanted = today + timedelta(days=plan.dte)
-        expiry = min(listed, key=lambda e: (abs((e - wanted).days), e))
-        chosen["dte"] = (expiry - today).days
-    if signal.strike is None and (plan.strike_steps is not None or plan.strike_delta is not None):
-        direction = signal.direction or "CALL"
-        options = market.option_chain(signal.ticker, now, expiry, expiry).listed(expiry, direction)
-        if not options:
-            raise PlanError("plan", f"{signal.ticker} lists no {direction} expiring {expiry.isoformat()}")
-        if plan.strike_steps is not None:
-            atm = min(range(len(options)), key=lambda i: (abs(options[i].strike - spot), options[i].strike))
-            out_of_money = 1 if direction == "CALL" else -1
-            index = atm + plan.strike_steps * out_of_money
-            if not 0 <= index < len(options):
-                raise PlanError("plan.strike_steps", f"{plan.strike_steps} steps leaves the listed strikes")
-            strike = options[index].strike
-            chosen["strike_steps"] = plan.strike_steps
-        else:
-            target = float(plan.strike_delta or 0)
-            priced = [o for o in options if o.greeks is not None]
-            if not priced:
-                raise PlanError("plan.strike_delta", "the chain has no Greeks to choose a strike by delta")
-            best = min(
-                priced, key=lambda o: (abs(abs(o.greeks.delta) - target) if o.greeks else 1.0, o.strike)
-            )
-            strike = best.strike
-            chosen["strike_delta"] = target
-            chosen["strike_delta_found"] = round(abs(best.greeks.delta), 4) if best.greeks else None
-    return strike, expiry, chosen
+    if plan.strike_delta is not None:
+        update |= {"strike_selection": "delta", "target_delta": plan.strike_delta}
+        chosen["strike_delta"] = plan.strike_delta
+    elif plan.strike_steps is not None:
+        update |= {"strike_selection": "steps", "strike_steps": plan.strike_steps}
+        chosen["strike_steps"] = plan.strike_steps
+    if plan.dte is not None:
+        update |= {"contract_min_dte": plan.dte, "contract_max_dte": max(plan.dte, settings.contract_max_dte)}
+        if exit_min_dte is not None and plan.dte <= exit_min_dte:
+            exit_min_dte = None
+    if not update:
+        return deps, exit_min_dte, chosen
+    return deps.replace(settings=settings.model_copy(update=update)), exit_min_dte, chosen

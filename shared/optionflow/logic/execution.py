@@ -20,6 +20,7 @@ from optionflow.db.connection import is_transient, savepoint
 from optionflow.db.rows import WorkingOrder
 from optionflow.events import names as events
 from optionflow.logic.runs import drain
+from optionflow.market.ports import usable_quote
 from optionflow.observability import logger
 from optionflow.states import OrderStatus, PositionStatus, SignalStatus
 
@@ -60,6 +61,8 @@ def _cancel_entry(cur: Any, order: WorkingOrder, reason: str, now: datetime) -> 
 
 def _price(deps: Dependencies, order: WorkingOrder, now: datetime) -> Any:
     quote = deps.market.option_quote(order.ticker, order.option_type, order.strike, order.expiry, now)
+    # a crossed, ask-less or stale quote raises QuoteRefused: the order waits for a usable one
+    usable_quote(quote, now, deps.settings.max_quote_age_seconds, deps.settings.market_data)
     return deps.broker.fill_price(side=order.side, bid=quote.bid, ask=quote.ask)
 
 

@@ -17,7 +17,7 @@ from optionflow.db import positions as positions_db
 from optionflow.db.connection import is_transient
 from optionflow.db.rows import PricedPosition
 from optionflow.events import names as events
-from optionflow.market.ports import ContractExpired, MarketData
+from optionflow.market.ports import ContractExpired, MarketData, MarketDataError, QuoteRefused, usable_quote
 from optionflow.observability import logger
 
 if TYPE_CHECKING:
@@ -47,9 +47,16 @@ def previous_close(now: datetime, calendar: NyseCalendar) -> datetime:
     return last.close
 
 
-def _mark(market: MarketData, position: PricedPosition, at: datetime, prev_close: datetime) -> dict[str, Any]:
+def _mark(
+    market: MarketData,
+    position: PricedPosition,
+    at: datetime,
+    prev_close: datetime,
+    max_quote_age: float,
+    source: str = "simulated",
+) -> dict[str, Any]:
     args = (position.ticker, position.option_type, position.strike, position.expiry)
-    quote = market.option_quote(*args, at)
+    quote = usable_quote(market.option_quote(*args, at), at, max_quote_age, source)
     g = quote.greeks
     mark = {
         "id": position.id,
@@ -66,8 +73,11 @@ def _mark(market: MarketData, position: PricedPosition, at: datetime, prev_close
     }
     if position.opened_at < prev_close and position.prev_close_at != prev_close:
         # carried over a close: its mark there is where today's P&L starts
-        mark["prev_close_mark"] = market.option_quote(*args, prev_close).mid
-        mark["prev_close_at"] = prev_close
+        try:
+            mark["prev_close_mark"] = market.option_quote(*args, prev_close).mid
+            mark["prev_close_at"] = prev_close
+        except MarketDataError:
+            pass  # a real provider serves only the latest quote: day P&L then counts from the entry
     return mark
 
 
@@ -77,6 +87,7 @@ def refresh_all(deps: Dependencies, now: datetime, only: list[str] | None = None
     calendar = deps.calendar
     at = pricing_instant(now, calendar)
     prev_close = previous_close(now, calendar)
+    max_quote_age = deps.settings.max_quote_age_seconds
     refreshed = stale = expired = 0
     priced: list[str] = []
     after: UUID | None = None
@@ -88,9 +99,17 @@ def refresh_all(deps: Dependencies, now: datetime, only: list[str] | None = None
             marks, failed = [], []
             for position in page:
                 try:
-                    marks.append(_mark(deps.market, position, at, prev_close))
+                    marks.append(
+                        _mark(deps.market, position, at, prev_close, max_quote_age, deps.settings.market_data)
+                    )
                 except ContractExpired:
                     expired += 1  # settled by the exit monitor at its expiry's close
+                except QuoteRefused as refused:
+                    logger.warning(
+                        "quote refused; position flagged stale",
+                        extra={"position_id": str(position.id), "reason": str(refused)},
+                    )
+                    failed.append(position.id)
                 except Exception as exc:
                     if is_transient(exc):
                         raise

@@ -23,13 +23,25 @@ from optionflow.db.connection import is_transient, savepoint
 from optionflow.db.rows import ExitRules, HeldPosition, RiskLimits
 from optionflow.db.signals import ClaimedSignal
 from optionflow.events import names as events
-from optionflow.logic.entry_strategy import EntryStrategy, plan_contract
+from optionflow.logic.entry_strategy import EntryStrategy, plan_contract_settings
 from optionflow.logic.risk import Check, kill_switch_check
 from optionflow.logic.runs import drain
 from optionflow.logic.sizing import contracts_for
+from optionflow.market.ports import ListedOption
 from optionflow.observability import logger
+from optionflow.pricing.contract_choice import (
+    DELTA,
+    STEPS,
+    choose_expiry_in_window,
+    days_to_expiry,
+    liquidity_problems,
+    nearest_strike,
+    strike_by_delta,
+    strike_by_steps,
+)
 from optionflow.pricing.expiry import choose_expiry
 from optionflow.pricing.occ import occ_root, occ_symbol
+from optionflow.pricing.quote_checks import quote_problem
 from optionflow.pricing.strikes import atm_strike
 from optionflow.states import PositionStatus, SignalStatus, require
 
@@ -43,11 +55,93 @@ def choose_contract(
     deps: Dependencies, signal: ClaimedSignal, now: datetime, min_dte: int
 ) -> tuple[Decimal, Any, Decimal]:
     """(strike, expiry, underlying price): the alert's strike/expiry when given, else ATM and the nearest
-    weekly expiry outside the DTE time-stop window."""
+    weekly expiry outside the DTE time-stop window, on the standard grid (no chain asked for)."""
     spot = deps.market.underlying_price(signal.ticker, now)
     strike = Decimal(signal.strike) if signal.strike is not None else atm_strike(signal.ticker, spot)
     expiry = signal.expiry or choose_expiry(now.astimezone(NEW_YORK).date(), min_dte, deps.calendar)
     return strike, expiry, spot
+
+
+def choose_listed_contract(
+    deps: Dependencies, signal: ClaimedSignal, now: datetime, exit_min_dte: int | None
+) -> tuple[Check, ListedOption | None, Decimal]:
+    """(check, contract, underlying price) from the provider's listed chain: the alert's expiry, else the
+    nearest listed one in the DTE window (its lower end raised past the exit rules' DTE time stop); the
+    alert's strike, else the strike the settings ask for (ATM, target delta, or steps from ATM); then the
+    liquidity guards. A failed check carries the numbers and no contract."""
+    settings, ticker, direction = deps.settings, signal.ticker, signal.direction
+    assert direction is not None
+    today = now.astimezone(NEW_YORK).date()
+    low = max(settings.contract_min_dte, exit_min_dte + 1 if exit_min_dte is not None else 0)
+    high = settings.contract_max_dte
+    listed = deps.market.expirations(ticker, now)
+    inputs: dict[str, Any] = {"dte_window": f"{low}-{high}", "method": settings.strike_selection}
+    if signal.expiry is not None:
+        if signal.expiry not in listed:
+            return _refused(f"expiry {signal.expiry} is not listed for {ticker}", inputs), None, Decimal(0)
+        expiry = signal.expiry
+    else:
+        chosen = choose_expiry_in_window(listed, today, low, high)
+        if chosen is None:
+            detail = (
+                f"no {ticker} expiry listed {low} to {high} days out "
+                f"(listed: {', '.join(e.isoformat() for e in listed[:8]) or 'none'})"
+            )
+            return _refused(detail, inputs), None, Decimal(0)
+        expiry = chosen
+    chain = deps.market.option_chain(ticker, now, expiry, expiry)
+    spot = chain.underlying
+    options = chain.listed(expiry, direction)
+    inputs.update(underlying=spot, expiry=expiry, dte=days_to_expiry(expiry, today))
+    if not options:
+        return _refused(f"the {ticker} {expiry} chain lists no {direction}s", inputs), None, spot
+    strikes = [o.strike for o in options]
+    strike: Decimal | None
+    if signal.strike is not None:
+        strike = Decimal(signal.strike)
+        if strike not in strikes:
+            near = nearest_strike(strikes, strike)
+            detail = (
+                f"strike {strike.normalize():f} is not listed for {ticker} {expiry} {direction}s "
+                f"(nearest listed {near.normalize():f})"
+            )
+            return _refused(detail, inputs), None, spot
+    elif settings.strike_selection == DELTA:
+        strike = strike_by_delta(
+            [(o.strike, o.greeks.delta if o.greeks else None) for o in options], settings.target_delta
+        )
+        inputs["target_delta"] = settings.target_delta
+        if strike is None:
+            return _refused(f"the {ticker} {expiry} chain gives no deltas", inputs), None, spot
+    elif settings.strike_selection == STEPS:
+        strike = strike_by_steps(strikes, spot, direction, settings.strike_steps)
+        inputs["strike_steps"] = settings.strike_steps
+        if strike is None:
+            detail = f"{settings.strike_steps} steps from the money is past the listed strikes"
+            return _refused(detail, inputs), None, spot
+    else:
+        strike = nearest_strike(strikes, spot)
+    option = next(o for o in options if o.strike == strike)
+    inputs.update(
+        strike=strike,
+        bid=option.bid,
+        ask=option.ask,
+        open_interest=option.open_interest,
+        delta=option.greeks.delta if option.greeks else None,
+        max_spread_share=settings.max_spread_share,
+        min_open_interest=settings.min_open_interest,
+    )
+    problems = liquidity_problems(
+        option.bid, option.ask, option.open_interest, settings.max_spread_share, settings.min_open_interest
+    )
+    if problems:
+        return _refused(f"{option.symbol}: " + "; ".join(problems), inputs), None, spot
+    detail = f"{option.symbol} listed, {inputs['dte']} DTE, chosen by {settings.strike_selection}"
+    return Check("contract", True, detail, inputs), option, spot
+
+
+def _refused(detail: str, inputs: dict[str, Any]) -> Check:
+    return Check("contract", False, detail, inputs)
 
 
 def exit_order(
@@ -78,16 +172,36 @@ def exit_order(
 
 
 def plan_entry(
-    deps: Dependencies, signal: ClaimedSignal, now: datetime, limits: RiskLimits, min_dte: int, mode: str
+    deps: Dependencies,
+    signal: ClaimedSignal,
+    now: datetime,
+    limits: RiskLimits,
+    min_dte: int | None,
+    mode: str,
 ) -> tuple[Check, dict[str, Any] | None]:
     """The sizing decision for one accepted BUY and, when it affords a contract, its entry order.
+    `min_dte` is the exit rules' DTE time stop (None: off).
 
     The budget is spent against the worst price the fill can have (the ask plus the configured slippage)
-    and the fees, so a filled entry never costs more than `risk_per_trade`."""
-    direction = _direction(signal)
-    strike, expiry, spot = choose_contract(deps, signal, now, min_dte)
+    and the fees, so a filled entry never costs more than `risk_per_trade`. A contract the listed chain
+    refuses, or a quote that may not be used (crossed, no ask, stale), is a failed check, not an order."""
+    direction = signal.direction
+    if direction is None:  # signal_shape_check refuses a BUY without one: an accepted entry has it
+        raise ValueError("an entry needs a direction (CALL or PUT)")
+    chosen_by: str | None = None
+    if deps.settings.contract_from_chain:
+        contract, listed, spot = choose_listed_contract(deps, signal, now, min_dte)
+        if listed is None:
+            return contract, None
+        strike, expiry, chosen_by = listed.strike, listed.expiry, contract.detail
+    else:
+        strike, expiry, spot = choose_contract(deps, signal, now, min_dte or 0)
     symbol = occ_symbol(occ_root(signal.ticker), expiry, direction, strike)
     quote = deps.market.option_quote(signal.ticker, direction, strike, expiry, now)
+    problem = quote_problem(quote.bid, quote.ask, quote.as_of, now, deps.settings.max_quote_age_seconds)
+    if problem:
+        quoted = {"option_symbol": symbol, "bid": quote.bid, "ask": quote.ask, "quoted_at": quote.as_of}
+        return Check("quote", False, f"{symbol}: {problem}", quoted), None
     worst = deps.broker.fill_price(side="BUY_TO_OPEN", bid=quote.bid, ask=quote.ask)
     size = contracts_for(
         budget=limits.risk_per_trade,
@@ -108,10 +222,26 @@ def plan_entry(
         "budget": limits.risk_per_trade,
         "contracts": size.contracts,
     }
+    if chosen_by:
+        inputs["contract"] = chosen_by
     check = Check("sizing", size.contracts > 0, size.reason, inputs)
     if size.contracts == 0:
         return check, None
-    return check, _entry_order(signal, symbol, strike, expiry, size.contracts, mode, now)
+    return check, {
+        "signal_id": str(signal.id),
+        "purpose": "ENTRY",
+        "ticker": signal.ticker,
+        "option_symbol": symbol,
+        "option_type": signal.direction,
+        "strike": strike,
+        "expiry": expiry,
+        "side": "BUY_TO_OPEN",
+        "quantity": size.contracts,
+        "mode": mode,
+        "reason": f"{signal.action} {signal.direction} alert",
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def plan_strategy_entry(
@@ -123,27 +253,43 @@ def plan_strategy_entry(
     mode: str,
     strategy: EntryStrategy,
 ) -> tuple[list[Check], dict[str, Any] | None]:
-    """As plan_entry, by the strategy engine: the alert's plan may choose the contract, the sizing method
-    in force sizes it, and every configured portfolio cap must hold after the fill (logic/entry_strategy)."""
-    direction = _direction(signal)
+    """As plan_entry, by the strategy engine (logic/entry_strategy.py): the alert's plan may choose the
+    contract (by delta, steps or DTE, from the listed chain), the sizing method in force sizes it, and every
+    configured portfolio cap must hold on the book after the fill."""
+    direction = signal.direction
+    if direction is None:  # signal_shape_check refuses a BUY without one: an accepted entry has it
+        raise ValueError("an entry needs a direction (CALL or PUT)")
     plan = strategy.plan_for(signal)
-    strike, expiry, spot = choose_contract(deps, signal, now, rules.min_dte or 0)
-    strike, expiry, chosen = plan_contract(
-        deps.market, signal, plan, now=now, strike=strike, expiry=expiry, spot=spot
-    )
+    checks: list[Check] = []
+    chosen: dict[str, Any] = {}
+    if deps.settings.contract_from_chain or plan.chooses_contract:
+        contract_deps, exit_min_dte, chosen = plan_contract_settings(deps, plan, rules.min_dte)
+        contract, listed, _ = choose_listed_contract(contract_deps, signal, now, exit_min_dte)
+        checks.append(contract)
+        if listed is None:
+            return checks, None
+        strike, expiry = listed.strike, listed.expiry
+        chosen["dte"] = contract.inputs.get("dte")
+    else:
+        strike, expiry, _ = choose_contract(deps, signal, now, rules.min_dte or 0)
     symbol = occ_symbol(occ_root(signal.ticker), expiry, direction, strike)
     quote = deps.market.option_quote(signal.ticker, direction, strike, expiry, now)
+    problem = quote_problem(quote.bid, quote.ask, quote.as_of, now, deps.settings.max_quote_age_seconds)
+    if problem:
+        quoted = {"option_symbol": symbol, "bid": quote.bid, "ask": quote.ask, "quoted_at": quote.as_of}
+        return [*checks, Check("quote", False, f"{symbol}: {problem}", quoted)], None
     worst = deps.broker.fill_price(side="BUY_TO_OPEN", bid=quote.bid, ask=quote.ask)
-    checks, contracts = strategy.size(
+    sized, contracts = strategy.size(
         deps, signal, quote=quote, worst=worst, expiry=expiry, limits=limits, now=now
     )
-    sizing = checks[0]
-    checks[0] = Check(
-        sizing.name,
-        sizing.passed,
-        sizing.detail,
-        {"strike": strike, "expiry": expiry, "option_symbol": symbol, "worst_fill": worst, **sizing.inputs},
+    first = sized[0]
+    sized[0] = Check(
+        first.name,
+        first.passed,
+        first.detail,
+        {"strike": strike, "expiry": expiry, "option_symbol": symbol, "worst_fill": worst, **first.inputs},
     )
+    checks += sized
     if contracts == 0:
         return checks, None
     strategy.keep(
@@ -155,19 +301,7 @@ def plan_strategy_entry(
         chosen={**chosen, "strike": str(strike), "expiry": expiry.isoformat()},
         now=now,
     )
-    return checks, _entry_order(signal, symbol, strike, expiry, contracts, mode, now)
-
-
-def _direction(signal: ClaimedSignal) -> str:
-    if signal.direction is None:  # signal_shape_check refuses a BUY without one: an accepted entry has it
-        raise ValueError("an entry needs a direction (CALL or PUT)")
-    return signal.direction
-
-
-def _entry_order(
-    signal: ClaimedSignal, symbol: str, strike: Decimal, expiry: Any, contracts: int, mode: str, now: datetime
-) -> dict[str, Any]:
-    return {
+    return checks, {
         "signal_id": str(signal.id),
         "purpose": "ENTRY",
         "ticker": signal.ticker,

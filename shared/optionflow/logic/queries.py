@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -20,6 +20,9 @@ from optionflow.errors import FieldError
 from optionflow.logic import stats
 from optionflow.models.entities import Page, SignalDetail
 from optionflow.models.stats import StatsReport
+
+if TYPE_CHECKING:
+    from optionflow.config import Settings
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -44,8 +47,10 @@ def signal_detail(db: Database, signal_id: UUID) -> SignalDetail | None:
     return db.run_in_transaction(read)
 
 
-def health(db: Database) -> tuple[bool, dict[str, Any]]:
-    """(healthy, report): the database answers, and when each worker last ran."""
+def health(db: Database, settings: Settings | None = None) -> tuple[bool, dict[str, Any]]:
+    """(healthy, report): the trading mode (see `optionflow.trading_mode`) and market-data source, whether
+    the database answers, and when each worker last ran."""
+    mode = {"trading_mode": settings.trading_mode, "market_data": settings.market_data} if settings else {}
     try:
         db_now, runs, stale = db.run_in_transaction(
             lambda cur: (health_db.database_time(cur), health_db.worker_runs(cur), health_db.stale_marks(cur))
@@ -53,6 +58,7 @@ def health(db: Database) -> tuple[bool, dict[str, Any]]:
     except DatabaseUnavailable as exc:
         return False, {
             "status": "unavailable",
+            **mode,
             "database": {"reachable": False, "error": str(exc)},
             "workers": {},
         }
@@ -70,6 +76,7 @@ def health(db: Database) -> tuple[bool, dict[str, Any]]:
     }
     return True, {
         "status": "ok",
+        **mode,
         "database": {"reachable": True, "time": db_now.isoformat()},
         "workers": workers,
         # positions whose stops and targets wait for a fresh mark (the dashboard and /exit-signals list them)

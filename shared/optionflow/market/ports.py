@@ -61,6 +61,22 @@ class NotListed(MarketDataError):
     """The provider lists no such contract or expiry."""
 
 
+class QuoteRefused(MarketDataError):
+    """A quote came back but may not be used (crossed, no ask, stale): see `pricing.quote_checks`."""
+
+
+def usable_quote(
+    quote: OptionQuote, at: datetime, max_age_seconds: float, provider: str = "market"
+) -> OptionQuote:
+    """`quote` when it may be used at `at`; else QuoteRefused saying why, with its numbers."""
+    from optionflow.pricing.quote_checks import quote_problem
+
+    problem = quote_problem(quote.bid, quote.ask, quote.as_of, at, max_age_seconds)
+    if problem:
+        raise QuoteRefused(provider, problem)
+    return quote
+
+
 TIMEFRAMES: dict[str, int] = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600, "1d": 86400}  # seconds
 
 

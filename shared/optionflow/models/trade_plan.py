@@ -49,6 +49,11 @@ class TradePlan(BaseModel):
         default=None, description="Close this many minutes before the session's close"
     )
 
+    @property
+    def chooses_contract(self) -> bool:
+        """The plan picks the strike or the expiry (from the listed chain)."""
+        return self.strike_delta is not None or self.strike_steps is not None or self.dte is not None
+
     @model_validator(mode="after")
     def _one_way_to_size_and_strike(self) -> TradePlan:
         if self.strike_delta is not None and self.strike_steps is not None:
