@@ -64,3 +64,17 @@ def test_a_per_ticker_row_switches_greeks_exits_on_for_that_ticker_only(db, mark
     )
     run("exit_monitor")
     assert one(db, "SELECT reason FROM orders WHERE purpose = 'EXIT'")["reason"] == "DELTA_OTM"
+
+
+def test_a_tickers_own_stop_loss_closes_its_positions_and_the_global_one_still_holds_the_rest(db, market):
+    alert("SPY", "BUY", "CALL", alert_id="spy")
+    alert("QQQ", "BUY", "CALL", alert_id="qqq")
+    run_entry_chain()
+    db.execute("INSERT INTO strategy_settings (name, stop_loss_pct) VALUES ('QQQ', 20)")
+    market.factor = Decimal("0.75")  # 25 % down: past QQQ's 20 %, short of the global 50 %
+    run("position_refresher")
+    run("exit_monitor")
+    assert one(db, "SELECT status FROM positions WHERE ticker = 'QQQ'")["status"] == "CLOSING"
+    assert one(db, "SELECT status FROM positions WHERE ticker = 'SPY'")["status"] == "OPEN"
+    details = one(db, "SELECT details FROM exit_signals WHERE rule = 'STOP_LOSS'")["details"]
+    assert "stop loss is 20" in details

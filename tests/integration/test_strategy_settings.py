@@ -134,3 +134,10 @@ def test_volatility_sizing_by_atr_writes_the_atr_and_the_scaled_budget_to_the_tr
     atr_pct = float(inputs["volatility_pct"])
     assert atr_pct == pytest.approx(inputs["atr"] / inputs["atr_close"] * 100, abs=1e-4)
     assert float(inputs["budget"]) == pytest.approx(min(1000 * 1 / atr_pct, 2000), abs=0.01)
+
+
+def test_a_tickers_own_exit_rules_are_set_on_its_row_and_refused_on_the_default(db):
+    status, problem = patch("/strategy-settings/default", {"stop_loss_pct": 20})
+    assert status == 422 and "stop_loss_pct" in str(problem) and "/exit-rules" in str(problem)
+    status, row = patch("/strategy-settings/TSLA", {"stop_loss_pct": 20, "time_stop_minutes": 30})
+    assert status == 200 and row["stop_loss_pct"] == 20.0 and row["time_stop_minutes"] == 30

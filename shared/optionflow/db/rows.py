@@ -147,6 +147,10 @@ class StrategySettings:
     exit_delta_otm: Decimal | None = None
     exit_theta_pct: Decimal | None = None
     exit_iv_crush_pct: Decimal | None = None
+    profit_target_pct: Decimal | None = None
+    stop_loss_pct: Decimal | None = None
+    trailing_stop_pct: Decimal | None = None
+    time_stop_minutes: int | None = None
     mtf_on: bool = False
     mtf_timeframes: tuple[str, ...] = ()
     mtf_ema_fast: int | None = None

@@ -172,10 +172,12 @@ class EntryStrategy:
         plan = self.plan_for(signal)
         s = self.settings[signal.ticker]
         in_force: dict[str, Any] = {
-            "profit_target_pct": _first(plan.profit_target_pct, rules.profit_target_pct),
-            "stop_loss_pct": _first(plan.stop_loss_pct, rules.stop_loss_pct),
-            "trailing_stop_pct": _first(plan.trailing_stop_pct, rules.trailing_stop_pct),
-            "time_stop_minutes": _first(plan.time_stop_minutes, rules.close_minutes_before_close),
+            "profit_target_pct": _first(plan.profit_target_pct, s.profit_target_pct, rules.profit_target_pct),
+            "stop_loss_pct": _first(plan.stop_loss_pct, s.stop_loss_pct, rules.stop_loss_pct),
+            "trailing_stop_pct": _first(plan.trailing_stop_pct, s.trailing_stop_pct, rules.trailing_stop_pct),
+            "time_stop_minutes": _first(
+                plan.time_stop_minutes, s.time_stop_minutes, rules.close_minutes_before_close
+            ),
             "quantity": contracts,
             "sizing_method": "ALERT_QUANTITY" if plan.quantity or signal.quantity else s.sizing_method,
             "dollar_risk": _first(plan.dollar_risk, s.dollar_risk),

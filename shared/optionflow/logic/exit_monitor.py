@@ -119,7 +119,7 @@ def monitor(deps: Dependencies, now: datetime, only: list[str] | None = None) ->
                 )
                 alerts = evaluate(
                     view,
-                    rules_in_force(rules, own.plan if own else None),
+                    rules_in_force(rules, own.plan if own else None, strategy[position.ticker]),
                     today=today,
                     now=now,
                     session_close=session.close if session else None,

@@ -28,16 +28,21 @@ _PLAN_RULES = {
 }
 
 
-def rules_in_force(rules: ExitRules, plan: dict[str, Any] | None) -> ExitRules:
+def rules_in_force(
+    rules: ExitRules, plan: dict[str, Any] | None, ticker: StrategySettings | None = None
+) -> ExitRules:
     """The exit rules for a position: the exit fields its alert's plan set (kept with the position at entry,
-    so no later change of the exit rules rewrites what that trade was told to do), the current exit rules
-    for the rest (an operator's audited change to them applies to the book, as it always has)."""
-    if not plan:
-        return rules
-    from_alert = set(plan.get("from_alert") or ())
+    so no later settings change rewrites what that trade was told to do), else its ticker's own exit rules,
+    else the global exit rules (an operator's audited change to either applies to the book)."""
     changes: dict[str, Any] = {}
+    if ticker is not None:
+        for key, field in _PLAN_RULES.items():
+            value = getattr(ticker, key, None)
+            if value is not None:
+                changes[field] = value
+    from_alert = set((plan or {}).get("from_alert") or ())
     for key, field in _PLAN_RULES.items():
-        if key in from_alert and key in plan:
+        if plan and key in from_alert and key in plan:
             value = plan[key]
             if value is not None and field not in ("close_minutes_before_close", "min_dte"):
                 value = Decimal(str(value))

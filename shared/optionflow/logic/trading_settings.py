@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from optionflow.db import trading_settings as settings_db
 from optionflow.errors import FieldError, NotFound
-from optionflow.models.strategy_settings import OVERALL_ONLY, StrategySettingsPatch, StrategySettingsRow
+from optionflow.models.strategy_settings import (
+    OVERALL_ONLY,
+    TICKER_ONLY,
+    StrategySettingsPatch,
+    StrategySettingsRow,
+)
 from optionflow.models.trading_settings import (
     ExitRules,
     ExitRulesPatch,
@@ -177,6 +182,12 @@ def strategy_sanity_check(name: str, proposed: dict[str, Any], named: set[str]) 
         for key in OVERALL_ONLY:
             if key in named and proposed.get(key) is not None:
                 raise SettingsRejected(key, "is an overall cap on the whole book: set it on `default`")
+    if name == "default":
+        for key in TICKER_ONLY:
+            if key in named and proposed.get(key) is not None:
+                raise SettingsRejected(
+                    key, "is a ticker's own exit rule: the global one is set with PATCH /exit-rules"
+                )
     if name == "default" and "sizing_method" in named and proposed.get("sizing_method") is None:
         raise SettingsRejected("sizing_method", "the default row needs a sizing method")
     pairs = (

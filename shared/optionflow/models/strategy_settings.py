@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
-from optionflow.models.entities import Out
+from optionflow.models.entities import Number, Out
 from optionflow.models.trading_settings import Reason
 
 Dollars = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]
@@ -23,6 +23,8 @@ Delta = Annotated[Decimal, Field(max_digits=4, decimal_places=3)]
 Timeframe = Literal["5m", "15m", "1h", "1d"]
 SizingMethod = Literal["FIXED", "DOLLAR_RISK", "VOLATILITY", "EQUITY_FRACTION"]
 
+# A ticker's own exit rules: the global ones are the exit rules (PATCH /exit-rules).
+TICKER_ONLY = ("profit_target_pct", "stop_loss_pct", "trailing_stop_pct", "time_stop_minutes")
 # Overall caps and the account's equity bound the whole book: they are set on the default row only.
 OVERALL_ONLY = (
     "account_equity",
@@ -83,6 +85,14 @@ class StrategySettingsPatch(BaseModel):
     exit_delta_otm: Annotated[Delta, Field(gt=0, lt=1)] | None = None
     exit_theta_pct: Annotated[Percent, Field(gt=0)] | None = None
     exit_iv_crush_pct: Annotated[Percent, Field(gt=0, le=100)] | None = None
+    profit_target_pct: Annotated[Percent, Field(gt=0)] | None = Field(
+        default=None, description="A ticker's own profit target over the exit rules' (ticker rows only)"
+    )
+    stop_loss_pct: Annotated[Percent, Field(gt=0, le=100)] | None = None
+    trailing_stop_pct: Annotated[Percent, Field(gt=0, le=100)] | None = None
+    time_stop_minutes: Annotated[StrictInt, Field(ge=0, le=390)] | None = Field(
+        default=None, description="Minutes before the close a ticker's positions close (ticker rows only)"
+    )
     mtf_on: StrictBool | None = None
     mtf_timeframes: list[Timeframe] | None = Field(default=None, max_length=4)
     mtf_ema_fast: Annotated[StrictInt, Field(ge=1, le=500)] | None = None
@@ -113,39 +123,43 @@ class StrategySettingsRow(Out):
     name: str
     sizing_method: str | None
     fixed_contracts: int | None
-    dollar_risk: Decimal | None
+    dollar_risk: Number | None
     vol_measure: str | None
-    vol_target_pct: Decimal | None
-    equity_fraction_pct: Decimal | None
-    account_equity: Decimal | None
-    max_heat_pct: Decimal | None
-    max_delta_shares: Decimal | None
-    max_delta_dollars: Decimal | None
-    max_gamma: Decimal | None
-    max_vega: Decimal | None
-    max_theta: Decimal | None
-    max_ticker_delta_shares: Decimal | None
-    max_ticker_delta_dollars: Decimal | None
-    max_ticker_gamma: Decimal | None
-    max_ticker_vega: Decimal | None
-    max_ticker_theta: Decimal | None
-    max_ticker_premium_pct: Decimal | None
-    max_expiry_premium_pct: Decimal | None
+    vol_target_pct: Number | None
+    equity_fraction_pct: Number | None
+    account_equity: Number | None
+    max_heat_pct: Number | None
+    max_delta_shares: Number | None
+    max_delta_dollars: Number | None
+    max_gamma: Number | None
+    max_vega: Number | None
+    max_theta: Number | None
+    max_ticker_delta_shares: Number | None
+    max_ticker_delta_dollars: Number | None
+    max_ticker_gamma: Number | None
+    max_ticker_vega: Number | None
+    max_ticker_theta: Number | None
+    max_ticker_premium_pct: Number | None
+    max_expiry_premium_pct: Number | None
     greek_exits_on: bool | None
-    exit_delta_itm: Decimal | None
-    exit_delta_otm: Decimal | None
-    exit_theta_pct: Decimal | None
-    exit_iv_crush_pct: Decimal | None
+    exit_delta_itm: Number | None
+    exit_delta_otm: Number | None
+    exit_theta_pct: Number | None
+    exit_iv_crush_pct: Number | None
+    profit_target_pct: Number | None
+    stop_loss_pct: Number | None
+    trailing_stop_pct: Number | None
+    time_stop_minutes: int | None
     mtf_on: bool | None
     mtf_timeframes: list[str] | None
     mtf_ema_fast: int | None
     mtf_ema_slow: int | None
     context_on: bool | None
-    max_spread_pct: Decimal | None
-    max_price_move_pct: Decimal | None
+    max_spread_pct: Number | None
+    max_price_move_pct: Number | None
     min_minutes_to_close: int | None
-    min_realized_vol_pct: Decimal | None
-    max_realized_vol_pct: Decimal | None
-    min_iv_pct: Decimal | None
-    max_iv_pct: Decimal | None
+    min_realized_vol_pct: Number | None
+    max_realized_vol_pct: Number | None
+    min_iv_pct: Number | None
+    max_iv_pct: Number | None
     updated_at: datetime

@@ -31,6 +31,11 @@ CREATE TABLE strategy_settings (
     exit_delta_otm           numeric(4, 3) CHECK (exit_delta_otm > 0 AND exit_delta_otm < 1),
     exit_theta_pct           numeric(6, 2) CHECK (exit_theta_pct > 0),
     exit_iv_crush_pct        numeric(6, 2) CHECK (exit_iv_crush_pct > 0 AND exit_iv_crush_pct <= 100),
+    -- a ticker's own exit rules over the global exit_rules (ticker rows only; NULL: the global rule)
+    profit_target_pct        numeric(6, 2) CHECK (profit_target_pct > 0),
+    stop_loss_pct            numeric(6, 2) CHECK (stop_loss_pct > 0 AND stop_loss_pct <= 100),
+    trailing_stop_pct        numeric(6, 2) CHECK (trailing_stop_pct > 0 AND trailing_stop_pct <= 100),
+    time_stop_minutes        integer CHECK (time_stop_minutes >= 0 AND time_stop_minutes <= 390),
     -- entry filters
     mtf_on                   boolean,
     mtf_timeframes           text[] CHECK (mtf_timeframes <@ ARRAY['5m', '15m', '1h', '1d']::text[]),
