@@ -220,7 +220,8 @@ def entry_filters(
     if not s.context_on:
         return checks
     if s.max_spread_pct is not None:
-        checks.append(spread_check(view.atm_quote(signal.ticker, direction), s.max_spread_pct))
+        quote = _atm_quote(view, signal.ticker, direction, "spread")
+        checks.append(quote if isinstance(quote, Check) else spread_check(quote, s.max_spread_pct))
     if s.max_price_move_pct is not None:
         spot = view.market.underlying_price(signal.ticker, view.now)
         checks.append(price_moved_check(signal.price, spot, s.max_price_move_pct))
@@ -240,6 +241,22 @@ def entry_filters(
             )
         )
     if s.min_iv_pct is not None or s.max_iv_pct is not None:
-        iv = view.atm_quote(signal.ticker, direction).iv * 100
-        checks.append(band_check("implied_vol", "iv_pct", iv, s.min_iv_pct, s.max_iv_pct))
+        quote = _atm_quote(view, signal.ticker, direction, "implied_vol")
+        if isinstance(quote, Check):
+            checks.append(quote)
+        else:
+            checks.append(band_check("implied_vol", "iv_pct", quote.iv * 100, s.min_iv_pct, s.max_iv_pct))
     return checks
+
+
+def _atm_quote(view: MarketView, ticker: str, direction: str, check: str) -> OptionQuote | Check:
+    """The at-the-money quote, or the failed check saying why there is none (a provider that does not list
+    the grid's strike, an expired weekly): a filter that cannot see its input refuses, it does not guess."""
+    from optionflow.market.ports import ContractExpired, MarketDataError
+
+    try:
+        return view.atm_quote(ticker, direction)
+    except (ContractExpired, MarketDataError, ValueError) as exc:
+        return Check(
+            check, False, f"no at-the-money {direction} quote for {ticker}: {exc}", {"ticker": ticker}
+        )
