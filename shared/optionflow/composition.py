@@ -84,7 +84,13 @@ def for_process() -> Dependencies:
 
 def for_replay(base: Dependencies, *, database_url: str, clock: Clock, bus: EventBus) -> Dependencies:
     """A replay's set: `base`'s settings, market and broker, on the scratch book at `database_url`, with the
-    replay's own clock and bus."""
+    replay's own clock and bus. A replay walks past minutes, which only the simulator can price (a real
+    provider serves the latest quotes): with a real MARKET_DATA it replays on the simulator."""
     from optionflow.db.connection import Database
 
+    if base.settings.market_data != "simulated":
+        from optionflow.market.simulated import SimulatedMarketData
+
+        settings = base.settings.model_copy(update={"market_data": "simulated"})
+        base = base.replace(settings=settings, market=SimulatedMarketData(seed=settings.market_seed))
     return base.replace(db=Database(database_url), clock=clock, bus=bus)

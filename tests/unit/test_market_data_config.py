@@ -99,3 +99,22 @@ def test_a_dte_window_upside_down_is_refused_naming_both_settings():
         settings_from_env({"CONTRACT_MIN_DTE": "9", "CONTRACT_MAX_DTE": "3"})
     with pytest.raises(ConfigurationError, match=r"^MAX_SPREAD_SHARE: "):
         settings_from_env({"MAX_SPREAD_SHARE": "-0.1"})
+
+
+def test_a_replay_with_a_real_provider_prices_on_the_simulator():
+    from datetime import UTC, datetime
+
+    from optionflow.clock import FrozenClock
+    from optionflow.composition import for_replay
+
+    from tests.fakes import RecordingBus, fake_dependencies
+
+    at = datetime(2026, 12, 7, 15, tzinfo=UTC)
+    base = fake_dependencies(at).replace(
+        settings=Settings(market_data="tradier", market_data_key="k", market_seed=3)
+    )
+    scratch = for_replay(
+        base, database_url="postgresql://unused/db", clock=FrozenClock(at), bus=RecordingBus()
+    )
+    assert isinstance(scratch.market, SimulatedMarketData) and scratch.market.seed == 3
+    assert scratch.settings.market_data == "simulated" and scratch.settings.trading_mode == "simulated"

@@ -193,3 +193,25 @@ def test_a_wake_up_goes_to_the_bus_the_dependencies_carry():
 
     assert deps.publish(events.ORDER_CREATED, {"count": 2}) is True
     assert recorder.of_type(events.ORDER_CREATED) == [{"count": 2}]
+
+
+class _QuotedLongAgo(FakeMarket):
+    """A FakeMarket whose quotes were taken two minutes before they are asked for."""
+
+    def option_quote(self, ticker, option_type, strike, expiry, at):
+        import dataclasses
+        from datetime import timedelta
+
+        quote = super().option_quote(ticker, option_type, strike, expiry, at)
+        return dataclasses.replace(quote, as_of=at - timedelta(minutes=2))
+
+
+def test_an_entry_is_never_sized_on_a_stale_or_crossed_quote():
+    deps = fake_dependencies(MONDAY_10AM, market=_QuotedLongAgo())
+    check, order = plan_entry(deps, signal(), MONDAY_10AM, LIMITS, 1, "PAPER")
+    assert order is None and check.name == "quote" and not check.passed
+    assert "stale quote" in check.detail and "120 s before" in check.detail and "60 s limit" in check.detail
+
+    deps = fake_dependencies(MONDAY_10AM, market=FakeMarket(bid=Decimal("2.20"), ask=Decimal("2.10")))
+    check, order = plan_entry(deps, signal(), MONDAY_10AM, LIMITS, 1, "PAPER")
+    assert order is None and "crossed quote: bid 2.20 is above ask 2.10" in check.detail

@@ -17,7 +17,7 @@ from optionflow.db import positions as positions_db
 from optionflow.db.connection import is_transient
 from optionflow.db.rows import PricedPosition
 from optionflow.events import names as events
-from optionflow.market.ports import ContractExpired, MarketData, MarketDataError, QuoteRefused, usable_quote
+from optionflow.market.ports import ContractExpired, MarketData, MarketDataError, usable_quote
 from optionflow.observability import logger
 
 if TYPE_CHECKING:
@@ -104,9 +104,11 @@ def refresh_all(deps: Dependencies, now: datetime, only: list[str] | None = None
                     )
                 except ContractExpired:
                     expired += 1  # settled by the exit monitor at its expiry's close
-                except QuoteRefused as refused:
+                except MarketDataError as refused:
+                    # a refused quote (stale, crossed) or a provider that could not answer: said without a
+                    # traceback, as outside a session a real provider has no quote for the last close
                     logger.warning(
-                        "quote refused; position flagged stale",
+                        "no usable quote; position flagged stale",
                         extra={"position_id": str(position.id), "reason": str(refused)},
                     )
                     failed.append(position.id)
