@@ -115,3 +115,17 @@ def test_a_plan_can_choose_the_strike_by_delta(db, market):
     assert float(stored["plan"]["strike_delta"]) == 0.3
     assert abs(stored["delta"] - 0.30) < 0.06  # the listed strike nearest 30-delta
     assert sizing["inputs"]["alert_plan"] == {"strike_delta": "0.30"}
+
+
+def test_contract_fields_an_alert_plan_leaves_out_come_from_the_tickers_settings(db, market):
+    reference = alert("SPY", "BUY", "CALL", alert_id="atm", plan={"strike_steps": 0})
+    run_entry_chain()
+    atm = one(db, "SELECT strike FROM orders WHERE signal_id = %s", reference)["strike"]
+    db.execute("INSERT INTO strategy_settings (name, plan_strike_steps) VALUES ('SPY', 1)")
+    ticker_default = alert("SPY", "BUY", "CALL", alert_id="ticker")
+    own = alert("SPY", "BUY", "CALL", alert_id="own", plan={"strike_steps": -1})
+    run_entry_chain()
+    assert one(db, "SELECT strike FROM orders WHERE signal_id = %s", ticker_default)["strike"] == atm + 1
+    assert one(db, "SELECT strike FROM orders WHERE signal_id = %s", own)["strike"] == atm - 1
+    stored = one(db, "SELECT plan FROM entry_plans WHERE signal_id = %s", ticker_default)["plan"]
+    assert stored["strike_steps"] == 1 and stored["from_alert"] == []

@@ -147,6 +147,9 @@ class StrategySettings:
     exit_delta_otm: Decimal | None = None
     exit_theta_pct: Decimal | None = None
     exit_iv_crush_pct: Decimal | None = None
+    plan_strike_delta: Decimal | None = None
+    plan_strike_steps: int | None = None
+    plan_dte: int | None = None
     profit_target_pct: Decimal | None = None
     stop_loss_pct: Decimal | None = None
     trailing_stop_pct: Decimal | None = None

@@ -83,6 +83,21 @@ class EntryStrategy:
                 plans[sid] = exc
         return cls(settings, strategy_db.book_lines(cur), plans)
 
+    def contract_plan(self, signal: ClaimedSignal) -> TradePlan:
+        """The alert's plan with the contract fields it leaves out taken from the ticker's (then the
+        default) strategy settings: its strike rule (delta or steps) and its days to expiry."""
+        plan = self.plan_for(signal)
+        s = self.settings[signal.ticker]
+        fill: dict[str, Any] = {}
+        if plan.strike_delta is None and plan.strike_steps is None:
+            if s.plan_strike_delta is not None:
+                fill["strike_delta"] = s.plan_strike_delta
+            elif s.plan_strike_steps is not None:
+                fill["strike_steps"] = s.plan_strike_steps
+        if plan.dte is None and s.plan_dte is not None:
+            fill["dte"] = s.plan_dte
+        return plan.model_copy(update=fill) if fill else plan
+
     def plan_for(self, signal: ClaimedSignal) -> TradePlan:
         """The alert's plan (empty when it carried none); raises its PlanError when it cannot be read."""
         plan = self.plans.get(signal.id, TradePlan())
@@ -184,7 +199,7 @@ class EntryStrategy:
             **chosen,
             "from_alert": sorted(plan.model_dump(exclude_none=True)),
         }
-        if plan.dte is not None and "dte" in chosen:
+        if self.contract_plan(signal).dte is not None and chosen.get("dte") is not None:
             # an expiry the alert chose inside the days-to-expiry window (0DTE) is held to the end of the
             # day by its time stop and expiry settlement, not closed on the monitor's first pass
             keep_min_dte = rules.min_dte is not None and chosen["dte"] > rules.min_dte

@@ -190,6 +190,11 @@ def strategy_sanity_check(name: str, proposed: dict[str, Any], named: set[str]) 
                 )
     if name == "default" and "sizing_method" in named and proposed.get("sizing_method") is None:
         raise SettingsRejected("sizing_method", "the default row needs a sizing method")
+    if proposed.get("plan_strike_delta") is not None and proposed.get("plan_strike_steps") is not None:
+        raise SettingsRejected(
+            field("plan_strike_delta", "plan_strike_steps"),
+            "choose the strike by delta or by steps, not both",
+        )
     pairs = (
         ("mtf_ema_fast", "mtf_ema_slow", "the fast EMA must be shorter than the slow one"),
         ("min_realized_vol_pct", "max_realized_vol_pct", "the band's minimum must be below its maximum"),

@@ -85,6 +85,15 @@ class StrategySettingsPatch(BaseModel):
     exit_delta_otm: Annotated[Delta, Field(gt=0, lt=1)] | None = None
     exit_theta_pct: Annotated[Percent, Field(gt=0)] | None = None
     exit_iv_crush_pct: Annotated[Percent, Field(gt=0, le=100)] | None = None
+    plan_strike_delta: Annotated[Delta, Field(gt=0, lt=1)] | None = Field(
+        default=None, description="Trade plans' strike by |delta| when the alert's plan names no strike rule"
+    )
+    plan_strike_steps: Annotated[StrictInt, Field(ge=-20, le=20)] | None = Field(
+        default=None, description="Trade plans' strike, listed strikes from the money (+ out of it)"
+    )
+    plan_dte: Annotated[StrictInt, Field(ge=0, le=365)] | None = Field(
+        default=None, description="Trade plans' days to expiry when the alert's plan names none"
+    )
     profit_target_pct: Annotated[Percent, Field(gt=0)] | None = Field(
         default=None, description="A ticker's own profit target over the exit rules' (ticker rows only)"
     )
@@ -146,6 +155,9 @@ class StrategySettingsRow(Out):
     exit_delta_otm: Number | None
     exit_theta_pct: Number | None
     exit_iv_crush_pct: Number | None
+    plan_strike_delta: Number | None
+    plan_strike_steps: int | None
+    plan_dte: int | None
     profit_target_pct: Number | None
     stop_loss_pct: Number | None
     trailing_stop_pct: Number | None

@@ -31,6 +31,12 @@ CREATE TABLE strategy_settings (
     exit_delta_otm           numeric(4, 3) CHECK (exit_delta_otm > 0 AND exit_delta_otm < 1),
     exit_theta_pct           numeric(6, 2) CHECK (exit_theta_pct > 0),
     exit_iv_crush_pct        numeric(6, 2) CHECK (exit_iv_crush_pct > 0 AND exit_iv_crush_pct <= 100),
+    -- the contract a trade plan picks when the alert's plan does not say (over STRIKE_SELECTION and the
+    -- DTE window of the deployment's settings)
+    plan_strike_delta        numeric(4, 3) CHECK (plan_strike_delta > 0 AND plan_strike_delta < 1),
+    plan_strike_steps        integer CHECK (plan_strike_steps >= -20 AND plan_strike_steps <= 20),
+    plan_dte                 integer CHECK (plan_dte >= 0 AND plan_dte <= 365),
+    CONSTRAINT strategy_settings_one_strike_rule CHECK (plan_strike_delta IS NULL OR plan_strike_steps IS NULL),
     -- a ticker's own exit rules over the global exit_rules (ticker rows only; NULL: the global rule)
     profit_target_pct        numeric(6, 2) CHECK (profit_target_pct > 0),
     stop_loss_pct            numeric(6, 2) CHECK (stop_loss_pct > 0 AND stop_loss_pct <= 100),
