@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from optionflow.db.rows import RiskLimits, StrategySettings
 from optionflow.logic.entry_strategy import EntryStrategy
-from optionflow.logic.portfolio import totals
+from optionflow.logic.portfolio import BookExposure, totals
 from optionflow.logic.sizing import MULTIPLIER
 from optionflow.market.ports import OptionQuote
 from optionflow.pricing.black_scholes import Greeks
@@ -53,7 +53,7 @@ def test_refused_entries_leave_the_book_and_admitted_ones_keep_it_within_every_c
         max_heat_pct=heat,
         max_ticker_delta_shares=delta_cap,
     )
-    strategy = EntryStrategy({"SPY": chosen, "QQQ": chosen}, [], {})
+    strategy = EntryStrategy({"SPY": chosen, "QQQ": chosen}, BookExposure(), {})
     limits = RiskLimits(1000, D("100000"), 1000, 10, risk_per_trade, False)
     for ticker, direction, ask, delta, quantity in entries:
         sig = signal(id=uuid.uuid4(), ticker=ticker, direction=direction, quantity=quantity)
@@ -67,22 +67,22 @@ def test_refused_entries_leave_the_book_and_admitted_ones_keep_it_within_every_c
             Greeks(signed, 0.01, -0.03, 0.1, 0.01),
             MONDAY_10AM,
         )
-        before = list(strategy.book)
+        before = list(strategy.exposure.lines)
         worst = deps.broker.fill_price(side="BUY_TO_OPEN", bid=quote.bid, ask=quote.ask)
         checks, contracts = strategy.size(
             deps, sig, quote=quote, worst=worst, expiry=EXPIRY, limits=limits, now=MONDAY_10AM
         )
         if contracts == 0:
-            assert strategy.book == before
+            assert strategy.exposure.lines == before
             assert not all(c.passed for c in checks)
             continue
         assert all(c.passed for c in checks)
-        assert strategy.book[:-1] == before and strategy.book[-1].quantity == contracts
+        assert strategy.exposure.lines[:-1] == before and strategy.exposure.lines[-1].quantity == contracts
         assert contracts <= limits.max_contracts_per_order
         assert contracts * (worst * MULTIPLIER + deps.broker.fee_per_contract) <= risk_per_trade
-        assert totals(strategy.book).premium / EQUITY * 100 <= heat
+        assert totals(strategy.exposure.lines).premium / EQUITY * 100 <= heat
         for t in ("SPY", "QQQ"):
-            mine = [line for line in strategy.book if line.ticker == t]
+            mine = [line for line in strategy.exposure.lines if line.ticker == t]
             mine_before = [line for line in before if line.ticker == t]
             now_delta, was = abs(totals(mine).delta_shares), abs(totals(mine_before).delta_shares)
             assert now_delta <= float(delta_cap) + 1e-6 or now_delta < was or t != ticker

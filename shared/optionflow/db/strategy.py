@@ -140,16 +140,20 @@ def record_entry_plans(cur: RealDictCursor, plans: list[dict[str, Any]]) -> int:
     return len(rows)
 
 
-def entry_terms(cur: RealDictCursor, position_ids: list[UUID]) -> dict[UUID, EntryTerms]:
-    """The Greeks now and at entry, and the stored plan, of each of `position_ids` that has entry terms."""
+def entry_terms(
+    cur: RealDictCursor, position_ids: list[UUID], *, all_of_them: bool = True
+) -> dict[UUID, EntryTerms]:
+    """The Greeks now and at entry, and the stored plan, of each of `position_ids` that has entry terms;
+    with all_of_them=False only of those whose alert's plan set some field (what the exit rules need when
+    no Greeks exit is on: most positions then cost the exit monitor nothing here)."""
     if not position_ids:
         return {}
     cur.execute(
         """SELECT p.id AS position_id, p.mark, p.delta::float8 AS delta, p.theta::float8 AS theta,
                   p.implied_vol::float8 AS iv, e.iv AS entry_iv, e.delta AS entry_delta, e.plan
            FROM positions p JOIN entry_plans e ON e.order_id = p.entry_order_id
-           WHERE p.id = ANY(%s::uuid[])""",
-        ([str(i) for i in position_ids],),
+           WHERE p.id = ANY(%s::uuid[]) AND (%s OR e.plan->'from_alert' <> '[]'::jsonb)""",
+        ([str(i) for i in position_ids], all_of_them),
     )
     return {row["position_id"]: EntryTerms(**row) for row in cur.fetchall()}
 

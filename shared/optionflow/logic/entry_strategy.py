@@ -18,7 +18,7 @@ from uuid import UUID
 from optionflow.calendar import NEW_YORK
 from optionflow.db import strategy as strategy_db
 from optionflow.db.rows import BookLine, ExitRules, RiskLimits, StrategySettings
-from optionflow.logic.portfolio import portfolio_checks
+from optionflow.logic.portfolio import CAPS, BookExposure, portfolio_checks
 from optionflow.logic.risk import Check
 from optionflow.logic.sizing import SizingPlan, size_entry
 from optionflow.models.trade_plan import PlanError, TradePlan, parse_plan
@@ -63,7 +63,7 @@ class EntryStrategy:
     """Settings per ticker, the locked book, and each admitted entry's terms waiting to be written."""
 
     settings: dict[str, StrategySettings]
-    book: list[BookLine]
+    exposure: BookExposure
     plans: dict[UUID, TradePlan | PlanError]
     pending: list[dict[str, Any]] = field(default_factory=list)
 
@@ -72,7 +72,7 @@ class EntryStrategy:
         """Lock the settings, then read them and the book (in that order: see the module's docstring)."""
         entries = [s for s in signals if s.action == "BUY"]
         if not entries:
-            return cls({}, [], {})
+            return cls({}, BookExposure(), {})
         strategy_db.strategy_settings(cur, lock=True)
         settings = strategy_db.settings_for(cur, {s.ticker for s in entries})
         plans: dict[UUID, TradePlan | PlanError] = {}
@@ -81,7 +81,9 @@ class EntryStrategy:
                 plans[sid] = parse_plan(raw)
             except PlanError as exc:  # validated at the webhook; a row stored before then is its own problem
                 plans[sid] = exc
-        return cls(settings, strategy_db.book_lines(cur), plans)
+        # the book is read only when a cap will look at it: with none set, sizing needs no book
+        capped = any(getattr(s, cap) is not None for s in settings.values() for cap in CAPS)
+        return cls(settings, BookExposure(strategy_db.book_lines(cur) if capped else ()), plans)
 
     def contract_plan(self, signal: ClaimedSignal) -> TradePlan:
         """The alert's plan with the contract fields it leaves out taken from the ticker's (then the
@@ -164,11 +166,11 @@ class EntryStrategy:
             g.theta_per_day,
             g.vega_per_point,
         )
-        caps = portfolio_checks(self.book, line, s)
+        caps = portfolio_checks(self.exposure, line, s)
         checks += caps
         if not all(c.passed for c in caps):
             return checks, 0
-        self.book.append(line)
+        self.exposure.add(line)
         return checks, sized.contracts
 
     def keep(

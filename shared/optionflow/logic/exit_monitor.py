@@ -104,8 +104,9 @@ def monitor(deps: Dependencies, now: datetime, only: list[str] | None = None) ->
                 break
             firing: list[tuple[Any, str]] = []
             # each position's stored plan and Greeks, and its ticker's Greeks-exit settings (logic/greek_exits)
-            terms = strategy_db.entry_terms(cur, [p.id for p in page])
             strategy = strategy_db.settings_for(cur, {p.ticker for p in page})
+            greeks_on = any(s.greek_exits_on for s in strategy.values())
+            terms = strategy_db.entry_terms(cur, [p.id for p in page], all_of_them=greeks_on)
             for position in page:
                 own = terms.get(position.id)
                 view = PositionView(

@@ -14,6 +14,23 @@ from decimal import Decimal
 from optionflow.db.rows import BookLine, StrategySettings
 from optionflow.logic.risk import Check
 
+# Every cap portfolio_checks knows; with none set it checks nothing (and costs nothing).
+CAPS = (
+    "max_heat_pct",
+    "max_delta_shares",
+    "max_delta_dollars",
+    "max_gamma",
+    "max_vega",
+    "max_theta",
+    "max_ticker_delta_shares",
+    "max_ticker_delta_dollars",
+    "max_ticker_gamma",
+    "max_ticker_vega",
+    "max_ticker_theta",
+    "max_ticker_premium_pct",
+    "max_expiry_premium_pct",
+)
+
 
 @dataclass(frozen=True)
 class Totals:
@@ -45,6 +62,38 @@ def totals(lines: Iterable[BookLine]) -> Totals:
         vega += (line.vega or 0.0) * size
         theta += (line.theta or 0.0) * size
     return Totals(premium, delta_shares, delta_dollars, gamma, vega, theta, unpriced)
+
+
+def plus(a: Totals, b: Totals) -> Totals:
+    return Totals(
+        a.premium + b.premium,
+        a.delta_shares + b.delta_shares,
+        a.delta_dollars + b.delta_dollars,
+        a.gamma + b.gamma,
+        a.vega + b.vega,
+        a.theta + b.theta,
+        a.unpriced + b.unpriced,
+    )
+
+
+class BookExposure:
+    """The book's totals overall, per underlying and per expiry, kept as lines are added, so checking an
+    entry costs the same whatever the size of the book."""
+
+    def __init__(self, lines: Iterable[BookLine] = ()) -> None:
+        self.lines: list[BookLine] = []
+        self._totals: dict[tuple[str, object], Totals] = {}
+        for line in lines:
+            self.add(line)
+
+    def add(self, line: BookLine) -> None:
+        self.lines.append(line)
+        own = totals([line])
+        for key in (("all", None), ("ticker", line.ticker), ("expiry", line.expiry)):
+            self._totals[key] = plus(self._totals.get(key, Totals()), own)
+
+    def of(self, kind: str, key: object = None) -> Totals:
+        return self._totals.get((kind, key), Totals())
 
 
 def _measures(t: Totals) -> dict[str, float]:
@@ -98,15 +147,22 @@ def _share_check(
     )
 
 
-def portfolio_checks(book: list[BookLine], entry: BookLine, settings: StrategySettings) -> list[Check]:
+def portfolio_checks(
+    book: list[BookLine] | BookExposure, entry: BookLine, settings: StrategySettings
+) -> list[Check]:
     """One check per configured cap for `entry` joining `book`; none when no cap is set."""
     s = settings
+    if not any(getattr(s, cap) is not None for cap in CAPS):
+        return []
+    exposure = book if isinstance(book, BookExposure) else BookExposure(book)
     checks: list[Check] = []
-    all_before, all_after = totals(book), totals([*book, entry])
-    mine = [line for line in book if line.ticker == entry.ticker]
-    tick_before, tick_after = totals(mine), totals([*mine, entry])
-    same_expiry = [line for line in book if line.expiry == entry.expiry]
-    exp_before, exp_after = totals(same_expiry), totals([*same_expiry, entry])
+    own = totals([entry])
+    all_before = exposure.of("all")
+    all_after = plus(all_before, own)
+    tick_before = exposure.of("ticker", entry.ticker)
+    tick_after = plus(tick_before, own)
+    exp_before = exposure.of("expiry", entry.expiry)
+    exp_after = plus(exp_before, own)
     equity = s.account_equity
 
     if s.max_heat_pct is not None:
