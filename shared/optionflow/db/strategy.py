@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import fields
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -13,19 +12,10 @@ from psycopg2.extras import RealDictCursor, execute_values
 
 from optionflow.db.rows import BookLine, EntryTerms, StrategySettings
 
+# a ticker's row cannot loosen the overall caps (they bound the whole book): only the default row's count
+from optionflow.models.strategy_settings import OVERALL_ONLY
+
 SETTINGS_FIELDS = tuple(f.name for f in fields(StrategySettings))
-# Overall caps: a ticker's row cannot loosen them (they bound the whole book), so only the default row's count.
-OVERALL_ONLY = frozenset(
-    {
-        "account_equity",
-        "max_heat_pct",
-        "max_delta_shares",
-        "max_delta_dollars",
-        "max_gamma",
-        "max_vega",
-        "max_theta",
-    }
-)
 
 
 def strategy_settings(
@@ -158,20 +148,8 @@ def entry_terms(
     return {row["position_id"]: EntryTerms(**row) for row in cur.fetchall()}
 
 
-def plan_of_position(cur: RealDictCursor, position_id: UUID) -> dict[str, Any] | None:
-    """The trade plan stored with a position (via its entry order), or None when it has none."""
-    cur.execute(
-        """SELECT e.plan FROM positions p JOIN entry_plans e ON e.order_id = p.entry_order_id
-           WHERE p.id = %s""",
-        (str(position_id),),
-    )
-    row = cur.fetchone()
-    return dict(row["plan"]) if row else None
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
+def _json_default(value: Any) -> str:
+    # Decimal money and dates as text: exact, and readable in the stored plan
     return str(value)
 
 
