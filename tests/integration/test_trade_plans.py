@@ -129,3 +129,22 @@ def test_contract_fields_an_alert_plan_leaves_out_come_from_the_tickers_settings
     assert one(db, "SELECT strike FROM orders WHERE signal_id = %s", own)["strike"] == atm - 1
     stored = one(db, "SELECT plan FROM entry_plans WHERE signal_id = %s", ticker_default)["plan"]
     assert stored["strike_steps"] == 1 and stored["from_alert"] == []
+
+
+def test_no_entry_inside_the_window_its_own_plan_time_stop_would_close_it_in(db, market, frozen_clock):
+    from datetime import datetime
+
+    from optionflow.calendar import NEW_YORK
+
+    frozen_clock.set(datetime(2026, 11, 23, 15, 40, tzinfo=NEW_YORK))
+    late = alert("SPY", "BUY", "CALL", alert_id="late", plan={"time_stop_minutes": 30})
+    plain = alert("SPY", "BUY", "CALL", alert_id="plain")
+    run_entry_chain()
+    window = one(
+        db,
+        "SELECT passed, detail FROM decisions WHERE signal_id = %s AND check_name = 'plan_entry_window'",
+        late,
+    )
+    assert window["passed"] is False and "30-minute end-of-day window" in window["detail"]
+    assert one(db, "SELECT status FROM signals WHERE id = %s", late)["status"] == "REJECTED"
+    assert one(db, "SELECT status FROM signals WHERE id = %s", plain)["status"] == "EXECUTED"

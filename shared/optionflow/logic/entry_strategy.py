@@ -19,12 +19,13 @@ from optionflow.calendar import NEW_YORK
 from optionflow.db import strategy as strategy_db
 from optionflow.db.rows import BookLine, ExitRules, RiskLimits, StrategySettings
 from optionflow.logic.portfolio import CAPS, BookExposure, portfolio_checks
-from optionflow.logic.risk import Check
+from optionflow.logic.risk import Check, entry_window_check
 from optionflow.logic.sizing import SizingPlan, size_entry
 from optionflow.models.trade_plan import PlanError, TradePlan, parse_plan
 from optionflow.strategy.indicators import atr
 
 if TYPE_CHECKING:
+    from optionflow.calendar import NyseCalendar
     from optionflow.composition import Dependencies
     from optionflow.db.signals import ClaimedSignal
     from optionflow.market.ports import MarketData, OptionQuote
@@ -84,6 +85,18 @@ class EntryStrategy:
         # the book is read only when a cap will look at it: with none set, sizing needs no book
         capped = any(getattr(s, cap) is not None for s in settings.values() for cap in CAPS)
         return cls(settings, BookExposure(strategy_db.book_lines(cur) if capped else ()), plans)
+
+    def time_stop_window(self, signal: ClaimedSignal, now: datetime, calendar: NyseCalendar) -> Check | None:
+        """No entry inside the end-of-day window its own time stop (the alert plan's, else its ticker's)
+        would close it in: the decision step checks only the global one. None when neither sets one."""
+        minutes = _first(
+            self.plan_for(signal).time_stop_minutes, self.settings[signal.ticker].time_stop_minutes
+        )
+        session = calendar.session(now.astimezone(NEW_YORK).date())
+        if minutes is None or session is None:
+            return None
+        check = entry_window_check(now, session.close, minutes)
+        return Check("plan_entry_window", check.passed, check.detail, check.inputs)
 
     def contract_plan(self, signal: ClaimedSignal) -> TradePlan:
         """The alert's plan with the contract fields it leaves out taken from the ticker's (then the

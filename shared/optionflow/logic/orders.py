@@ -269,6 +269,9 @@ def plan_strategy_entry(
     """As plan_entry, by the strategy engine (logic/entry_strategy.py): the alert's plan may choose the
     contract (by delta, steps or DTE, from the listed chain), the sizing method in force sizes it, and every
     configured portfolio cap must hold on the book after the fill."""
+    window = strategy.time_stop_window(signal, now, deps.calendar)
+    if window is not None and not window.passed:
+        return [window], None
     plan = strategy.contract_plan(signal)
     contract_deps, exit_min_dte, chosen = plan_contract_settings(deps, plan, rules.min_dte)
     from_chain = deps.settings.contract_from_chain or plan.chooses_contract
