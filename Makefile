@@ -7,7 +7,7 @@ DEV_STAMP = $(VENV)/.installed-dev
 export SAM_CLI_TELEMETRY = 0
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run install install-dev browser test check lint format typecheck unit validate build openapi soak bench clean
+.PHONY: run install install-dev browser test check lint format typecheck unit validate build openapi soak bench cold-start clean
 
 run: $(RUN_STAMP)  ## start the whole stack locally (embedded Postgres unless DATABASE_URL is set)
 	$(BIN)/optionflow dev
@@ -65,6 +65,9 @@ soak: $(DEV_STAMP)  ## the concurrency, reliability and book-model tests at 10x 
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m benchmarks.run
+
+cold-start: build  ## the functions' import on the sam build layout (needs a Python 3.12: PYTHON312=...)
+	$(BIN)/python -m benchmarks.cold_start --python $${PYTHON312:-python3.12}
 
 clean:
 	rm -rf .aws-sam $(VENV)

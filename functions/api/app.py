@@ -1,7 +1,13 @@
-"""The HTTP API Lambda: one resolver, routers per area, problem responses for every error."""
+"""The HTTP API Lambda: one resolver, routers per area, problem responses for every error.
+
+The routers are imported on the first request to one of their paths, not at the cold start: a webhook
+container never imports the query, settings or dashboard routes and their response models. The OpenAPI
+document includes them all.
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
 from typing import Any
 
@@ -9,13 +15,27 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from optionflow import __version__
-from optionflow.config import get_settings
+from optionflow.config import get_settings, initialized_ahead
 from optionflow.models import untrusted_json
 from optionflow.observability import active_metrics, logger, tracer
 
 from api import problems
-from api.routes import dashboard, ops, queries, stats, system, trading_settings, webhook, workers
 from api.security import AuthenticateBeforeValidating
+
+# Each router under api.routes, by the first segments of the paths it serves, in the order the document
+# lists them ("" is GET /). A test holds this table to the routes each router declares.
+ROUTE_GROUPS: dict[str, tuple[str, ...]] = {
+    "webhook": ("webhook",),
+    "queries": ("signals", "orders", "positions", "trades", "exit-signals"),
+    "stats": ("stats",),
+    "ops": ("paper-trading", "refresh-positions"),
+    "trading_settings": ("risk-limits", "exit-rules", "kill-switch", "settings", "strategy-settings"),
+    "notifications": ("notifications",),
+    "workers": ("workers",),
+    "system": ("health", "openapi.json"),
+    "dashboard": ("",),
+}
+_GROUP_BY_SEGMENT = {segment: group for group, segments in ROUTE_GROUPS.items() for segment in segments}
 
 # Every JSON body the routes validate is parsed by untrusted_json, within its limits; the webhook reads its
 # raw body itself and parses it there too.
@@ -23,18 +43,33 @@ app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=untr
 # Powertools keeps its request validation here and runs it before any route middleware: wrapped, the route's
 # token is checked first (see AuthenticateBeforeValidating).
 app._request_validation_middleware = AuthenticateBeforeValidating(app._request_validation_middleware)
-app.include_router(webhook.router)
-app.include_router(queries.router)
-app.include_router(stats.router)
-app.include_router(ops.router)
-app.include_router(trading_settings.router)
-app.include_router(workers.router)
-app.include_router(system.router)
-app.include_router(dashboard.router)
 problems.register(app)
 
 _openapi: str | None = None
 _clock_routes = False
+_included: set[str] = set()
+
+
+def include_route_group(group: str) -> None:
+    """Import `api.routes.<group>` and add its routes (once)."""
+    global _openapi
+    if group in _included:
+        return
+    module = importlib.import_module(f"api.routes.{group}")
+    app.include_router(module.router)
+    _included.add(group)
+    _openapi = None
+
+
+def include_all_routes() -> None:
+    for group in ROUTE_GROUPS:
+        include_route_group(group)
+
+
+def route_group_of(event: dict[str, Any]) -> str | None:
+    """The group serving the request's path, by its first segment; None when no group serves it (404)."""
+    path = str(event.get("rawPath") or event.get("requestContext", {}).get("http", {}).get("path") or "/")
+    return _GROUP_BY_SEGMENT.get(path.lstrip("/").split("/", 1)[0])
 
 
 def include_clock_routes() -> None:
@@ -51,6 +86,7 @@ def include_clock_routes() -> None:
 
 def openapi_document() -> str:
     global _openapi
+    include_all_routes()
     if _openapi is None:
         # 170 ms of imports that only this route needs: kept off the cold start of every request
         from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
@@ -74,7 +110,30 @@ def openapi_document() -> str:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if not _clock_routes and get_settings().clock_start is not None:
         include_clock_routes()
+    group = route_group_of(event)
+    if group is not None and group not in _included:
+        include_route_group(group)
     return app.resolve(_head_as_get(event), context)
+
+
+def prepare_ahead() -> None:
+    """Everything a request would load on first use, loaded now: every router, the Tracer, and boto3 with
+    the models of the services the API calls (a client itself, and its credentials, wait for a request)."""
+    include_all_routes()
+    tracer.get()
+    import boto3
+
+    tracer.trace_aws_calls()
+    boto3.setup_default_session()
+    loader = boto3.DEFAULT_SESSION._session  # type: ignore[union-attr]
+    for service in ("events", "lambda", "secretsmanager", "ssm"):
+        loader.get_service_model(service)
+
+
+if initialized_ahead():
+    # SnapStart snapshots the instance after this module is imported, and provisioned concurrency runs it
+    # before any request: the lazy imports above would only move the cost back onto a request.
+    prepare_ahead()
 
 
 def _head_as_get(event: dict[str, Any]) -> dict[str, Any]:

@@ -38,5 +38,8 @@ def request_path_client(service: str, *, total_attempts: int) -> Any:
     """A boto3 client for `service` with `request_path_config` (region and endpoint from the environment)."""
     import boto3
 
+    from optionflow.observability import tracer
+
+    tracer.trace_aws_calls()
     config = request_path_config(total_attempts=total_attempts)
     return boto3.client(service, config=config)  # type: ignore[call-overload]  # any service name

@@ -9,10 +9,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from optionflow.db.connection import Database
 
 # Who started a simulated clock that nobody has changed yet.
 STARTED_BY = "OPTIONFLOW_CLOCK_START"
@@ -72,17 +75,34 @@ class SimulatedClock:
     The first process that asks starts it at `start` when the book has no clock yet. The state is read again
     at most every `max_age` seconds; a worker run reads it afresh under the clock's lock (`held`), so a
     change made by another process reaches every run at once.
+
+    `db` is the book it is kept in (default: the process's database); `on` reads the same clock's row in
+    another book.
     """
 
-    def __init__(self, start: datetime, *, max_age: float = 1.0) -> None:
+    def __init__(self, start: datetime, *, max_age: float = 1.0, db: Database | None = None) -> None:
         self.start = start.astimezone(UTC)
         self.max_age = max_age
+        self._db = db
         self._state: ClockState | None = None
         self._read_at = 0.0
         self._lock = threading.Lock()  # the worker process reads it from several threads
 
     def now(self) -> datetime:
         return self.state().at(wall_now())
+
+    def on(self, db: Database) -> SimulatedClock:
+        """This clock as kept in the book `db` (a replay reads the real book's clock, wherever the process's
+        own database is)."""
+        return SimulatedClock(self.start, max_age=self.max_age, db=db)
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            from optionflow.db.connection import PROCESS_DATABASE
+
+            return PROCESS_DATABASE
+        return self._db
 
     def state(self) -> ClockState:
         with self._lock:
@@ -115,23 +135,28 @@ class SimulatedClock:
         """For one worker run: wait out a change to the clock under way, keep changes out until the run
         ends, and read the clock afresh, so the run works at an instant the clock has not moved past."""
         from optionflow.db import simulated_clock as store
-        from optionflow.db.connection import run_statement
 
-        run_statement(store.hold_for_run)
         try:
-            self.refresh()
+            state = self.db.run_statement(store.hold_for_run_and_read)
+        except BaseException:
+            with suppress(Exception):  # the lock is the session's: do not leave it held
+                self.db.run_statement(store.release_from_run)
+            raise
+        try:
+            if state is None:
+                self.refresh()  # a book without a clock yet: it starts now
+            else:
+                self.adopt(state)
             yield
         finally:
-            run_statement(store.release_from_run)
+            self.db.run_statement(store.release_from_run)
 
     def _load(self) -> ClockState:
         from optionflow.db import simulated_clock as store
-        from optionflow.db.connection import run_in_transaction
 
-        row = run_in_transaction(
+        return self.db.run_in_transaction(
             lambda cur: store.read(cur) or store.start(cur, self.start, wall_now(), STARTED_BY)
         )
-        return ClockState.from_row(row)
 
 
 class FrozenClock:

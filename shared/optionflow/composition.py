@@ -5,11 +5,12 @@ calendar, broker, event bus, worker invoker and database all come in through it.
 
 - `for_process()` — a Lambda, the API, the local stack, the command line: the process's providers
   (settings read from the environment once per process, the clock, market data, bus and invoker they
-  configure, the process database), assembled at each entry point (a handful of attribute reads). The
+  configure, the process database, and the broker's order desk when BROKER names one; in LIVE it is built
+  only after the live gate passed), assembled at each entry point (a handful of attribute reads). The
   market data (MARKET_DATA: simulated, alpaca, tradier, massive) is the process's adapter seen through a
   fresh per-run cache, so each invocation fetches a ticker's chain once and the next one fetches anew.
 - `for_replay(...)` — a replay's own set: its scratch book, its frozen clock and its bus; nothing global
-  is swapped.
+  is swapped. `on_book(...)` reads another book (a replay reads the real book's simulated clock there).
 - tests build theirs in `tests/conftest.py` (fixture `deps`), or from fakes in `tests/fakes.py`.
 
 A new provider (a real market-data feed, a real broker) is an adapter beside its port (`market/ports.py`,
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from optionflow.brokers.ports import Broker
+    from optionflow.brokers.ports import Broker, OrderBroker
     from optionflow.calendar import NyseCalendar
     from optionflow.clock import Clock
     from optionflow.config import Settings
@@ -46,6 +47,8 @@ class Dependencies:
     bus: EventBus
     invoker: WorkerInvoker
     db: Database
+    # A real broker's order desk (BROKER=alpaca|tradier); None when the paper executor fills (BROKER=paper).
+    order_broker: OrderBroker | None = None
 
     def publish(self, detail_type: str, detail: dict[str, Any]) -> bool:
         """Publish a wake-up on this set's bus, best effort (a lost event costs one sweep, never a row)."""
@@ -62,6 +65,7 @@ def for_process() -> Dependencies:
     """The process's dependencies: each provider is built once per process (settings from the environment
     on first use, then the clock, market data, bus and invoker they configure) and read here."""
     from optionflow.brokers.paper import PaperBroker
+    from optionflow.brokers.provider import order_broker
     from optionflow.clock import get_clock
     from optionflow.config import get_settings
     from optionflow.db.connection import PROCESS_DATABASE
@@ -79,13 +83,26 @@ def for_process() -> Dependencies:
         bus=get_bus(),
         invoker=get_invoker(),
         db=PROCESS_DATABASE,
+        order_broker=order_broker(settings),
     )
 
 
+def on_book(base: Dependencies, database_url: str) -> Dependencies:
+    """`base` on the book at `database_url`: its database and, when the process keeps a simulated clock,
+    that clock as kept in that book (a simulated clock lives in its book's database)."""
+    from optionflow.clock import SimulatedClock
+    from optionflow.db.connection import Database
+
+    db = Database(database_url)
+    clock = base.clock.on(db) if isinstance(base.clock, SimulatedClock) else base.clock
+    return base.replace(db=db, clock=clock)
+
+
 def for_replay(base: Dependencies, *, database_url: str, clock: Clock, bus: EventBus) -> Dependencies:
-    """A replay's set: `base`'s settings, market and broker, on the scratch book at `database_url`, with the
-    replay's own clock and bus. A replay walks past minutes, which only the simulator can price (a real
-    provider serves the latest quotes): with a real MARKET_DATA it replays on the simulator."""
+    """A replay's set: `base`'s settings, market and paper broker, on the scratch book at `database_url`, with
+    the replay's own clock and bus. A replay walks past minutes, which only the simulator can price (a real
+    provider serves the latest quotes): with a real MARKET_DATA it replays on the simulator. Never a real
+    broker's order desk: a replay fills on paper."""
     from optionflow.db.connection import Database
 
     if base.settings.market_data != "simulated":
@@ -93,4 +110,4 @@ def for_replay(base: Dependencies, *, database_url: str, clock: Clock, bus: Even
 
         settings = base.settings.model_copy(update={"market_data": "simulated"})
         base = base.replace(settings=settings, market=SimulatedMarketData(seed=settings.market_seed))
-    return base.replace(db=Database(database_url), clock=clock, bus=bus)
+    return base.replace(db=Database(database_url), clock=clock, bus=bus, order_broker=None)

@@ -6,8 +6,10 @@ their own without touching `os.environ`.
 In AWS the secrets need not sit in the environment: `DATABASE_SECRET_ARN`, `JWT_SECRET_PARAMETER`,
 `WEBHOOK_SECRET_PARAMETER` and `MARKET_DATA_KEY_PARAMETER` name a Secrets Manager secret or an SSM
 SecureString parameter instead, read through Powertools parameters and cached for
-`SECRETS_MAX_AGE_SECONDS`. A plain value (`DATABASE_URL`, `JWT_SECRET`, `WEBHOOK_SECRET`,
-`MARKET_DATA_KEY`) always wins, so nothing is fetched locally.
+`SECRETS_MAX_AGE_SECONDS`; so do `ALPACA_SECRET_PARAMETER` (JSON {"key_id", "secret_key"}) and
+`TRADIER_TOKEN_PARAMETER` for the broker keys (`ALPACA_API_KEY_ID` and `ALPACA_API_SECRET_KEY`,
+`TRADIER_ACCESS_TOKEN` locally). A plain value (`DATABASE_URL`, `JWT_SECRET`, `WEBHOOK_SECRET`,
+`MARKET_DATA_KEY`, the broker keys) always wins, so nothing is fetched locally.
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ class ConfigurationError(RuntimeError):
     """A required setting is missing or malformed; the message names the variable."""
 
 
+# What LIVE_TRADING_CONFIRMED must say, word for word, before APP_MODE=LIVE starts.
+LIVE_CONFIRMATION = "I understand OptionFlow will place real orders with real money"
+
+
 class Settings(BaseModel):
     database_url: str | None = None
     jwt_secret: str | None = None
@@ -37,6 +43,12 @@ class Settings(BaseModel):
     app_mode: Literal["PAPER", "LIVE"] = "PAPER"
     port: int = Field(default=3000, ge=0, le=65535)  # 0: any free port (tests)
     data_dir: Path = Path(".optionflow")
+    # The local stack's API processes, each serving one request at a time as a Lambda instance does;
+    # 0: one per core this process may use, at most 4.
+    local_api_workers: int = Field(default=0, ge=0, le=32)
+    # How much the local worker process (and its Postgres sessions, where allowed) yields the CPU to the
+    # API processes: a Unix niceness, 0 (none) to 19.
+    local_worker_nice: int = Field(default=10, ge=0, le=19)
     clock_start: datetime | None = None
     event_bus_name: str | None = None
     stage: str = "dev"
@@ -101,6 +113,53 @@ class Settings(BaseModel):
     # The worker functions the API wakes for POST /workers/{name}/trigger: worker name -> function name or
     # ARN, from each worker's <WORKER>_FUNCTION_NAME (set by the template; see optionflow.workers).
     worker_function_names: dict[str, str] = Field(default_factory=dict)
+    # Where orders go: `paper` fills them here (simulated, or paper on real quotes); `alpaca` and `tradier`
+    # send them to the broker: its paper/sandbox account under APP_MODE=PAPER, the real one under LIVE.
+    broker: Literal["paper", "alpaca", "tradier"] = "paper"
+    broker_base_url: str | None = None  # instead of the broker's own host (a local fake, a proxy)
+    # How long a broker call may wait for its answer; past it an order is looked up by client id next run.
+    broker_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    alpaca_key_id: str | None = Field(default=None, repr=False)  # keys are never shown or logged
+    alpaca_secret_key: str | None = Field(default=None, repr=False)
+    # a Secrets Manager secret or SSM SecureString holding {"key_id": ..., "secret_key": ...}
+    alpaca_secret_parameter: str | None = None
+    tradier_token: str | None = Field(default=None, repr=False)
+    tradier_token_parameter: str | None = None
+    tradier_account_id: str | None = None
+    live_trading_confirmed: str | None = None  # must be LIVE_CONFIRMATION for APP_MODE=LIVE
+    # Broker orders are DAY limits priced from the quote: `mid`, `mid_step` (mid plus `order_price_step`
+    # towards the far side) or `natural` (the ask to buy, the bid to sell). Dollars per share.
+    order_price: Literal["mid", "mid_step", "natural"] = "mid"
+    order_price_step: Decimal = Field(default=Decimal("0.05"), gt=0, le=10)
+    # An unfilled order is re-priced `reprice_step` towards the far side every `reprice_after_seconds`, at
+    # most `max_reprices` times (never past the far side), then cancelled.
+    reprice_step: Decimal = Field(default=Decimal("0.05"), gt=0, le=10)
+    max_reprices: int = Field(default=3, ge=0, le=20)
+    reprice_after_seconds: int = Field(default=30, ge=5, le=3600)
+    # LIVE only, entries only, on top of the risk limits: dollars of premium (limit × quantity × 100).
+    live_max_order_notional: Decimal = Field(default=Decimal(2000), gt=0)
+    live_max_daily_notional: Decimal = Field(default=Decimal(10000), gt=0)
+    # Notification channels (see optionflow.notify.channels): a channel is on when its address is set.
+    # Webhook URLs and the bot token are secrets: kept out of repr, and never logged; in AWS the
+    # `*_parameter` fields name an SSM SecureString or a Secrets Manager secret holding them instead.
+    notify_slack_webhook_url: str | None = Field(default=None, repr=False)
+    notify_discord_webhook_url: str | None = Field(default=None, repr=False)
+    notify_telegram_bot_token: str | None = Field(default=None, repr=False)
+    notify_telegram_chat_id: str | None = None
+    notify_telegram_api_url: str = "https://api.telegram.org"
+    notify_webhook_url: str | None = Field(default=None, repr=False)  # plain JSON, for anything else
+    notify_sns_topic_arn: str | None = None
+    notify_console: bool | None = None  # print every message to the console (the local stack's default)
+    notify_slack_webhook_parameter: str | None = None
+    notify_discord_webhook_parameter: str | None = None
+    notify_telegram_bot_token_parameter: str | None = None
+    notify_webhook_parameter: str | None = None
+    # A failed delivery is tried again after backoff, 2 x backoff, 4 x ... until it has been tried this
+    # many times; then it is DEAD (shown by /health and `optionflow notify list`).
+    notify_max_attempts: int = Field(default=8, ge=1, le=50)
+    notify_backoff_seconds: int = Field(default=30, ge=1, le=3600)
+    # Connect and read timeout of one webhook call, seconds: a hanging channel costs at most this per try.
+    notify_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
 
     @field_validator("market_data", mode="before")
     @classmethod
@@ -112,15 +171,26 @@ class Settings(BaseModel):
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("app_mode")
+    @field_validator("broker", mode="before")
     @classmethod
-    def _no_live_without_broker(cls, value: str) -> str:
-        # Refuse loudly rather than queue LIVE orders that nothing would ever send.
-        if value == "LIVE":
-            raise ValueError(
-                "LIVE needs a live broker adapter, which this release does not include; use PAPER"
-            )
-        return value
+    def _lower_broker(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _live_needs_a_broker_and_a_confirmation(self) -> Settings:
+        # Refuse loudly rather than queue LIVE orders nothing would send, or send them by accident. The
+        # broker's own checks (keys accepted, options approval) run when the broker is first built.
+        if self.app_mode == "LIVE":
+            if self.broker == "paper":
+                raise ValueError(
+                    "APP_MODE: LIVE needs a live broker adapter: set BROKER=alpaca or BROKER=tradier"
+                )
+            if (self.live_trading_confirmed or "").strip() != LIVE_CONFIRMATION:
+                raise ValueError(
+                    f"LIVE_TRADING_CONFIRMED: APP_MODE=LIVE needs LIVE_TRADING_CONFIRMED set to exactly "
+                    f"'{LIVE_CONFIRMATION}'"
+                )
+        return self
 
     @model_validator(mode="after")
     def _dte_window(self) -> Settings:
@@ -164,16 +234,23 @@ class Settings(BaseModel):
     @property
     def trading_mode(self) -> str:
         """What runs, in one word: `simulated` (simulated prices, paper fills), `paper-real-quotes` (a real
-        provider's quotes, paper fills at its bid/ask plus slippage and fees), and, once a broker is
-        configured, `broker-paper` or `live` (see `optionflow.trading_mode`)."""
+        provider's quotes, paper fills at its bid/ask plus slippage and fees), and, with BROKER=alpaca|tradier,
+        `broker-paper` or `live` (see `optionflow.trading_mode`)."""
         from optionflow.trading_mode import trading_mode
 
-        return trading_mode(self.market_data, "paper", self.app_mode)
+        return trading_mode(self.market_data, self.broker, self.app_mode)
 
     @property
     def fee_per_contract(self) -> Decimal:
         """Every fee charged per contract filled, dollars."""
         return self.commission_per_contract + self.regulatory_fee_per_contract
+
+    def api_processes(self) -> int:
+        """How many API processes the local stack starts (`local_api_workers`, or from the cores)."""
+        if self.local_api_workers:
+            return self.local_api_workers
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return max(1, min(4, cores))
 
     def worker_functions(self) -> dict[str, str]:
         """Worker name -> its Lambda function, for the workers whose function is configured."""
@@ -187,6 +264,8 @@ _ENV = {
     "app_mode": "APP_MODE",
     "port": "PORT",
     "data_dir": "OPTIONFLOW_DATA_DIR",
+    "local_api_workers": "LOCAL_API_WORKERS",
+    "local_worker_nice": "LOCAL_WORKER_NICE",
     "clock_start": "OPTIONFLOW_CLOCK_START",
     "event_bus_name": "EVENT_BUS_NAME",
     "stage": "STAGE",
@@ -204,6 +283,38 @@ _ENV = {
     "jwt_secret_parameter": "JWT_SECRET_PARAMETER",
     "webhook_secret_parameter": "WEBHOOK_SECRET_PARAMETER",
     "secrets_max_age_seconds": "SECRETS_MAX_AGE_SECONDS",
+    "broker": "BROKER",
+    "broker_base_url": "BROKER_BASE_URL",
+    "broker_timeout_seconds": "BROKER_TIMEOUT_SECONDS",
+    "alpaca_key_id": "ALPACA_API_KEY_ID",
+    "alpaca_secret_key": "ALPACA_API_SECRET_KEY",
+    "alpaca_secret_parameter": "ALPACA_SECRET_PARAMETER",
+    "tradier_token": "TRADIER_ACCESS_TOKEN",
+    "tradier_token_parameter": "TRADIER_TOKEN_PARAMETER",
+    "tradier_account_id": "TRADIER_ACCOUNT_ID",
+    "live_trading_confirmed": "LIVE_TRADING_CONFIRMED",
+    "order_price": "ORDER_PRICE",
+    "order_price_step": "ORDER_PRICE_STEP",
+    "reprice_step": "REPRICE_STEP",
+    "max_reprices": "MAX_REPRICES",
+    "reprice_after_seconds": "REPRICE_AFTER_SECONDS",
+    "live_max_order_notional": "LIVE_MAX_ORDER_NOTIONAL",
+    "live_max_daily_notional": "LIVE_MAX_DAILY_NOTIONAL",
+    "notify_slack_webhook_url": "NOTIFY_SLACK_WEBHOOK_URL",
+    "notify_discord_webhook_url": "NOTIFY_DISCORD_WEBHOOK_URL",
+    "notify_telegram_bot_token": "NOTIFY_TELEGRAM_BOT_TOKEN",
+    "notify_telegram_chat_id": "NOTIFY_TELEGRAM_CHAT_ID",
+    "notify_telegram_api_url": "NOTIFY_TELEGRAM_API_URL",
+    "notify_webhook_url": "NOTIFY_WEBHOOK_URL",
+    "notify_sns_topic_arn": "NOTIFY_SNS_TOPIC_ARN",
+    "notify_console": "NOTIFY_CONSOLE",
+    "notify_slack_webhook_parameter": "NOTIFY_SLACK_WEBHOOK_PARAMETER",
+    "notify_discord_webhook_parameter": "NOTIFY_DISCORD_WEBHOOK_PARAMETER",
+    "notify_telegram_bot_token_parameter": "NOTIFY_TELEGRAM_BOT_TOKEN_PARAMETER",
+    "notify_webhook_parameter": "NOTIFY_WEBHOOK_PARAMETER",
+    "notify_max_attempts": "NOTIFY_MAX_ATTEMPTS",
+    "notify_backoff_seconds": "NOTIFY_BACKOFF_SECONDS",
+    "notify_timeout_seconds": "NOTIFY_TIMEOUT_SECONDS",
     "market_data": "MARKET_DATA",
     "market_data_key": "MARKET_DATA_KEY",
     "market_data_key_id": "MARKET_DATA_KEY_ID",
@@ -222,6 +333,15 @@ _ENV = {
     "max_spread_share": "MAX_SPREAD_SHARE",
     "min_open_interest": "MIN_OPEN_INTEREST",
 }
+
+# Notification secrets given by reference (field holding the value, field naming its SSM parameter or
+# secret): resolved like the JWT and webhook secrets.
+_NOTIFY_SECRETS = (
+    ("notify_slack_webhook_url", "notify_slack_webhook_parameter"),
+    ("notify_discord_webhook_url", "notify_discord_webhook_parameter"),
+    ("notify_telegram_bot_token", "notify_telegram_bot_token_parameter"),
+    ("notify_webhook_url", "notify_webhook_parameter"),
+)
 
 
 def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
@@ -243,8 +363,8 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
 
 
 def resolve_secrets(settings: Settings) -> Settings:
-    """Fill the database URL, JWT secret, webhook secret and (for a real market-data provider) its key from
-    their AWS references where no plain value is set. Powertools caches each value for `secrets_max_age_seconds`, so calling this per request costs
+    """Fill the database URL, JWT secret, webhook secret, the broker keys and (for a real market-data
+    provider) its key from their AWS references where no plain value is set. Powertools caches each value for `secrets_max_age_seconds`, so calling this per request costs
     a dictionary lookup; without references it returns `settings` unchanged and imports nothing."""
     updates: dict[str, str] = {}
     max_age = settings.secrets_max_age_seconds
@@ -259,6 +379,17 @@ def resolve_secrets(settings: Settings) -> Settings:
         updates["webhook_secret"] = _fetch(
             settings.webhook_secret_parameter, max_age, "WEBHOOK_SECRET_PARAMETER"
         )
+    if not (settings.alpaca_key_id and settings.alpaca_secret_key) and settings.alpaca_secret_parameter:
+        keys = _fetch(settings.alpaca_secret_parameter, max_age, "ALPACA_SECRET_PARAMETER")
+        updates.update(alpaca_keys_from_secret(keys))
+    if not settings.tradier_token and settings.tradier_token_parameter:
+        updates["tradier_token"] = _fetch(
+            settings.tradier_token_parameter, max_age, "TRADIER_TOKEN_PARAMETER"
+        )
+    for value_field, reference_field in _NOTIFY_SECRETS:
+        reference = getattr(settings, reference_field)
+        if not getattr(settings, value_field) and reference:
+            updates[value_field] = _fetch(reference, max_age, _ENV[reference_field])
     if (
         settings.market_data != "simulated"
         and not settings.market_data_key
@@ -268,6 +399,39 @@ def resolve_secrets(settings: Settings) -> Settings:
             settings.market_data_key_parameter, max_age, "MARKET_DATA_KEY_PARAMETER"
         )
     return settings.model_copy(update=updates) if updates else settings
+
+
+def refetch_database_secret() -> bool:
+    """Fetch the database secret again, past its cache: the database refused the credentials it holds (RDS
+    rotated the password since). False, fetching nothing, when the database URL is not from a secret."""
+    settings = _override[0] if _override else _environment_settings()
+    if settings.database_url or not settings.database_secret_arn:
+        return False
+    from optionflow.observability import logger
+
+    logger.warning(
+        "database login refused; fetching its secret again", extra={"secret": settings.database_secret_arn}
+    )
+    try:
+        _provider("secretsmanager").get(
+            settings.database_secret_arn, max_age=settings.secrets_max_age_seconds, force_fetch=True
+        )
+    except Exception as exc:  # as in _fetch
+        raise ConfigurationError(
+            f"DATABASE_SECRET_ARN: cannot read secret {settings.database_secret_arn}: {exc}"
+        ) from exc
+    return True
+
+
+def alpaca_keys_from_secret(secret: str) -> dict[str, str]:
+    """The Alpaca key pair from a secret's JSON value: {"key_id": ..., "secret_key": ...}."""
+    try:
+        fields = json.loads(secret)
+    except ValueError:
+        fields = None
+    if not isinstance(fields, dict) or not fields.get("key_id") or not fields.get("secret_key"):
+        raise ConfigurationError("ALPACA_SECRET_PARAMETER: the secret is not JSON with key_id and secret_key")
+    return {"alpaca_key_id": str(fields["key_id"]), "alpaca_secret_key": str(fields["secret_key"])}
 
 
 def _is_secrets_manager_arn(reference: str) -> bool:
@@ -361,6 +525,13 @@ def database_url_from_secret(secret: str, *, host: str | None = None, dbname: st
     port_number = int(fields.get("port") or 5432)
     database = quote(str(dbname or fields.get("dbname") or "postgres"), safe="")
     return f"postgresql://{user}:{password}@{server}:{port_number}/{database}?sslmode=require"
+
+
+def initialized_ahead(environ: dict[str, str] | None = None) -> bool:
+    """Lambda initialises this instance before any request needs it (a SnapStart snapshot, or provisioned
+    concurrency): what is imported now is not paid by a request, so nothing need wait for first use."""
+    env = os.environ if environ is None else environ
+    return env.get("AWS_LAMBDA_INITIALIZATION_TYPE") in ("snap-start", "provisioned-concurrency")
 
 
 def tracing_enabled(environ: dict[str, str] | None = None) -> bool:

@@ -135,8 +135,12 @@ class JsonClient:
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
         form: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        accept_text: bool = False,
     ) -> Any:
-        """The JSON body of `method path` (2xx), or HttpError. `form` sends x-www-form-urlencoded (Tradier)."""
+        """The JSON body of `method path` (2xx), or HttpError. `form` sends x-www-form-urlencoded (Tradier);
+        `headers` are added to the client's for this call; with `accept_text` a 2xx answer that is not JSON
+        (Slack's webhooks answer `ok`) is returned as text."""
         import urllib3
         from urllib3.exceptions import HTTPError as Urllib3Error
 
@@ -144,7 +148,7 @@ class JsonClient:
         url = self.base_url + path
         if params:
             url += "?" + urlencode({k: v for k, v in params.items() if v is not None}, doseq=True)
-        headers = dict(self._headers)
+        headers = {**self._headers, **(headers or {})}
         body: bytes | None = None
         if json_body is not None:
             body = json.dumps(json_body, separators=(",", ":")).encode()
@@ -170,14 +174,16 @@ class JsonClient:
             ) from None
         except Urllib3Error as exc:
             raise HttpError(self.provider, method, path, None, f"no answer: {type(exc).__name__}") from None
-        return self._decode(method, path, response)
+        return self._decode(method, path, response, accept_text)
 
-    def _decode(self, method: str, path: str, response: Any) -> Any:
+    def _decode(self, method: str, path: str, response: Any, accept_text: bool = False) -> Any:
         raw = response.data
         try:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = None
+            if 200 <= response.status < 300 and accept_text:
+                return raw.decode("utf-8", "replace")
             if 200 <= response.status < 300:
                 raise HttpError(
                     self.provider, method, path, response.status, "the answer is not JSON"

@@ -1,13 +1,15 @@
-"""The five pipeline workers, written once: each one's name, use case, schedule and fast-path events.
+"""The pipeline workers, the reconciler and the notifier, written once: each one's name, use case, schedule and fast-path events.
 
 Everything that lists workers reads this: `config` (the API's `<WORKER>_FUNCTION_NAME` variables), worker
 control and the on-demand pipeline (`logic/`), replay, the command line, the API, the local stack and the
 tests. `template.yaml` cannot import it, so a test holds the two in step: each worker's function and
-handler module, schedule name, rate and Input, the EventBridge rule's pattern, and the stack output naming
-the schedule.
+handler module, schedule name, rate and Input, the EventBridge rule's pattern, the SQS queue between the
+rule and the function with its batching (a worker with no fast-path events, the reconciler, has neither),
+and the stack output naming the schedule.
 
 A new worker is one more `Worker` below (in pipeline order in `WORKERS`), a handler module in
-`functions/workers/` named after it, its function in the template and an `events/workers/` fixture.
+`functions/workers/` named after it, its function, fast-path rule, queue and queue policy in the template
+(copy another worker's four resources), and an `events/workers/` fixture.
 
 The use case is named by its import path and imported on first use, so reading the registry (the API does,
 on every cold start) costs no pipeline imports.
@@ -26,20 +28,26 @@ from optionflow.events import names as events
 
 if TYPE_CHECKING:
     from optionflow.composition import Dependencies
+    from optionflow.logic.results import StageResult
 
 # A stage run: (its dependencies, now, the position ids a fast-path event names or None for the whole book)
-# -> its result.
-Stage = Callable[["Dependencies", datetime, list[str] | None], Any]
+# -> its result (one type per worker, optionflow.logic.results).
+Stage = Callable[["Dependencies", datetime, list[str] | None], "StageResult"]
 
 
 @dataclass(frozen=True)
 class Worker:
     name: str  # worker_controls, worker_runs, the schedule's Input, the CLI and the API all use it
     use_case: str  # "module:function", called with (deps, now) or, when `scoped`, (deps, now, only)
-    events: tuple[str, ...]  # the detail-types its fast-path rule matches
+    events: tuple[str, ...]  # the detail-types its fast-path rule matches; none: no rule, schedule only
     summary: str  # the function's Description in template.yaml, after "OptionFlow <stage> <name>: "
     scoped: bool = False  # the use case takes the position ids an event names (`only`)
     rate_minutes: int = 1  # the schedule's sweep
+    replayed: bool = True  # replay runs it (the notifier is left out: a replay must not message the trader)
+    # In AWS its fast-path events wait in its own SQS queue; Lambda hands them over in batches of up to
+    # `batch_size`, gathered for at most `batching_window_seconds`, and one batch is one run.
+    batch_size: int = 100
+    batching_window_seconds: int = 1
 
     @property
     def handler_module(self) -> str:
@@ -54,6 +62,21 @@ class Worker:
     def function_id(self) -> str:
         """`SignalProcessorFunction`: the function's logical id in template.yaml."""
         return f"{self._camel}Function"
+
+    @property
+    def fast_path_rule_id(self) -> str:
+        """`SignalProcessorFastPathRule`: its rule on the app's bus (named like its schedule)."""
+        return f"{self._camel}FastPathRule"
+
+    @property
+    def fast_path_queue_id(self) -> str:
+        """`SignalProcessorFastPathQueue`: the SQS queue its rule fills and its function reads."""
+        return f"{self._camel}FastPathQueue"
+
+    @property
+    def fast_path_queue_policy_id(self) -> str:
+        """`SignalProcessorFastPathQueuePolicy`: lets its rule (only) send to its queue."""
+        return f"{self._camel}FastPathQueuePolicy"
 
     @property
     def schedule_output(self) -> str:
@@ -111,7 +134,8 @@ PAPER_EXECUTOR = Worker(
     "paper_executor",
     "optionflow.logic.execution:execute_pending",
     (events.ORDER_CREATED,),
-    "Fills pending orders (paper broker by default) and opens positions.",
+    "Fills pending orders on paper (BROKER=paper), or routes them to the broker as DAY limit orders and"
+    " polls their fills (BROKER=alpaca|tradier); opens and closes positions.",
 )
 POSITION_REFRESHER = Worker(
     "position_refresher",
@@ -128,8 +152,37 @@ EXIT_MONITOR = Worker(
     scoped=True,
 )
 
-# In pipeline order: the order of a sweep, of `optionflow workers list` and of GET /workers.
-WORKERS = (SIGNAL_PROCESSOR, ORDER_CREATOR, PAPER_EXECUTOR, POSITION_REFRESHER, EXIT_MONITOR)
+RECONCILER = Worker(
+    "reconciler",
+    "optionflow.logic.reconcile:reconcile",
+    (),
+    "Compares the broker's orders and positions with the book; adopts orders by client id and records every"
+    " other difference (BROKER=alpaca|tradier; nothing to do on paper).",
+    rate_minutes=5,
+    replayed=False,
+)
+
+NOTIFIER = Worker(
+    "notifier",
+    "optionflow.logic.notifier:deliver",
+    (events.NOTICES_QUEUED,),
+    "Sends queued notifications (SNS, Slack, Discord, Telegram, webhooks) and the daily summary.",
+    replayed=False,
+)
+
+# In pipeline order: the order of a sweep, of `optionflow workers list` and of GET /workers. The notifier
+# comes last, so a sweep reports what the stages before it did in the same minute.
+WORKERS = (
+    SIGNAL_PROCESSOR,
+    ORDER_CREATOR,
+    PAPER_EXECUTOR,
+    POSITION_REFRESHER,
+    EXIT_MONITOR,
+    RECONCILER,
+    NOTIFIER,
+)
+# Woken by events as well as by their schedule: each has a fast-path rule and queue in the template.
+FAST_PATH = tuple(worker for worker in WORKERS if worker.events)
 NAMES = tuple(worker.name for worker in WORKERS)
 BY_NAME = {worker.name: worker for worker in WORKERS}
 # What each fast-path event wakes, as the EventBridge rules route it.

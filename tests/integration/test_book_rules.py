@@ -303,6 +303,22 @@ def test_07_an_out_of_the_money_contract_expires_worthless(db: Any, market: Any,
     assert position["realized_pnl"] == -position["cost_basis"]
 
 
+def test_07_more_expiring_positions_than_a_page_all_settle_in_one_run(
+    db: Any, market: Any, frozen_clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from optionflow.logic import exit_monitor
+    from optionflow.market.provider import get_market_data
+
+    spot = int(get_market_data().underlying_price("SPY", at(2026, 11, 20, 10, 0)))
+    for offset in range(5):
+        _expiring(db, frozen_clock, at(2026, 11, 20, 10, 0), date(2026, 11, 20), str(spot - offset), "CALL")
+    monkeypatch.setattr(exit_monitor, "PAGE", 2)
+    frozen_clock.set(at(2026, 11, 20, 16, 0))
+    sweep()
+    assert [p["status"] for p in rows(db, "SELECT status FROM positions")] == ["CLOSED"] * 5
+    assert {p["exit_reason"] for p in rows(db, "SELECT exit_reason FROM positions")} == {"EXPIRED"}
+
+
 def test_08_an_expiry_on_an_early_close_day_settles_at_13_00(db: Any, market: Any, frozen_clock: Any) -> None:
     from optionflow.market.provider import get_market_data
 
@@ -443,7 +459,7 @@ def test_14_day_pnl_counts_carried_positions_from_the_previous_close(
     )
     assert p["prev_close_mark"] == previous.mid
     pnl = book.day_pnl(db, at(2026, 11, 23, 0, 0))
-    assert pnl["unrealized"] == ((p["mark"] - previous.mid) * p["quantity"] * 100).quantize(Decimal("0.01"))
+    assert pnl.unrealized == ((p["mark"] - previous.mid) * p["quantity"] * 100).quantize(Decimal("0.01"))
 
 
 def test_15_no_entry_inside_the_end_of_day_window(db: Any, market: Any, frozen_clock: Any) -> None:

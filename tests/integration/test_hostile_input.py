@@ -82,7 +82,9 @@ def test_a_time_that_leaves_years_1_to_9999_in_utc_is_a_422_naming_time(db, at):
 
 @pytest.mark.parametrize("field", ["quantity", "ticker", "price", "alert_id"])
 def test_true_is_not_a_value_of_any_alert_field(db, field):
-    status, body = webhook("{" + VALID + f',"{field}":true' + "}")
+    # each key once: a repeated key is refused on its own (the body's), whatever its values
+    fields = [part for part in VALID.split(",") if not part.startswith(f'"{field}":')]
+    status, body = webhook("{" + ",".join([*fields, f'"{field}":true']) + "}")
     refused(status, body, 422, field)
     assert count(db, "signals") == 0
 
@@ -337,3 +339,10 @@ def test_a_ticker_no_option_root_can_carry_is_refused_before_it_can_stall_order_
     run("signal_processor")
     run("order_creator")
     assert count(db, "orders") == 1
+
+
+def test_an_alert_repeating_a_key_is_refused_not_read_as_whichever_value_a_parser_keeps(db):
+    status, body = webhook("{" + VALID + ',"action":"SELL"}')
+    refused(status, body, 422, "body")
+    assert "the key 'action' appears more than once" in body["detail"]
+    assert count(db, "signals") == 0

@@ -186,3 +186,25 @@ def test_a_keep_alive_connection_serves_one_request_after_another(api_server):
             response.begin()
             assert response.status == 200
             response.read()
+
+
+def test_an_api_process_s_request_threads_share_one_database_connection_as_one_lambda_instance(db):
+    import threading
+
+    from optionflow.db import connection
+
+    seen: list[int] = []
+
+    def request() -> None:
+        seen.append(id(connection.get_connection()))
+
+    connection.one_connection_per_process()
+    try:
+        threads = [threading.Thread(target=request) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+            thread.join()
+        assert len(set(seen)) == 1
+    finally:
+        connection._local = threading.local()
+        connection.set_database_url(connection._url_override)

@@ -205,7 +205,7 @@ def test_logic_run_outside_a_handler_records_no_metrics(db, market, frozen_clock
     alert("SPY", "BUY", "CALL")
     output.read()
 
-    assert process_pending(for_process(), frozen_clock.now()) == 1
+    assert process_pending(for_process(), frozen_clock.now()).decided == 1
 
     assert _emf(output.read()) == []
     assert observability.metrics.metric_set == {}
@@ -334,3 +334,28 @@ def test_every_signal_processor_run_reports_the_oldest_waiting_signal_for_the_st
         if m["Name"] == "OldestPendingSignalAgeSeconds"
     }
     assert units == {"Seconds"}
+
+
+def test_in_lambda_the_tracer_patches_postgres_and_http_at_once_and_aws_calls_with_the_first_client():
+    # In a fresh interpreter that looks like Lambda: X-Ray's patch_all would import botocore's client
+    # machinery at every cold start (about 0.3 s of CPU) to patch it
+    script = (
+        "import sys; from optionflow.observability import tracer; "
+        "from aws_xray_sdk.core import patcher; "
+        "tracer.get(); "
+        "cold = ('botocore.client' in sys.modules, sorted(patcher._PATCHED_MODULES)); "
+        "from optionflow.aws_clients import request_path_client; "
+        "request_path_client('events', total_attempts=1); "
+        "print(cold, sorted(patcher._PATCHED_MODULES))"
+    )
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(ROOT / "shared"),
+        "LAMBDA_TASK_ROOT": "/var/task",
+        "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines()[-1] == (
+        "(False, ['httplib', 'psycopg2']) ['botocore', 'httplib', 'psycopg2']"
+    )

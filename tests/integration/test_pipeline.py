@@ -52,6 +52,7 @@ def test_buy_call_alert_becomes_a_filled_order_and_an_open_position(db, market, 
         "signal.received",
         "signal.accepted",
         "order.created",
+        "notifications.queued",  # the fill wrote its notification
         "position.opened",
     ]
 

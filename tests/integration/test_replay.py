@@ -19,7 +19,7 @@ import pytest
 from optionflow.calendar import NEW_YORK
 from optionflow.cli import main
 from optionflow.composition import for_process
-from optionflow.db.connection import DatabaseUnavailable, get_connection
+from optionflow.db.connection import DatabaseUnavailable, thread_connection
 from optionflow.events import bus
 from optionflow.logic.replay import Progress, Report, Window, replay
 from optionflow.models.replay_rules import load_rules
@@ -127,7 +127,9 @@ def _database_exists(db: Any, name: str) -> bool:
 
 def _current_database() -> str:
     """The database this thread's pipeline connection is on (read from the connection, no query)."""
-    return str(get_connection().get_dsn_parameters()["dbname"])
+    conn = thread_connection()
+    assert conn is not None
+    return str(conn.get_dsn_parameters()["dbname"])
 
 
 class _QuotesFailIn(ShiftedMarket):
@@ -682,3 +684,51 @@ def test_a_replay_walks_on_its_own_clock_and_bus_and_leaves_the_processes_alone(
     assert all(c is frozen_clock and b is recording_bus for c, b in seen)
     assert frozen_clock.now() == at_before  # the replay stepped its own clock, not this one
     assert recording_bus.events == published_before  # and woke its own stages, not the process's bus
+
+
+UNREACHABLE = "postgresql://postgres@127.0.0.1:1/no_such_book?connect_timeout=1"
+
+
+def test_a_replay_never_touches_the_process_database(
+    db: Any, settings: Any, frozen_clock: Any, recording_bus: Any
+) -> None:
+    from optionflow.db.connection import database_url, set_database_url
+
+    live_day(frozen_clock, recording_bus)
+    expected = _replay(settings)
+    deps = for_process()  # its database is the process's, wherever that points
+    set_database_url(UNREACHABLE)  # from here on, anything that reaches for the process database fails
+    try:
+        with pytest.raises(DatabaseUnavailable):
+            deps.db.run_statement(lambda cur: cur.execute("SELECT 1"))
+        pointed_at: list[str] = []
+        report = replay(
+            deps,
+            database_url=settings.database_url,
+            window=Window(DAY, DAY),
+            on_progress=lambda progress: pointed_at.append(database_url()),
+        )
+    finally:
+        set_database_url(settings.database_url)
+
+    assert pointed_at == [UNREACHABLE]  # nothing swapped the process database for the scratch book
+    assert report.alerts and all(row.replay is not None or row.note for row in report.alerts)
+    assert [row.replay for row in report.alerts] == [row.replay for row in expected.alerts]
+
+
+def test_a_replay_reads_a_simulated_clock_from_the_book_it_replays_not_the_processes(
+    db: Any, settings: Any, simulated_clock: Any
+) -> None:
+    from optionflow.db.connection import set_database_url
+
+    alert()  # received at the simulated clock's instant, which is paused
+    deps = for_process()
+    assert deps.clock is simulated_clock
+    set_database_url(UNREACHABLE)
+    try:
+        report = replay(deps, database_url=settings.database_url, window=Window(DAY, DAY))
+    finally:
+        set_database_url(settings.database_url)
+
+    assert report.alerts
+    assert report.clock_at == simulated_clock.now()  # the book's clock, read from the book replayed

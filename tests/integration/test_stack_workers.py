@@ -12,11 +12,16 @@ from typing import Any
 
 import boto3
 import pytest
+import yaml
 from moto import mock_aws
 from optionflow.cli import main
 from optionflow.cli.stack_workers import StackWorkers, output_key, update_arguments
+from optionflow.local.template import _CfnLoader
 from optionflow.logic.runs import trigger_of
 from optionflow.logic.worker_control import WORKERS
+from optionflow.workers import BY_NAME
+
+from tests.conftest import ROOT
 
 REGION = "us-east-1"
 STACK = "optionflow-test"
@@ -32,6 +37,18 @@ def _zip() -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("handler.py", "def lambda_handler(event, context):\n    return event\n")
     return buffer.getvalue()
+
+
+def _declared(worker: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The worker's ScheduleV2 event and its fast-path rule's properties (None for a worker that runs on
+    its schedule alone), from template.yaml."""
+    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)  # noqa: S506
+    registered = BY_NAME[worker]
+    events = template["Resources"][registered.function_id]["Properties"]["Events"].values()
+    [sweep] = [e["Properties"] for e in events if e["Type"] == "ScheduleV2"]
+    if not registered.events:
+        return dict(sweep), None
+    return dict(sweep), dict(template["Resources"][registered.fast_path_rule_id]["Properties"])
 
 
 class Deployed:
@@ -68,32 +85,30 @@ class Deployed:
                 Code={"ZipFile": _zip()},
             )["FunctionArn"]
             self.functions[worker] = arn
+            # the schedule and the fast-path rule as template.yaml declares them
+            sweep, rule = _declared(worker)
             self.scheduler.create_schedule(
                 Name=schedule_name(worker),
-                Description=f"OptionFlow test {worker} sweep (safety net)",
-                ScheduleExpression="rate(1 minute)",
+                Description=sweep["Description"].replace("${Stage}", "test"),
+                ScheduleExpression=sweep["ScheduleExpression"],
                 ScheduleExpressionTimezone="UTC",
-                FlexibleTimeWindow={"Mode": "OFF"},
+                FlexibleTimeWindow=sweep["FlexibleTimeWindow"],
                 State="ENABLED",
                 Target={
                     "Arn": arn,
                     "RoleArn": role,
-                    "Input": json.dumps(
-                        {
-                            "source": "optionflow.schedule",
-                            "worker": worker,
-                            "scheduled_time": "<aws.scheduler.scheduled-time>",
-                            "execution_id": "<aws.scheduler.execution-id>",
-                        }
-                    ),
-                    "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 120},
+                    "Input": sweep["Input"],
+                    "RetryPolicy": sweep["RetryPolicy"],
                     "DeadLetterConfig": {"Arn": self.dlq_arn},
                 },
             )
+            if rule is None:
+                continue
+            assert rule["Name"].replace("${Stage}", "test") == schedule_name(worker)
             self.events.put_rule(
                 Name=schedule_name(worker),
                 EventBusName=BUS,
-                EventPattern=json.dumps({"source": ["optionflow"]}),
+                EventPattern=json.dumps(rule["EventPattern"]),
                 State="ENABLED",
             )
         self.create_stack(STACK)
@@ -158,7 +173,7 @@ def test_pause_disables_the_fast_path_rule_too_and_touches_no_other_worker(deplo
 
     assert result["changed"] == ["schedule", "fast-path rule"]
     assert deployed.rule_state("exit_monitor") == "DISABLED"
-    others = [w for w in WORKERS if w != "exit_monitor"]
+    others = [w for w in WORKERS if w != "exit_monitor" and BY_NAME[w].events]
     assert {deployed.schedule(w)["State"] for w in others} == {"ENABLED"}
     assert {deployed.rule_state(w) for w in others} == {"ENABLED"}
 

@@ -171,7 +171,7 @@ def test_two_operators_pausing_a_never_paused_worker_at_once_get_one_change_and_
         second.close()
 
     [(changed, control)] = answer
-    assert changed is False and (control["changed_by"], control["reason"]) == ("alice", "earnings")
+    assert changed is False and (control.changed_by, control.reason) == ("alice", "earnings")
     assert one(db, "SELECT changed_by, reason FROM worker_controls") == {
         "changed_by": "alice",
         "reason": "earnings",

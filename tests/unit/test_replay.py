@@ -14,14 +14,19 @@ from optionflow.cli.replay import _ProgressLine
 from optionflow.local.template import worker_specs
 from optionflow.logic.replay import FAST_PATH, SWEEP, Outcome, Progress, Window, session_ticks
 from optionflow.models.replay_rules import RulesFileError, load_rules, parse_rules
+from optionflow.workers import BY_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_replay_routes_fast_path_events_as_the_template_rules_do() -> None:
-    routes = {dt: spec.name for spec in worker_specs(ROOT / "template.yaml") for dt in spec.detail_types}
+def test_replay_routes_fast_path_events_as_the_template_rules_do_and_never_runs_the_notifier() -> None:
+    # the notifier and the reconciler are not replayed: a replay messages no one and has no broker
+    specs = [spec for spec in worker_specs(ROOT / "template.yaml") if BY_NAME[spec.name].replayed]
+    routes = {dt: spec.name for spec in specs for dt in spec.detail_types}
     assert routes == FAST_PATH
-    assert set(SWEEP) == {spec.name for spec in worker_specs(ROOT / "template.yaml")}
+    assert set(SWEEP) == {spec.name for spec in specs}
+    assert "notifier" not in SWEEP and "notifier" not in FAST_PATH.values()  # a replay messages no one
+    assert "reconciler" not in SWEEP
 
 
 def test_rules_file_sets_only_the_keys_it_names_and_null_switches_an_exit_rule_off() -> None:

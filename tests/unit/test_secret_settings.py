@@ -186,6 +186,26 @@ def test_without_references_no_aws_library_is_imported_at_all():
     assert out.stdout.strip() == "[]"
 
 
+def test_broker_keys_come_from_ssm_or_secrets_manager_and_are_never_shown(aws, monkeypatch):
+    _parameter("/optionflow/dev/alpaca", json.dumps({"key_id": "AKFAKE", "secret_key": "sk-fake-123"}))
+    arn = _secret("optionflow/dev/tradier", "tr-token-456")
+    monkeypatch.setenv("BROKER", "alpaca")
+    monkeypatch.setenv("ALPACA_SECRET_PARAMETER", "/optionflow/dev/alpaca")
+    monkeypatch.setenv("TRADIER_TOKEN_PARAMETER", arn)
+    settings = get_settings()
+    assert (settings.alpaca_key_id, settings.alpaca_secret_key) == ("AKFAKE", "sk-fake-123")
+    assert settings.tradier_token == "tr-token-456"
+    shown = repr(settings) + str(settings)
+    assert "sk-fake-123" not in shown and "tr-token-456" not in shown and "AKFAKE" not in shown
+
+
+def test_an_alpaca_secret_that_is_not_the_key_pair_names_the_variable(aws, monkeypatch):
+    _parameter("/optionflow/dev/alpaca", "just-a-string")
+    monkeypatch.setenv("ALPACA_SECRET_PARAMETER", "/optionflow/dev/alpaca")
+    with pytest.raises(ConfigurationError, match=r"ALPACA_SECRET_PARAMETER: .*key_id and secret_key"):
+        get_settings()
+
+
 def test_the_market_data_key_comes_from_ssm_only_for_a_real_provider(aws, monkeypatch):
     _parameter("/optionflow/dev/market-data-key", "tr4dier-token")
     monkeypatch.setenv("MARKET_DATA_KEY_PARAMETER", "/optionflow/dev/market-data-key")

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import yaml
 from optionflow.local.template import _CfnLoader
+from optionflow.workers import FAST_PATH, WORKERS
 
 from tests.conftest import ROOT
 
@@ -37,7 +38,7 @@ def _queue(template: dict[str, Any], arn: str) -> str:
 
 def test_every_worker_retries_a_failed_run_a_bounded_number_of_times_then_sends_it_to_a_queue(template):
     workers = _workers(template)
-    assert len(workers) == 5
+    assert len(workers) == len(WORKERS)
     for name, worker in workers.items():
         config = worker["Properties"]["EventInvokeConfig"]
         assert 0 < config["MaximumRetryAttempts"] <= 2, name
@@ -47,27 +48,48 @@ def test_every_worker_retries_a_failed_run_a_bounded_number_of_times_then_sends_
         _queue(template, failure["Destination"])
 
 
-def test_every_schedule_and_fast_path_rule_has_a_bounded_retry_policy_and_a_dead_letter_queue(template):
-    triggers = [
-        (name, event_name, event)
+def _triggers(template: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(where, its properties) for each worker's schedule and each target of a rule on the bus."""
+    schedules = [
+        (f"{name}.{event_name}", event["Properties"])
         for name, worker in _workers(template).items()
         for event_name, event in worker["Properties"]["Events"].items()
+        if event["Type"] == "ScheduleV2"
     ]
-    assert {event["Type"] for _, _, event in triggers} == {"ScheduleV2", "EventBridgeRule"}
-    for name, event_name, event in triggers:
-        props = event["Properties"]
+    targets = [
+        (f"{name}.{target['Id']}", target)
+        for name, rule in _of_type(template, "AWS::Events::Rule").items()
+        for target in rule["Properties"]["Targets"]
+    ]
+    assert len(schedules) == len(_workers(template)) == len(WORKERS)
+    assert len(targets) == len(FAST_PATH)  # a schedule-only worker (the reconciler) has no rule
+    return schedules + targets
+
+
+def test_every_schedule_and_fast_path_rule_has_a_bounded_retry_policy_and_a_dead_letter_queue(template):
+    for where, props in _triggers(template):
         retry = props["RetryPolicy"]
-        assert 0 < retry["MaximumRetryAttempts"] <= 3, (name, event_name)
-        assert retry["MaximumEventAgeInSeconds"] <= 300, (name, event_name)
+        assert 0 < retry["MaximumRetryAttempts"] <= 3, where
+        assert retry["MaximumEventAgeInSeconds"] <= 300, where
         _queue(template, props["DeadLetterConfig"]["Arn"])
 
 
+def test_a_fast_path_batch_that_keeps_failing_goes_to_the_workers_dead_letter_queue(template):
+    for name, worker in _workers(template).items():
+        sources = [e["Properties"] for e in worker["Properties"]["Events"].values() if e["Type"] == "SQS"]
+        if name not in {w.function_id for w in FAST_PATH}:
+            assert sources == [], name  # runs on its schedule alone
+            continue
+        [source] = sources
+        queue = template["Resources"][_queue(template, source["Queue"])]["Properties"]
+        redrive = queue["RedrivePolicy"]
+        failure = worker["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
+        assert redrive["deadLetterTargetArn"] == failure["Destination"], name
+        assert redrive["maxReceiveCount"] <= 3, name
+
+
 def test_the_trigger_dead_letter_queue_lets_the_scheduler_and_the_bus_send_to_it(template):
-    dead_letter_arns = {
-        event["Properties"]["DeadLetterConfig"]["Arn"]
-        for worker in _workers(template).values()
-        for event in worker["Properties"]["Events"].values()
-    }
+    dead_letter_arns = {props["DeadLetterConfig"]["Arn"] for _, props in _triggers(template)}
     policies = _of_type(template, "AWS::SQS::QueuePolicy").values()
     for arn in dead_letter_arns:
         queue = _queue(template, arn)
@@ -102,7 +124,15 @@ def test_every_worker_and_the_api_has_an_alarm_on_any_error(template):
     assert watched == {*_workers(template), "ApiFunction"}
 
 
-def test_every_queue_has_an_alarm_on_any_message_waiting_in_it(template):
+def _fast_path_queues(template: dict[str, Any]) -> set[str]:
+    return {
+        target["Arn"].removesuffix(".Arn")
+        for rule in _of_type(template, "AWS::Events::Rule").values()
+        for target in rule["Properties"]["Targets"]
+    }
+
+
+def test_every_dead_letter_queue_has_an_alarm_on_any_message_waiting_in_it(template):
     watched = {
         alarm["Dimensions"][0]["Value"].removesuffix(".QueueName")
         for alarm in _alarms(template).values()
@@ -110,7 +140,20 @@ def test_every_queue_has_an_alarm_on_any_message_waiting_in_it(template):
         and alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
         and alarm["Threshold"] == 0
     }
-    assert watched == set(_of_type(template, "AWS::SQS::Queue"))
+    assert watched == set(_of_type(template, "AWS::SQS::Queue")) - _fast_path_queues(template)
+
+
+def test_a_fast_path_queue_nobody_reads_is_alarmed_on_its_oldest_message(template):
+    backlog = _alarms(template)["FastPathBacklogAlarm"]
+    watched = {
+        metric["MetricStat"]["Metric"]["Dimensions"][0]["Value"].removesuffix(".QueueName")
+        for metric in backlog["Metrics"]
+        if "MetricStat" in metric
+        and metric["MetricStat"]["Metric"]["MetricName"] == "ApproximateAgeOfOldestMessage"
+    }
+    assert watched == _fast_path_queues(template)
+    assert [m["Expression"] for m in backlog["Metrics"] if m.get("ReturnData")] == ['MAX(METRICS("q"))']
+    assert backlog["Threshold"] >= 60  # a sweep interval: younger events are merely batching
 
 
 def test_a_stale_pipeline_alarms_and_so_does_a_signal_processor_that_stops_reporting(template):

@@ -100,6 +100,8 @@ def test_throttles_of_every_function_are_alarmed(template):
 def test_a_failed_migration_is_alarmed_whether_answered_to_cloudformation_or_raised(template):
     alarm = _alarm(template, "MigrationFailuresAlarm")
     assert _metric_math_functions(alarm, "Errors") == {"MigrateFunction"}
+    # only the migration's own metrics: another function's throttles would page as a failed migration
+    assert {m["Id"] for m in alarm["Metrics"]} == {"failures", "logged", "errors"}
     metric_filter = template["Resources"]["MigrationFailuresMetricFilter"]["Properties"]
     assert (
         metric_filter["LogGroupName"]

@@ -111,3 +111,18 @@ def test_stored_values_deeper_than_the_limit_are_cut_to_a_note():
 
 def test_a_refused_key_says_what_it_contains():
     assert refusal('{"\\ud800":1}').message.startswith("the key contains an unpaired surrogate")
+
+
+@pytest.mark.parametrize(
+    ("raw", "field", "key"),
+    [
+        ('{"action":"BUY","action":"SELL"}', "body", "action"),
+        ('{"extra":{"levels":[1],"levels":[' + "9" * 4301 + "]}}", "extra", "levels"),
+        ('{"extra":[{"a":1,"b":2,"a":3}]}', "extra[0]", "a"),
+    ],
+)
+def test_a_key_repeated_in_one_object_is_refused_since_parsers_disagree_on_which_value_wins(raw, field, key):
+    with pytest.raises(RefusedJson) as refused:
+        loads(raw)
+    assert (refused.value.status, refused.value.field) == (422, field)
+    assert f"the key '{key}' appears more than once" in refused.value.message

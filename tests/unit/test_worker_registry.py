@@ -16,9 +16,11 @@ from moto import mock_aws
 from optionflow.events import names as events
 from optionflow.events.bus import EventBridgeBus
 from optionflow.local.template import _CfnLoader
-from optionflow.workers import BY_EVENT, NAMES, WORKERS, Worker, canonical
+from optionflow.workers import BY_EVENT, FAST_PATH, NAMES, WORKERS, Worker, canonical
 
 from tests.conftest import ROOT
+
+FAST_PATH_NAMES = [worker.name for worker in FAST_PATH]
 
 ALL_EVENTS = (
     events.SIGNAL_RECEIVED,
@@ -26,6 +28,7 @@ ALL_EVENTS = (
     events.ORDER_CREATED,
     events.POSITION_OPENED,
     events.POSITIONS_REFRESHED,
+    events.NOTICES_QUEUED,
 )
 
 
@@ -63,12 +66,79 @@ def test_each_worker_sweeps_on_the_registry_schedule_with_the_registry_input(tem
     assert fixture["worker"] == worker.name and set(fixture) == set(json.loads(worker.schedule_input))
 
 
-@pytest.mark.parametrize("worker", WORKERS, ids=NAMES)
-def test_each_fast_path_rule_matches_exactly_the_registry_events(template, worker: Worker):
-    rule = _events_of(template["Resources"][worker.function_id], "EventBridgeRule")
-    assert rule["RuleName"] == worker.schedule_name("${Stage}")
-    assert rule["EventBusName"] == "EventBus"
-    assert rule["Pattern"] == {"source": [events.SOURCE], "detail-type": list(worker.events)}
+@pytest.mark.parametrize("worker", FAST_PATH, ids=FAST_PATH_NAMES)
+def test_each_fast_path_rule_matches_exactly_the_registry_events_and_queues_them_for_its_worker(
+    template, worker: Worker
+):
+    rule = template["Resources"][worker.fast_path_rule_id]
+    assert rule["Type"] == "AWS::Events::Rule"
+    props = rule["Properties"]
+    assert props["Name"] == worker.schedule_name("${Stage}")  # the CLI pauses the rule by this name
+    assert (props["EventBusName"], props["State"]) == ("EventBus", "WorkersScheduleState")
+    assert props["EventPattern"] == {"source": [events.SOURCE], "detail-type": list(worker.events)}
+    [target] = props["Targets"]
+    assert target["Arn"] == f"{worker.fast_path_queue_id}.Arn"
+    assert target["DeadLetterConfig"]["Arn"] == "TriggersDeadLetterQueue.Arn"
+
+
+@pytest.mark.parametrize("worker", FAST_PATH, ids=FAST_PATH_NAMES)
+def test_each_worker_reads_its_queue_in_registry_sized_batches_with_bounded_concurrency(
+    template, worker: Worker
+):
+    source = _events_of(template["Resources"][worker.function_id], "SQS")
+    assert source["Queue"] == f"{worker.fast_path_queue_id}.Arn"
+    assert source["BatchSize"] == worker.batch_size
+    assert source["MaximumBatchingWindowInSeconds"] == worker.batching_window_seconds
+    assert source["ScalingConfig"] == {"MaximumConcurrency": "WorkerMaxConcurrency"}
+    assert "FunctionResponseTypes" not in source  # one run per batch: it succeeds or fails whole
+
+    queue = template["Resources"][worker.fast_path_queue_id]["Properties"]
+    timeout = template["Resources"][worker.function_id]["Properties"]["Timeout"]
+    assert queue["VisibilityTimeout"] >= 6 * timeout  # Lambda's advice for a queue it reads
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == "WorkersDeadLetterQueue.Arn"
+    assert 1 <= queue["RedrivePolicy"]["maxReceiveCount"] <= 3
+
+    policy = template["Resources"][worker.fast_path_queue_policy_id]["Properties"]
+    assert policy["Queues"] == [worker.fast_path_queue_id]
+    [statement] = policy["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": f"{worker.fast_path_rule_id}.Arn"}}
+
+
+def test_no_rule_or_queue_wakes_a_worker_outside_the_registry(template):
+    resources = template["Resources"]
+    rules = {k for k, v in resources.items() if v["Type"] == "AWS::Events::Rule"}
+    queues = {k for k, v in resources.items() if v["Type"] == "AWS::SQS::Queue"}
+    assert rules == {w.fast_path_rule_id for w in FAST_PATH}
+    assert queues == {w.fast_path_queue_id for w in FAST_PATH} | {
+        "WorkersDeadLetterQueue",
+        "TriggersDeadLetterQueue",
+    }
+    for name, function in resources.items():
+        if function["Type"] == "AWS::Serverless::Function":
+            kinds = {e["Type"] for e in function["Properties"].get("Events", {}).values()}
+            assert "EventBridgeRule" not in kinds, name  # unbatched: one run, one connection per event
+
+
+def test_the_connection_ceiling_is_stated_in_the_parameters_the_template_applies(template):
+    params = template["Parameters"]
+    assert params["WorkerMaxConcurrency"]["MinValue"] == 2  # Lambda's least for an SQS event source
+    stated = " ".join(params["ApiReservedConcurrency"]["Description"].split())
+    assert "this + (WorkerMaxConcurrency + 2) per worker + 1 (migrations)" in stated
+    api = template["Resources"]["ApiFunction"]["Properties"]
+    assert api["ReservedConcurrentExecutions"] == [
+        "CapsApiConcurrency",
+        "ApiReservedConcurrency",
+        "AWS::NoValue",
+    ]
+
+
+@pytest.mark.parametrize("worker", [w for w in WORKERS if not w.events], ids=lambda w: w.name)
+def test_a_worker_with_no_fast_path_events_runs_on_its_schedule_alone(template, worker: Worker):
+    resources = template["Resources"]
+    kinds = [e["Type"] for e in resources[worker.function_id]["Properties"]["Events"].values()]
+    assert kinds == ["ScheduleV2"]
+    assert worker.fast_path_rule_id not in resources and worker.fast_path_queue_id not in resources
 
 
 @mock_aws
@@ -77,12 +147,14 @@ def test_eventbridge_delivers_to_each_rule_only_its_workers_events(template, wor
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     bus = boto3.client("events")
     sqs = boto3.client("sqs")
+    if not worker.events:
+        return  # no rule to deliver to
     bus.create_event_bus(Name="optionflow-test")
     queue_url = sqs.create_queue(QueueName="fast-path")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
-    pattern = _events_of(template["Resources"][worker.function_id], "EventBridgeRule")["Pattern"]
+    pattern = template["Resources"][worker.fast_path_rule_id]["Properties"]["EventPattern"]
     bus.put_rule(Name=worker.name, EventBusName="optionflow-test", EventPattern=json.dumps(pattern))
     bus.put_targets(Rule=worker.name, EventBusName="optionflow-test", Targets=[{"Id": "q", "Arn": queue_arn}])
 

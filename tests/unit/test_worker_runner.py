@@ -67,6 +67,39 @@ def test_wake_ups_behind_a_running_worker_collapse_into_one_more_run():
     assert [trigger_of(e) for e in held_worker.events] == ["schedule", "event:thing.happened"]
 
 
+def test_a_worker_woken_while_it_ran_waits_a_moment_and_takes_what_else_arrived_in_that_one_run():
+    runner = WorkerRunner([SPEC], burst_wait_seconds=1.0)
+    held_worker.events.clear()
+    held_worker.release.clear()
+    held_worker.started.clear()
+    try:
+        runner.trigger("held")
+        assert held_worker.started.wait(5)
+        runner.dispatch("thing.happened", {"n": 1})
+        held_worker.release.set()
+        time.sleep(0.3)  # the first run has ended; the second waits out the burst
+        assert len(held_worker.events) == 1
+        runner.dispatch("thing.happened", {"n": 2})
+        _wait_for_runs(2)
+    finally:
+        runner.stop()
+
+    assert [e.get("detail") for e in held_worker.events] == [None, {"n": 2}]
+
+
+def test_a_lone_wake_up_runs_at_once_without_the_burst_wait():
+    runner = WorkerRunner([SPEC], burst_wait_seconds=30.0)
+    held_worker.events.clear()
+    held_worker.release.set()
+    try:
+        runner.dispatch("thing.happened", {})
+        _wait_for_runs(1)
+    finally:
+        runner.stop()
+
+    assert [trigger_of(e) for e in held_worker.events] == ["event:thing.happened"]
+
+
 class _MovableClock:
     def __init__(self) -> None:
         self.at = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)

@@ -14,7 +14,7 @@ from optionflow.cli.api_client import ApiError
 from optionflow.config import ConfigurationError
 
 # The command groups, in the order `optionflow --help` lists them.
-COMMAND_MODULES = ("local", "workers", "clock", "trading_settings", "stats", "replay")
+COMMAND_MODULES = ("local", "workers", "clock", "trading_settings", "notify", "stats", "replay")
 
 
 def build_parser() -> argparse.ArgumentParser:

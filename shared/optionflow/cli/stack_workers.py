@@ -135,7 +135,7 @@ class StackWorkers:
                     "schedule": schedules[worker],
                     "state": schedule.get("State"),
                     "expression": schedule.get("ScheduleExpression"),
-                    "fast_path": self._rule_state(schedules[worker], bus),
+                    "fast_path": self._rule_state(schedules[worker], bus) if BY_NAME[worker].events else None,
                     "function": str(schedule["Target"]["Arn"]).rsplit(":", 1)[-1],
                 }
             )
@@ -160,7 +160,7 @@ class StackWorkers:
             if schedule.get("State") != state:
                 self.scheduler.update_schedule(**update_arguments(self.scheduler, schedule, state))
                 changed.append("schedule")
-            if self._rule_state(schedule_name, bus) != state:
+            if BY_NAME[worker].events and self._rule_state(schedule_name, bus) != state:
                 toggle = self.events.disable_rule if paused else self.events.enable_rule
                 toggle(Name=schedule_name, EventBusName=bus)
                 changed.append("fast-path rule")

@@ -80,6 +80,7 @@ def _set_paused_in_stack(args: argparse.Namespace, paused: bool) -> int:
     from optionflow.cli.api_client import ApiClient
     from optionflow.cli.stack_workers import StackWorkers
     from optionflow.config import get_settings
+    from optionflow.workers import BY_NAME
 
     verb = "paused" if paused else "resumed"
     stack = StackWorkers.connect(args.stack, args.region)
@@ -87,7 +88,8 @@ def _set_paused_in_stack(args: argparse.Namespace, paused: bool) -> int:
     if result["changed"]:
         print(f"{result['worker']}: {verb} ({' and '.join(result['changed'])} {result['state']})")
     else:
-        print(f"{result['worker']}: already {verb} (schedule and fast-path rule {result['state']})")
+        triggers = "schedule and fast-path rule" if BY_NAME[result["worker"]].events else "schedule"
+        print(f"{result['worker']}: already {verb} ({triggers} {result['state']})")
     token = args.token or get_settings().api_token
     url = args.api or stack.api_url()
     if token and url:

@@ -11,6 +11,7 @@ from optionflow.db.rows import (
     EXIT_RULES_COLUMNS,
     HELD_COLUMNS,
     RISK_LIMITS_COLUMNS,
+    DayPnl,
     ExitRules,
     Exposure,
     HeldPosition,
@@ -54,7 +55,7 @@ def exposure(cur: RealDictCursor) -> Exposure:
     return Exposure(sum(per_ticker.values()), per_ticker)
 
 
-def day_pnl(cur: RealDictCursor, day_start: datetime) -> dict[str, Decimal]:
+def day_pnl(cur: RealDictCursor, day_start: datetime) -> DayPnl:
     """Today's P&L as a broker reports it, in dollars: realized P&L of positions closed since `day_start`
     (net of fees), and for held positions the move since the previous close (carried positions) or since
     entry (today's entries). A carried position not yet given its previous close counts from entry."""
@@ -70,7 +71,7 @@ def day_pnl(cur: RealDictCursor, day_start: datetime) -> dict[str, Decimal]:
         {"start": day_start},
     )
     row = cur.fetchone() or {"realized": Decimal(0), "unrealized": Decimal(0)}
-    return {"realized": Decimal(row["realized"]), "unrealized": round(Decimal(row["unrealized"]), 2)}
+    return DayPnl(realized=Decimal(row["realized"]), unrealized=round(Decimal(row["unrealized"]), 2))
 
 
 def lock_unfinished_before(

@@ -5,13 +5,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import TypeVar
+from types import SimpleNamespace
+from typing import Any, TypeVar
 
 import psycopg2
 import psycopg2.extensions
 import psycopg2.extras
 
-from optionflow.config import get_settings
+from optionflow.config import get_settings, refetch_database_secret
 from optionflow.errors import Unavailable
 from optionflow.models import untrusted_json
 
@@ -35,8 +36,32 @@ class DatabaseUnavailable(Unavailable):
         return {"Retry-After": "5"}
 
 
-_local = threading.local()
+class DatabaseBusy(DatabaseUnavailable):
+    """The statement lost a race, not the connection: a deadlock, a serialization failure, a lock or
+    statement timeout. The transaction was rolled back and the connection kept; trying again shortly works."""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "1"}
+
+
+class LoginRefused(DatabaseUnavailable):
+    """The server refused the credentials (a password rotated since the secret was fetched, or a wrong one)."""
+
+
+# SQLSTATE of a refused login: invalid_password, invalid_authorization_specification. libpq reports a failed
+# start-up without a code, so its message is matched too.
+_LOGIN_REFUSED_CODES = {"28P01", "28000"}
+_LOGIN_REFUSED_TEXT = "password authentication failed"
+
+
+def _login_refused(exc: psycopg2.OperationalError) -> bool:
+    return exc.pgcode in _LOGIN_REFUSED_CODES or _LOGIN_REFUSED_TEXT in str(exc)
+
+
+_local: Any = threading.local()
 _url_override: str | None = None
+_after_connect: list[Callable[[psycopg2.extensions.connection], None]] = []
 
 Cursor = psycopg2.extras.RealDictCursor
 
@@ -46,18 +71,6 @@ def set_database_url(url: str | None) -> None:
     global _url_override
     _url_override = url
     close_connection()
-
-
-@contextmanager
-def using_database(url: str) -> Iterator[None]:
-    """Point this process at `url` for the block, then back at the database it used before (the replay's
-    scratch book: the real pipeline code runs unchanged, on another database)."""
-    previous = _url_override
-    set_database_url(url)
-    try:
-        yield
-    finally:
-        set_database_url(previous)
 
 
 def url_with_database(url: str, name: str) -> str:
@@ -70,6 +83,21 @@ def url_with_database(url: str, name: str) -> str:
     return str(psycopg2.extensions.make_dsn(url, dbname=name))
 
 
+def one_connection_per_process() -> None:
+    """Every thread of this process uses one connection: for a process whose threads run one request at a
+    time (a local API process, like one Lambda instance), so a client's new HTTP connection is not a new
+    Postgres connection too."""
+    global _local
+    close_connection()
+    _local = SimpleNamespace(conn=None)
+
+
+def after_connect(hook: Callable[[psycopg2.extensions.connection], None]) -> None:
+    """Run `hook` on each new connection of this process (the local worker process lowers its backends'
+    priority)."""
+    _after_connect.append(hook)
+
+
 def database_url() -> str:
     return _url_override or get_settings().require_database_url()
 
@@ -80,7 +108,8 @@ def connect(url: str | None = None) -> psycopg2.extensions.connection:
             url or database_url(), connect_timeout=CONNECT_TIMEOUT_SECONDS, application_name="optionflow"
         )
     except psycopg2.OperationalError as exc:
-        raise DatabaseUnavailable(f"cannot connect to Postgres: {str(exc).strip()}") from exc
+        refused = LoginRefused if _login_refused(exc) else DatabaseUnavailable
+        raise refused(f"cannot connect to Postgres: {str(exc).strip()}") from exc
     # UTC in, UTC out; market logic converts to New York time explicitly. The server reports its TimeZone
     # when the connection starts, so a server already on UTC (RDS's default) costs no round trip, and no
     # session SET, which would pin the connection behind an RDS Proxy for its whole life.
@@ -92,6 +121,8 @@ def connect(url: str | None = None) -> psycopg2.extensions.connection:
         with conn.cursor() as cur:
             cur.execute("SET TIME ZONE 'UTC'")
         conn.commit()
+    for hook in _after_connect:
+        hook(conn)
     return conn
 
 
@@ -116,7 +147,15 @@ class Database:
             close_connection()
             conn = None
         if conn is None or conn.closed:
-            conn = connect(url)
+            try:
+                conn = connect(url)
+            except LoginRefused:
+                # A rotated password: the cached secret is older than the rotation. Fetch it once more, past
+                # the cache, and try once with it (a secret that still fails is the caller's 503).
+                if self.url is not None or _url_override is not None or not refetch_database_secret():
+                    raise
+                url = database_url()
+                conn = connect(url)
             _local.conn, _local.url = conn, url
         return conn
 
@@ -124,7 +163,8 @@ class Database:
     def transaction(self) -> Iterator[psycopg2.extras.RealDictCursor]:
         """A cursor inside one transaction: committed on success, rolled back on any error.
 
-        A broken connection is dropped (the next call reconnects) and surfaces as DatabaseUnavailable.
+        A broken connection is dropped (the next call reconnects) and surfaces as DatabaseUnavailable; a
+        deadlock or a lock/statement timeout rolls back, keeps the connection and surfaces as DatabaseBusy.
         """
         conn = self.connection()
         try:
@@ -132,8 +172,7 @@ class Database:
                 yield cur
             conn.commit()
         except _BROKEN as exc:
-            close_connection()
-            raise DatabaseUnavailable(f"database connection lost: {str(exc).strip()}") from exc
+            raise _unavailable(conn, exc) from exc
         except BaseException:
             if not conn.closed:
                 conn.rollback()
@@ -150,10 +189,10 @@ class Database:
                 with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
                     return work(cur)
             except _BROKEN as exc:
-                close_connection()
+                error = _unavailable(conn, exc)
                 attempt += 1
                 if attempt > retries:
-                    raise DatabaseUnavailable(f"database connection lost: {str(exc).strip()}") from exc
+                    raise error from exc
             finally:
                 if not conn.closed:
                     conn.autocommit = False
@@ -161,7 +200,8 @@ class Database:
     def run_in_transaction(
         self, work: Callable[[psycopg2.extras.RealDictCursor], T], *, retries: int = 1
     ) -> T:
-        """Run `work` in a transaction, retrying on a fresh connection if the reused one had gone stale.
+        """Run `work` in a transaction, retrying on a fresh connection if the reused one had gone stale, or
+        on the same one after a deadlock or lock timeout.
 
         Only for work that is safe to repeat after a failed commit (idempotent writes, reads): a warm Lambda's
         connection is often closed by the server or a proxy while the function sleeps.
@@ -179,12 +219,37 @@ class Database:
 
 _BROKEN = (psycopg2.OperationalError, psycopg2.InterfaceError)
 
+
+def _unavailable(conn: psycopg2.extensions.connection, exc: BaseException) -> DatabaseUnavailable:
+    """What an OperationalError/InterfaceError means for the connection, acted on: a statement that lost a
+    race (the server answered with an SQLSTATE and the connection is open) is rolled back and the
+    connection kept; anything else (no SQLSTATE: the socket, the server or the session went away) drops
+    the connection so the next call reconnects."""
+    code = getattr(exc, "pgcode", None)
+    if code and not conn.closed and not isinstance(exc, psycopg2.InterfaceError):
+        try:
+            conn.rollback()
+        except _BROKEN:
+            pass
+        else:
+            return DatabaseBusy(f"database busy ({code}): {str(exc).strip()}")
+    close_connection()
+    return DatabaseUnavailable(f"database connection lost: {str(exc).strip()}")
+
+
 # The process's database: what the module functions below use (and the composition root hands out).
 PROCESS_DATABASE = Database()
 
 
 def get_connection() -> psycopg2.extensions.connection:
     return PROCESS_DATABASE.connection()
+
+
+def thread_connection() -> psycopg2.extensions.connection | None:
+    """The connection this thread holds now, to whichever database (every `Database` shares it), or None;
+    nothing is opened."""
+    conn: psycopg2.extensions.connection | None = getattr(_local, "conn", None)
+    return conn if conn is not None and not conn.closed else None
 
 
 def close_connection() -> None:

@@ -9,6 +9,8 @@ from uuid import UUID
 
 from psycopg2.extras import RealDictCursor
 
+from optionflow.db.rows import ActiveExitAlert
+
 
 def upsert_active(cur: RealDictCursor, position_id: UUID, alert: Any, at: datetime) -> UUID:
     cur.execute(
@@ -56,7 +58,7 @@ def attach_order(cur: RealDictCursor, exit_signal_id: UUID, order_id: UUID) -> N
     )
 
 
-def active_exit_alerts(cur: RealDictCursor) -> list[dict[str, Any]]:
+def active_exit_alerts(cur: RealDictCursor) -> list[ActiveExitAlert]:
     cur.execute(
         """SELECT e.id, e.position_id, p.ticker, p.option_symbol, e.rule, e.priority, e.details,
                   e.recommended_action, e.urgency, e.metrics, e.exit_order_id, e.first_seen_at, e.last_seen_at
@@ -64,7 +66,7 @@ def active_exit_alerts(cur: RealDictCursor) -> list[dict[str, Any]]:
            WHERE e.status = 'ACTIVE'
            ORDER BY CASE e.priority WHEN 'CRITICAL' THEN 0 WHEN 'HIGH' THEN 1 ELSE 2 END, e.last_seen_at DESC"""
     )
-    return list(cur.fetchall())
+    return [ActiveExitAlert(**row) for row in cur.fetchall()]
 
 
 def open_position_count(cur: RealDictCursor) -> int:

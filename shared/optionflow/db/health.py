@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
 from psycopg2.extras import RealDictCursor
 
-
-def worker_runs(cur: RealDictCursor) -> list[dict[str, Any]]:
-    cur.execute("SELECT * FROM worker_runs ORDER BY worker")
-    return list(cur.fetchall())
+from optionflow.db.rows import WorkerRun, columns
 
 
-def database_time(cur: RealDictCursor) -> Any:
+def worker_runs(cur: RealDictCursor) -> list[WorkerRun]:
+    cur.execute(f"SELECT {columns(WorkerRun)} FROM worker_runs ORDER BY worker")
+    return [WorkerRun(**row) for row in cur.fetchall()]
+
+
+def database_time(cur: RealDictCursor) -> datetime:
     cur.execute("SELECT now() AS now")
     row = cur.fetchone()
-    return row["now"] if row else None
+    assert row is not None  # a SELECT without FROM returns its one row
+    now: datetime = row["now"]
+    return now
 
 
 def stale_marks(cur: RealDictCursor) -> int:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from psycopg2 import sql
 from psycopg2.extras import RealDictCursor
 
 from optionflow.errors import FieldError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -66,8 +69,11 @@ def _utc(at: datetime) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
-def page(cur: RealDictCursor, name: str, filters: Filters) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of rows and the cursor of the next page (None on the last page)."""
+def page(
+    cur: RealDictCursor, name: str, filters: Filters, row_type: Callable[[dict[str, Any]], T]
+) -> tuple[list[T], str | None]:
+    """One page of rows, each built by `row_type` (the API's model of that listing: the listing is that
+    shape and no other), and the cursor of the next page (None on the last page)."""
     listing = LISTINGS[name]
     time_col = sql.Identifier(listing.time_column)
     where: list[sql.Composable] = []
@@ -94,10 +100,10 @@ def page(cur: RealDictCursor, name: str, filters: Filters) -> tuple[list[dict[st
         time=time_col,
     )
     cur.execute(query, [*args, filters.limit + 1])
-    rows: list[dict[str, Any]] = [dict(row) for row in cur.fetchall()]
+    rows = cur.fetchall()
     next_cursor = None
     if len(rows) > filters.limit:
         rows = rows[: filters.limit]
         last = rows[-1]
         next_cursor = encode_cursor(last[listing.time_column], last["id"])
-    return rows, next_cursor
+    return [row_type(row) for row in rows], next_cursor

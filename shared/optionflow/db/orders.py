@@ -67,7 +67,7 @@ def mark_filled_many(cur: RealDictCursor, fills: list[tuple[Any, Any, int]], at:
         """UPDATE orders AS o SET status = 'FILLED', filled_quantity = v.qty, avg_fill_price = v.price,
                   filled_at = v.at, submitted_at = COALESCE(o.submitted_at, v.at), updated_at = v.at
            FROM (VALUES %s) AS v (id, price, qty, at)
-           WHERE o.id = v.id AND o.status IN ('PENDING', 'SUBMITTED')
+           WHERE o.id = v.id AND o.status IN ('PENDING', 'SUBMITTING', 'SUBMITTED', 'PARTIALLY_FILLED')
            RETURNING o.id""",
         [(str(order_id), price, quantity, at) for order_id, price, quantity in fills],
         template="(%s::uuid, %s::numeric, %s::int, %s::timestamptz)",
@@ -87,7 +87,7 @@ def mark_ended(cur: RealDictCursor, order_id: UUID, status: str, reason: str, at
 
 def cancel_working_entries(
     cur: RealDictCursor, signal_ids: list[Any], reason: str, at: datetime
-) -> list[Any]:
+) -> list[UUID]:
     """Cancel the still-working entry orders of these signals; returns the ids of the signals whose entry
     was cancelled. Waits for (never skips) an order the executor holds: once it commits, a filled order is
     no longer working and stays filled."""
@@ -100,7 +100,7 @@ def cancel_working_entries(
     )
     cur.execute(
         """UPDATE orders SET status = 'CANCELLED', reason = %s, updated_at = %s
-           WHERE purpose = 'ENTRY' AND signal_id = ANY(%s::uuid[]) AND status IN ('PENDING', 'SUBMITTED')
+           WHERE purpose = 'ENTRY' AND signal_id = ANY(%s::uuid[]) AND status IN ('PENDING', 'SUBMITTING', 'SUBMITTED', 'PARTIALLY_FILLED')
            RETURNING signal_id""",
         (reason, at, [str(s) for s in signal_ids]),
     )
@@ -111,7 +111,7 @@ def cancel_working_exit(cur: RealDictCursor, position_id: Any, reason: str, at: 
     """Cancel a position's working exit order, if it has one (an expiry settles the position instead)."""
     cur.execute(
         """UPDATE orders SET status = 'CANCELLED', reason = %s, updated_at = %s
-           WHERE purpose = 'EXIT' AND position_id = %s AND status IN ('PENDING', 'SUBMITTED')""",
+           WHERE purpose = 'EXIT' AND position_id = %s AND status IN ('PENDING', 'SUBMITTING', 'SUBMITTED', 'PARTIALLY_FILLED')""",
         (reason, at, str(position_id)),
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -56,7 +56,7 @@ def open_from_fills(
     fills: list[tuple[WorkingOrder, Decimal]],
     at: datetime,
     fee_per_contract: Decimal = Decimal(0),
-) -> dict[Any, UUID]:
+) -> dict[UUID, UUID]:
     """Open a position per filled entry order (its entry fees recorded on it); returns {order id: position
     id}, and points each entry order at its position."""
     rows = execute_values(
@@ -251,7 +251,7 @@ def expired(cur: RealDictCursor, expiries: list[Any], limit: int) -> list[HeldPo
     return [HeldPosition(**(row | {"status": PositionStatus(row["status"])})) for row in cur.fetchall()]
 
 
-def expiries_held(cur: RealDictCursor, through: Any) -> list[Any]:
+def expiries_held(cur: RealDictCursor, through: date) -> list[date]:
     """The distinct expiry dates of held positions up to and including `through`."""
     cur.execute(
         "SELECT DISTINCT expiry FROM positions WHERE status IN ('OPEN', 'CLOSING') AND expiry <= %s ORDER BY 1",

@@ -11,6 +11,8 @@ import psycopg2.errors
 from psycopg2 import sql
 from psycopg2.extras import RealDictCursor
 
+from optionflow.db.rows import ScratchDatabase, SignalOutcome, StoredAlert, columns
+
 # Every scratch book is named so; a replay killed with SIGKILL leaves one that this prefix finds.
 SCRATCH_PREFIX = "optionflow_replay_"
 
@@ -47,7 +49,7 @@ def drop_database(cur: Any, name: str) -> None:
     cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def unused_scratch_databases(cur: RealDictCursor) -> list[dict[str, Any]]:
+def unused_scratch_databases(cur: RealDictCursor) -> list[ScratchDatabase]:
     """The scratch books on the server that no session is connected to and no session claims, by name, each
     with its owner and whether this role may drop it (`name`, `owner`, `droppable`)."""
     # starts_with, not LIKE: in LIKE the prefix's underscores match any character
@@ -61,7 +63,7 @@ def unused_scratch_databases(cur: RealDictCursor) -> list[dict[str, Any]]:
            ORDER BY d.datname""",
         {"prefix": SCRATCH_PREFIX, "claim": CLAIM_PREFIX},
     )
-    return [dict(row) for row in cur.fetchall()]
+    return [ScratchDatabase(**row) for row in cur.fetchall()]
 
 
 def drop_unused_database(cur: Any, name: str) -> bool:
@@ -83,17 +85,17 @@ def _require_scratch(name: str) -> None:
         raise ValueError(f"{name!r} is not a replay scratch database")
 
 
-def alerts_received(cur: RealDictCursor, start: datetime, end: datetime) -> list[dict[str, Any]]:
+def alerts_received(cur: RealDictCursor, start: datetime, end: datetime) -> list[StoredAlert]:
     """The stored alerts received in [start, end), in arrival order, with the payload as stored."""
     cur.execute(
-        """SELECT id, received_at, ticker, action, direction, raw_payload FROM signals
+        f"""SELECT {columns(StoredAlert)} FROM signals
            WHERE received_at >= %s AND received_at < %s ORDER BY received_at, seq""",
         (start, end),
     )
-    return list(cur.fetchall())
+    return [StoredAlert(**row) for row in cur.fetchall()]
 
 
-def outcomes(cur: RealDictCursor, signal_ids: list[str]) -> dict[str, dict[str, Any]]:
+def outcomes(cur: RealDictCursor, signal_ids: list[str]) -> dict[str, SignalOutcome]:
     """{signal id: what became of it}: its status and reasons, the position it opened (if any), and how many
     positions it closed (SELL/CLOSE alerts). Money in dollars: P&L and cost basis per position, prices per
     share."""
@@ -110,4 +112,4 @@ def outcomes(cur: RealDictCursor, signal_ids: list[str]) -> dict[str, dict[str, 
            WHERE s.id = ANY(%s::uuid[])""",
         (signal_ids,),
     )
-    return {str(row["id"]): dict(row) for row in cur.fetchall()}
+    return {str(row["id"]): SignalOutcome(**row) for row in cur.fetchall()}

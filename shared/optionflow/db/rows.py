@@ -1,17 +1,20 @@
-"""The rows the pipeline reads from db/, typed: what crosses from db/ to logic/ is one of these, never a
-dict. Each holds only the columns its query selects; money is dollars (per share for prices).
+"""The rows db/ hands out, typed: what crosses from db/ to logic/ (the pipeline, the read models, settings,
+worker control, replay) is one of these, never a dict; `tests/unit/test_architecture.py` holds every
+repository to it. Each holds only the columns its query selects (`columns(row_type)` is the select list of
+most); money is dollars (per share for prices).
 
 They live in db/ (not logic/) so the repositories can build them without importing the use cases.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
-from optionflow.states import PositionStatus, SignalStatus
+from optionflow.states import OrderStatus, PositionStatus, SignalStatus
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,21 @@ class WorkingOrder:
 
 
 @dataclass(frozen=True)
+class RoutedOrder(WorkingOrder):
+    """A working order of a broker mode, locked by the router: the order and what the broker last said."""
+
+    status: str = OrderStatus.PENDING
+    client_order_id: str | None = None
+    broker_order_id: str | None = None
+    filled_quantity: int = 0  # contracts filled so far
+    avg_fill_price: Decimal | None = None  # dollars per share over what filled
+    limit_price: Decimal | None = None
+    reprices: int = 0
+    priced_at: datetime | None = None
+    cancel_requested_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class HeldPosition:
     """A held (OPEN or CLOSING) position, locked: its contract and size, what an exit order is built from."""
 
@@ -63,6 +81,16 @@ class HeldPosition:
     option_symbol: str
     option_type: str  # CALL or PUT
     strike: Decimal
+    expiry: date
+    quantity: int
+
+
+@dataclass(frozen=True)
+class HeldLot:
+    """Our held contracts of one OCC symbol, all lots together (what a broker's position shows)."""
+
+    option_symbol: str
+    ticker: str
     expiry: date
     quantity: int
 
@@ -92,7 +120,10 @@ class PricedPosition(HeldPosition):
 
 @dataclass(frozen=True)
 class RiskLimits:
-    """The limits every new entry is checked against (dollars for money); the kill switch stops entries."""
+    """The limits every new entry is checked against (dollars for money); the kill switch stops entries.
+
+    The one list of the limits: the columns an operator may change (`db.trading_settings.EDITABLE`), the
+    columns the signal processor reads, and the admin API's models (a test holds them to these fields)."""
 
     max_open_positions: int
     max_daily_loss: Decimal
@@ -104,7 +135,9 @@ class RiskLimits:
 
 @dataclass(frozen=True)
 class ExitRules:
-    """When the exit monitor closes a position. Percentages are of the entry price; None turns a rule off."""
+    """When the exit monitor closes a position. Percentages are of the entry price; None turns a rule off.
+
+    The one list of the rules, as RiskLimits is of the limits."""
 
     profit_target_pct: Decimal | None
     stop_loss_pct: Decimal | None
@@ -169,6 +202,14 @@ class StrategySettings:
 
 
 @dataclass(frozen=True)
+class AlertPlan:
+    """The `plan` object a signal's alert carried (validated at the webhook), as JSON holds it."""
+
+    signal_id: UUID
+    plan: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class BookLine:
     """One held position or working entry as the portfolio caps see it: its premium at risk (dollars per
     share, what was or will be paid) and its Greeks per share, None when never priced."""
@@ -228,10 +269,300 @@ HELD_COLUMNS = "id, signal_id, status, ticker, option_symbol, option_type, strik
 PRICED_COLUMNS = HELD_COLUMNS + (
     ", entry_price, mark, high_water_mark, price_stale, opened_at, priced_at, prev_close_at"
 )
-RISK_LIMITS_COLUMNS = (
-    "max_open_positions, max_daily_loss, max_positions_per_ticker, max_contracts_per_order, risk_per_trade,"
-    " kill_switch"
-)
-EXIT_RULES_COLUMNS = (
-    "profit_target_pct, stop_loss_pct, trailing_stop_pct, min_dte, max_hold_days, close_minutes_before_close"
-)
+
+
+def columns(row_type: type) -> str:
+    """The select list of a row type: its fields, in order."""
+    return ", ".join(f.name for f in fields(row_type))
+
+
+RISK_LIMITS_COLUMNS = columns(RiskLimits)
+EXIT_RULES_COLUMNS = columns(ExitRules)
+
+
+@dataclass(frozen=True)
+class StoredRiskLimits(RiskLimits):
+    """A row of risk_limits as the admin API shows it: the limits, the row's name and when they last
+    changed."""
+
+    name: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredExitRules(ExitRules):
+    """A row of exit_rules as the admin API shows it."""
+
+    name: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredStrategySettings:
+    """A row of strategy_settings as the admin API shows it: `default` or a ticker's own values (None on a
+    ticker's row: as the default row says; on the default row: off). `StrategySettings` is what is in force."""
+
+    name: str
+    sizing_method: str | None
+    fixed_contracts: int | None
+    dollar_risk: Decimal | None
+    vol_measure: str | None
+    vol_target_pct: Decimal | None
+    equity_fraction_pct: Decimal | None
+    account_equity: Decimal | None
+    max_heat_pct: Decimal | None
+    max_delta_shares: Decimal | None
+    max_delta_dollars: Decimal | None
+    max_gamma: Decimal | None
+    max_vega: Decimal | None
+    max_theta: Decimal | None
+    max_ticker_delta_shares: Decimal | None
+    max_ticker_delta_dollars: Decimal | None
+    max_ticker_gamma: Decimal | None
+    max_ticker_vega: Decimal | None
+    max_ticker_theta: Decimal | None
+    max_ticker_premium_pct: Decimal | None
+    max_expiry_premium_pct: Decimal | None
+    greek_exits_on: bool | None
+    exit_delta_itm: Decimal | None
+    exit_delta_otm: Decimal | None
+    exit_theta_pct: Decimal | None
+    exit_iv_crush_pct: Decimal | None
+    plan_strike_delta: Decimal | None
+    plan_strike_steps: int | None
+    plan_dte: int | None
+    profit_target_pct: Decimal | None
+    stop_loss_pct: Decimal | None
+    trailing_stop_pct: Decimal | None
+    time_stop_minutes: int | None
+    mtf_on: bool | None
+    mtf_timeframes: list[str] | None
+    mtf_ema_fast: int | None
+    mtf_ema_slow: int | None
+    context_on: bool | None
+    max_spread_pct: Decimal | None
+    max_price_move_pct: Decimal | None
+    min_minutes_to_close: int | None
+    min_realized_vol_pct: Decimal | None
+    max_realized_vol_pct: Decimal | None
+    min_iv_pct: Decimal | None
+    max_iv_pct: Decimal | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class SettingsChange:
+    """One recorded change of the risk limits or exit rules: the changed columns before and after."""
+
+    id: int
+    changed_at: datetime
+    actor: str
+    what: str  # risk_limits, exit_rules, notifications or strategy_settings
+    name: str
+    before: dict[str, Any]  # column -> value as JSON holds it
+    after: dict[str, Any]
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class DayPnl:
+    """Today's P&L in dollars: realized by positions closed since the day started, unrealized on the held
+    book's marks."""
+
+    realized: Decimal
+    unrealized: Decimal
+
+
+@dataclass(frozen=True)
+class ActiveExitAlert:
+    """An exit rule firing on a held position, as GET /exit-signals lists it."""
+
+    id: UUID
+    position_id: UUID
+    ticker: str
+    option_symbol: str
+    rule: str
+    priority: str  # CRITICAL, HIGH or MEDIUM
+    details: str
+    recommended_action: str
+    urgency: str
+    metrics: dict[str, Any]  # the rule's inputs, as JSON holds them
+    exit_order_id: UUID | None
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+
+@dataclass(frozen=True)
+class WorkerRun:
+    """A worker's last run, and how many it has had."""
+
+    worker: str
+    trigger: str
+    started_at: datetime
+    finished_at: datetime | None
+    processed: int
+    succeeded: bool
+    error: str | None
+    runs_total: int
+
+
+@dataclass(frozen=True)
+class WorkerControl:
+    """Whether a worker is paused, and who changed that, when and why (all None: never paused)."""
+
+    worker: str
+    paused: bool
+    changed_at: datetime | None
+    changed_by: str | None
+    reason: str | None
+
+    @classmethod
+    def never_paused(cls, worker: str) -> WorkerControl:
+        return cls(worker, False, None, None, None)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One check of a signal's decision trail."""
+
+    check_name: str
+    passed: bool
+    detail: str
+    inputs: dict[str, Any]  # what the check looked at, as JSON holds it
+    decided_at: datetime
+
+
+@dataclass(frozen=True)
+class ClosedPosition:
+    """A closed position as the statistics read it; money in dollars for the whole position."""
+
+    ticker: str
+    direction: str  # CALL or PUT
+    exit_reason: str | None
+    opened_at: datetime
+    closed_at: datetime
+    realized_pnl: Decimal
+    cost_basis: Decimal
+    fees: Decimal | None
+
+
+@dataclass(frozen=True)
+class OpenGroup:
+    """The held positions of one ticker and direction: how many, and their unrealized P&L in dollars."""
+
+    ticker: str
+    direction: str
+    positions: int
+    unrealized_pnl: Decimal
+
+
+@dataclass(frozen=True)
+class StoredAlert:
+    """A stored alert as a replay reads it: when it arrived and its payload as stored."""
+
+    id: UUID
+    received_at: datetime
+    ticker: str
+    action: str
+    direction: str | None
+    raw_payload: dict[str, Any]  # the alert's JSON, secret redacted
+
+
+@dataclass(frozen=True)
+class SignalOutcome:
+    """What became of one signal: its status and reasons, the position it opened (if any) and how many
+    positions it closed. Money in dollars: P&L and cost basis per position, prices per share."""
+
+    id: UUID
+    status: str
+    rejection_reasons: list[str] | None
+    position_id: UUID | None
+    position_status: str | None
+    ticker: str | None
+    option_type: str | None
+    option_symbol: str | None
+    quantity: int | None
+    entry_price: Decimal | None
+    exit_price: Decimal | None
+    cost_basis: Decimal | None
+    opened_at: datetime | None
+    closed_at: datetime | None
+    exit_reason: str | None
+    realized_pnl: Decimal | None
+    unrealized_pnl: Decimal | None
+    closed_positions: int
+
+
+@dataclass(frozen=True)
+class ScratchDatabase:
+    """A replay's scratch book found on the server: its owner, and whether this role may drop it."""
+
+    name: str
+    owner: str
+    droppable: bool
+
+
+@dataclass(frozen=True)
+class DueDelivery:
+    """One notification on one channel, claimed for sending: its kind, severity and facts (the numbers the
+    message shows, money in dollars), and which attempt this is (1 for the first)."""
+
+    notification_id: int
+    channel: str
+    attempt: int
+    kind: str
+    severity: str
+    facts: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class OpenDifference:
+    """A difference between the broker's book and ours that the reconciler still sees."""
+
+    id: UUID
+    broker: str
+    kind: str  # states.DifferenceKind
+    subject: str  # the OCC symbol or broker order it is about
+    broker_quantity: int | None
+    book_quantity: int | None
+    order_id: UUID | None
+    broker_order_id: str | None
+    detail: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+
+@dataclass(frozen=True)
+class SessionFigures:
+    """A session's book for the daily summary, dollars: fills, positions opened and closed in the session,
+    realized P&L (net) and winners among the closed; open positions, their unrealized P&L and stale marks
+    now."""
+
+    fills: int
+    opened: int
+    closed: int
+    winners: int
+    realized_pnl: Decimal
+    open_positions: int
+    unrealized_pnl: Decimal
+    stale: int
+
+
+@dataclass(frozen=True)
+class UnroutedNotice:
+    """A notification the notifier has not yet given a delivery per channel."""
+
+    id: int
+    kind: str
+    severity: str
+    only_channel: str | None
+
+
+@dataclass(frozen=True)
+class ChannelRule:
+    """Which notifications a channel gets: at least `min_severity`, and none of the `muted` kinds."""
+
+    channel: str
+    min_severity: str
+    muted: tuple[str, ...]

@@ -18,7 +18,7 @@ from optionflow.db.migrate import migrate_database
 
 
 @contextmanager
-def read_only(url: str) -> Iterator[Any]:
+def read_only(url: str) -> Iterator[Cursor]:
     """A cursor on `url` in a transaction the server itself keeps from writing, rolled back at the end."""
     conn = connect(url)
     try:
@@ -109,12 +109,12 @@ def drop_leftovers(database_url: str) -> list[Leftover]:
             found = replay_db.unused_scratch_databases(cur)
             results = []
             for book in found:
-                if not book["droppable"]:
-                    results.append(Leftover(book["name"], False, f"owned by {book['owner']}"))
-                elif replay_db.drop_unused_database(cur, book["name"]):
-                    results.append(Leftover(book["name"], True))
+                if not book.droppable:
+                    results.append(Leftover(book.name, False, f"owned by {book.owner}"))
+                elif replay_db.drop_unused_database(cur, book.name):
+                    results.append(Leftover(book.name, True))
                 else:
-                    results.append(Leftover(book["name"], False, "a session connected to it meanwhile"))
+                    results.append(Leftover(book.name, False, "a session connected to it meanwhile"))
     finally:
         conn.close()
     return results

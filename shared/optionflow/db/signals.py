@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from psycopg2.extras import RealDictCursor, execute_values
 
+from optionflow.db.rows import Decision, columns
 from optionflow.models.alert import Alert
 from optionflow.states import SignalStatus
+
+T = TypeVar("T")
 
 
 def insert_if_new(
@@ -67,17 +71,19 @@ def insert_if_new(
     return existing["id"], False
 
 
-def get(cur: RealDictCursor, signal_id: UUID) -> dict[str, Any] | None:
+def get(cur: RealDictCursor, signal_id: UUID, row_type: Callable[[dict[str, Any]], T]) -> T | None:
+    """The signal, built by `row_type` (the API's model of a signal), or None."""
     cur.execute("SELECT * FROM signals WHERE id = %s", (str(signal_id),))
-    return cur.fetchone()
+    row = cur.fetchone()
+    return None if row is None else row_type(row)
 
 
-def decisions(cur: RealDictCursor, signal_id: UUID) -> list[dict[str, Any]]:
+def decisions(cur: RealDictCursor, signal_id: UUID) -> list[Decision]:
+    """The signal's decision trail, in the order its checks ran."""
     cur.execute(
-        "SELECT check_name, passed, detail, inputs, decided_at FROM decisions WHERE signal_id = %s ORDER BY id",
-        (str(signal_id),),
+        f"SELECT {columns(Decision)} FROM decisions WHERE signal_id = %s ORDER BY id", (str(signal_id),)
     )
-    return list(cur.fetchall())
+    return [Decision(**row) for row in cur.fetchall()]
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,10 @@ since moved past, and an advance's sweeps are the only runs while it steps.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from psycopg2.extras import RealDictCursor
+
+from optionflow.clock import ClockState
 
 # Any constant works; it only has to be the same for every process on this database (the migration lock is
 # another one).
@@ -19,13 +20,13 @@ CLOCK_LOCK = 8_421_337_002
 _COLUMNS = "anchor_at, anchor_wall, speed, paused, swept_to, changed_by"
 
 
-def read(cur: RealDictCursor) -> dict[str, Any] | None:
+def read(cur: RealDictCursor) -> ClockState | None:
     cur.execute(f"SELECT {_COLUMNS} FROM simulated_clock")
     row = cur.fetchone()
-    return dict(row) if row else None
+    return ClockState.from_row(row) if row else None
 
 
-def start(cur: RealDictCursor, at: datetime, wall: datetime, by: str) -> dict[str, Any]:
+def start(cur: RealDictCursor, at: datetime, wall: datetime, by: str) -> ClockState:
     """The clock, started at `at` (running, real speed) when the book has none yet."""
     cur.execute(
         """INSERT INTO simulated_clock (anchor_at, anchor_wall, speed, paused, swept_to, changed_by)
@@ -46,7 +47,7 @@ def save(
     paused: bool,
     swept_to: datetime,
     by: str,
-) -> dict[str, Any]:
+) -> ClockState:
     """Re-anchor the clock: it stands at `at` at the wall-clock instant `wall`."""
     cur.execute(
         f"""INSERT INTO simulated_clock (anchor_at, anchor_wall, speed, paused, swept_to, changed_by)
@@ -59,12 +60,20 @@ def save(
     )
     row = cur.fetchone()
     assert row is not None
-    return dict(row)
+    return ClockState.from_row(row)
 
 
 def hold_for_run(cur: RealDictCursor) -> None:
     """Wait until no change to the clock is under way, then keep changes out (session lock, shared)."""
     cur.execute("SELECT pg_advisory_lock_shared(%s)", (CLOCK_LOCK,))
+
+
+def hold_for_run_and_read(cur: RealDictCursor) -> ClockState | None:
+    """`hold_for_run`, then `read`, in one round trip: two statements, the second with its own snapshot,
+    taken once the lock is held (a change committed before the lock was granted is seen)."""
+    cur.execute(f"SELECT pg_advisory_lock_shared(%s); SELECT {_COLUMNS} FROM simulated_clock", (CLOCK_LOCK,))
+    row = cur.fetchone()
+    return ClockState.from_row(row) if row else None
 
 
 def release_from_run(cur: RealDictCursor) -> None:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from psycopg2.extras import RealDictCursor
+
+from optionflow.db.rows import ClosedPosition, OpenGroup
 
 
 def closed_positions(
     cur: RealDictCursor, since: datetime | None, until: datetime | None
-) -> list[dict[str, Any]]:
+) -> list[ClosedPosition]:
     """Positions closed in [since, until) (either bound may be open), oldest close first.
 
     Each row: ticker, direction (CALL/PUT), exit_reason, opened_at, closed_at, realized_pnl and cost_basis
@@ -25,10 +26,10 @@ def closed_positions(
            ORDER BY closed_at, id""",
         {"since": since, "until": until},
     )
-    return [dict(row) for row in cur.fetchall()]
+    return [ClosedPosition(**row) for row in cur.fetchall()]
 
 
-def open_book(cur: RealDictCursor) -> list[dict[str, Any]]:
+def open_book(cur: RealDictCursor) -> list[OpenGroup]:
     """Open (and closing) positions per ticker and direction: their count and unrealized P&L in dollars
     (whole positions; a position not yet priced counts as 0)."""
     cur.execute(
@@ -39,4 +40,4 @@ def open_book(cur: RealDictCursor) -> list[dict[str, Any]]:
            GROUP BY ticker, option_type
            ORDER BY ticker, option_type"""
     )
-    return [dict(row) for row in cur.fetchall()]
+    return [OpenGroup(**row) for row in cur.fetchall()]

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from psycopg2.extras import RealDictCursor, execute_values
 
-from optionflow.db.rows import BookLine, EntryTerms, StrategySettings
+from optionflow.db.rows import AlertPlan, BookLine, EntryTerms, StrategySettings
 
 # a ticker's row cannot loosen the overall caps (they bound the whole book): only the default row's count
 from optionflow.models.strategy_settings import OVERALL_ONLY
@@ -153,13 +153,13 @@ def _json_default(value: Any) -> str:
     return str(value)
 
 
-def alert_plans(cur: RealDictCursor, signal_ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
+def alert_plans(cur: RealDictCursor, signal_ids: list[UUID]) -> list[AlertPlan]:
     """The `plan` object each of `signal_ids` carried in its alert (validated at the webhook), if any."""
     if not signal_ids:
-        return {}
+        return []
     cur.execute(
         """SELECT id, raw_payload->'plan' AS plan FROM signals
            WHERE id = ANY(%s::uuid[]) AND jsonb_typeof(raw_payload->'plan') = 'object'""",
         ([str(i) for i in signal_ids],),
     )
-    return {row["id"]: dict(row["plan"]) for row in cur.fetchall()}
+    return [AlertPlan(signal_id=row["id"], plan=dict(row["plan"])) for row in cur.fetchall()]

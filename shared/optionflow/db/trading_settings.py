@@ -6,69 +6,89 @@ import json
 from dataclasses import fields
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from psycopg2 import sql
 from psycopg2.extras import RealDictCursor
 
-from optionflow.db.rows import StrategySettings
+from optionflow.db.rows import (
+    ExitRules,
+    RiskLimits,
+    SettingsChange,
+    StoredExitRules,
+    StoredRiskLimits,
+    StoredStrategySettings,
+    StrategySettings,
+    columns,
+)
 
-What = Literal["risk_limits", "exit_rules", "strategy_settings"]
+What = Literal["risk_limits", "exit_rules", "notifications", "strategy_settings"]
+Stored = StoredRiskLimits | StoredExitRules | StoredStrategySettings
 
-# The columns an operator may change, per table. Column names reach SQL only from this map, never from a
-# request, so a patch cannot name `name`, `updated_at` or anything else.
+# The columns an operator may change, per table: the fields of the typed rows (db/rows.py). Column names
+# reach SQL only from this map, never from a request, so a patch cannot name `name`, `updated_at` or
+# anything else.
 EDITABLE: dict[str, tuple[str, ...]] = {
-    "risk_limits": (
-        "max_open_positions",
-        "max_daily_loss",
-        "max_positions_per_ticker",
-        "max_contracts_per_order",
-        "risk_per_trade",
-        "kill_switch",
-    ),
-    "exit_rules": (
-        "profit_target_pct",
-        "stop_loss_pct",
-        "trailing_stop_pct",
-        "min_dte",
-        "max_hold_days",
-        "close_minutes_before_close",
-    ),
+    "risk_limits": tuple(f.name for f in fields(RiskLimits)),
+    "exit_rules": tuple(f.name for f in fields(ExitRules)),
     "strategy_settings": tuple(f.name for f in fields(StrategySettings)),
+}
+_STORED: dict[str, type[StoredRiskLimits] | type[StoredExitRules] | type[StoredStrategySettings]] = {
+    "risk_limits": StoredRiskLimits,
+    "exit_rules": StoredExitRules,
+    "strategy_settings": StoredStrategySettings,
 }
 
 
-def read(cur: RealDictCursor, what: What, name: str = "default", *, lock: bool = False) -> dict[str, Any]:
+@overload
+def read(
+    cur: RealDictCursor, what: Literal["risk_limits"], name: str = ..., *, lock: bool = ...
+) -> StoredRiskLimits: ...
+@overload
+def read(
+    cur: RealDictCursor, what: Literal["exit_rules"], name: str = ..., *, lock: bool = ...
+) -> StoredExitRules: ...
+@overload
+def read(
+    cur: RealDictCursor, what: Literal["strategy_settings"], name: str = ..., *, lock: bool = ...
+) -> StoredStrategySettings: ...
+@overload
+def read(cur: RealDictCursor, what: What, name: str = ..., *, lock: bool = ...) -> Stored: ...
+def read(cur: RealDictCursor, what: What, name: str = "default", *, lock: bool = False) -> Stored:
     """One row of `what`. With lock=True it is held until commit, so two changes (or a change and a
     signal processor's risk decision) apply one after the other, each on top of the other's result."""
-    query = sql.SQL("SELECT * FROM {} WHERE name = %s").format(sql.Identifier(_table(what)))
+    row_type = _STORED[_table(what)]
+    query = sql.SQL("SELECT {} FROM {} WHERE name = %s").format(
+        sql.SQL(columns(row_type)), sql.Identifier(what)
+    )
     if lock:
         query += sql.SQL(" FOR UPDATE")
     cur.execute(query, (name,))
     row = cur.fetchone()
     if row is None:
         raise LookupError(f"{what} has no {name!r} row; run `optionflow db migrate`")
-    return dict(row)
+    return row_type(**row)
 
 
 def update(
     cur: RealDictCursor, what: What, values: dict[str, Any], *, at: datetime, name: str = "default"
-) -> dict[str, Any]:
+) -> Stored:
     """Set `values` (editable columns only) and updated_at; returns the row as it now is."""
     unknown = set(values) - set(EDITABLE[_table(what)])
     if unknown or not values:
         raise ValueError(f"cannot update {what} columns {sorted(unknown) or '(none)'}")
     assignments = sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(column)) for column in values)
+    row_type = _STORED[what]
     cur.execute(
-        sql.SQL("UPDATE {} SET {}, updated_at = %s WHERE name = %s RETURNING *").format(
-            sql.Identifier(what), assignments
+        sql.SQL("UPDATE {} SET {}, updated_at = %s WHERE name = %s RETURNING {}").format(
+            sql.Identifier(what), assignments, sql.SQL(columns(row_type))
         ),
         (*values.values(), at, name),
     )
     row = cur.fetchone()
     if row is None:
         raise LookupError(f"{what} has no {name!r} row; run `optionflow db migrate`")
-    return dict(row)
+    return row_type(**row)
 
 
 def record_change(
@@ -81,26 +101,26 @@ def record_change(
     reason: str | None,
     at: datetime,
     name: str = "default",
-) -> dict[str, Any]:
+) -> SettingsChange:
     cur.execute(
-        """INSERT INTO settings_changes (changed_at, actor, what, name, before, after, reason)
+        f"""INSERT INTO settings_changes (changed_at, actor, what, name, before, after, reason)
            VALUES (%s, %s, %s, %s, %s, %s, %s)
-           RETURNING *""",
+           RETURNING {columns(SettingsChange)}""",
         (at, actor, _table(what), name, _json(before), _json(after), reason),
     )
     row = cur.fetchone()
     assert row is not None  # INSERT ... RETURNING always returns the row
-    return dict(row)
+    return SettingsChange(**row)
 
 
-def changes(cur: RealDictCursor, *, limit: int, what: What | None = None) -> list[dict[str, Any]]:
+def changes(cur: RealDictCursor, *, limit: int, what: What | None = None) -> list[SettingsChange]:
     """The most recent changes, newest first."""
     cur.execute(
-        """SELECT * FROM settings_changes WHERE (%s::text IS NULL OR what = %s)
+        f"""SELECT {columns(SettingsChange)} FROM settings_changes WHERE (%s::text IS NULL OR what = %s)
            ORDER BY changed_at DESC, id DESC LIMIT %s""",
         (what, what, limit),
     )
-    return [dict(row) for row in cur.fetchall()]
+    return [SettingsChange(**row) for row in cur.fetchall()]
 
 
 def _table(what: str) -> str:
@@ -124,8 +144,10 @@ def ensure_row(cur: RealDictCursor, what: What, name: str, *, at: datetime) -> N
     )
 
 
-def names(cur: RealDictCursor, what: What) -> list[dict[str, Any]]:
-    """Every row of `what`, the default first, then by name."""
-    query = sql.SQL("SELECT * FROM {} ORDER BY name <> 'default', name").format(sql.Identifier(_table(what)))
-    cur.execute(query)
-    return [dict(row) for row in cur.fetchall()]
+def strategy_rows(cur: RealDictCursor) -> list[StoredStrategySettings]:
+    """Every row of strategy_settings, the default first, then by name."""
+    cur.execute(
+        f"""SELECT {columns(StoredStrategySettings)} FROM strategy_settings
+           ORDER BY name <> 'default', name"""
+    )
+    return [StoredStrategySettings(**row) for row in cur.fetchall()]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from psycopg2.extras import RealDictCursor
+
+from optionflow.db.rows import WorkerControl, columns
 
 
 def is_paused(cur: RealDictCursor, worker: str) -> bool:
@@ -14,15 +15,15 @@ def is_paused(cur: RealDictCursor, worker: str) -> bool:
     return bool(row and row["paused"])
 
 
-def all_controls(cur: RealDictCursor) -> dict[str, dict[str, Any]]:
+def all_controls(cur: RealDictCursor) -> dict[str, WorkerControl]:
     """Every recorded control by worker: paused, changed_at, changed_by, reason."""
-    cur.execute("SELECT worker, paused, changed_at, changed_by, reason FROM worker_controls")
-    return {row["worker"]: dict(row) for row in cur.fetchall()}
+    cur.execute(f"SELECT {columns(WorkerControl)} FROM worker_controls")
+    return {row["worker"]: WorkerControl(**row) for row in cur.fetchall()}
 
 
 def set_paused(
     cur: RealDictCursor, worker: str, paused: bool, changed_at: datetime, changed_by: str, reason: str | None
-) -> tuple[bool, dict[str, Any]]:
+) -> tuple[bool, WorkerControl]:
     """Pause or resume `worker`; returns (changed, the control now in force).
 
     One upsert that writes only when the state changes, so two operators racing get one change and one
@@ -42,14 +43,7 @@ def set_paused(
     )
     row = cur.fetchone()
     if row is not None:
-        return True, dict(row)
-    cur.execute(
-        "SELECT worker, paused, changed_at, changed_by, reason FROM worker_controls WHERE worker = %s",
-        (worker,),
-    )
+        return True, WorkerControl(**row)
+    cur.execute(f"SELECT {columns(WorkerControl)} FROM worker_controls WHERE worker = %s", (worker,))
     current = cur.fetchone()
-    return False, dict(current) if current else never_paused(worker)
-
-
-def never_paused(worker: str) -> dict[str, Any]:
-    return {"worker": worker, "paused": False, "changed_at": None, "changed_by": None, "reason": None}
+    return False, WorkerControl(**current) if current else WorkerControl.never_paused(worker)

@@ -13,3 +13,4 @@ SIGNAL_ACCEPTED = "signal.accepted"
 ORDER_CREATED = "order.created"
 POSITION_OPENED = "position.opened"
 POSITIONS_REFRESHED = "positions.refreshed"
+NOTICES_QUEUED = "notifications.queued"  # a transaction wrote outbox rows: the notifier sends them

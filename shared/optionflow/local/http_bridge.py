@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import socket
 import threading
 import time
 import uuid
@@ -90,10 +91,19 @@ def problem_document(status: int, detail: str) -> bytes:
 
 
 def make_server(
-    host: str, port: int, handler: Handler, *, read_timeout_seconds: float = 30.0
+    host: str,
+    port: int,
+    handler: Handler,
+    *,
+    read_timeout_seconds: float = 30.0,
+    listening: socket.socket | None = None,
+    server_class: type[ThreadingHTTPServer] = ThreadingHTTPServer,
 ) -> ThreadingHTTPServer:
     """Serve `handler` over HTTP/1.1. A client that stops sending mid-request is dropped after
-    `read_timeout_seconds` (an idle keep-alive connection too)."""
+    `read_timeout_seconds` (an idle keep-alive connection too).
+
+    `listening`: a socket already bound and listening, shared by several API processes (the local stack's),
+    each accepting the connections it is free to take; `host` and `port` are then ignored."""
     # A Lambda execution environment serves one request at a time, and the Powertools resolver keeps the
     # current event on itself: concurrent calls would read each other's requests. Connections are
     # accepted and read in parallel; the handler runs one request at a time, as in one Lambda instance.
@@ -205,6 +215,12 @@ def make_server(
             # only a timed-out connection reaches here (send_error logs its own): most are idle keep-alives
             logger.debug("http connection closed", extra={"reason": format % args})
 
-    server = ThreadingHTTPServer((host, port), LambdaRequestHandler)
+    if listening is None:
+        server = server_class((host, port), LambdaRequestHandler)
+    else:
+        server = server_class(listening.getsockname(), LambdaRequestHandler, bind_and_activate=False)
+        server.socket.close()
+        server.socket = listening
+        server.server_address = listening.getsockname()
     server.daemon_threads = True
     return server

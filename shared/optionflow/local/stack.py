@@ -1,8 +1,9 @@
 """`optionflow dev` / `make run`: the whole app on one machine.
 
-Embedded Postgres (unless DATABASE_URL is set), migrations, the API Lambda behind a local HTTP server, the
-worker Lambdas on their schedules (the worker registry's, which a test holds to template.yaml's), and an
-in-process bus for the fast path.
+Embedded Postgres (unless DATABASE_URL is set), migrations, the API Lambda behind a local HTTP server in
+several processes on one port (LOCAL_API_WORKERS, by default one per core up to 4), the worker Lambdas in a
+process of their own on their schedules (the worker registry's, which a test holds to template.yaml's), and
+a queue from the API processes to the workers for the fast path.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ def project_root() -> Path:
 
 
 def local_secrets(settings: Settings) -> Settings:
-    """Fill missing JWT and webhook secrets from (or into) <data_dir>/secrets.json, so tokens survive restarts."""
+    """Fill missing JWT and webhook secrets from (or into) <data_dir>/secrets.json, so tokens survive restarts;
+    notifications also print to the console unless NOTIFY_CONSOLE turned that off."""
     path = settings.data_dir / "secrets.json"
     stored: dict[str, str] = json.loads(path.read_text()) if path.is_file() else {}
     changed = False
@@ -46,6 +48,8 @@ def local_secrets(settings: Settings) -> Settings:
         update={
             "jwt_secret": settings.jwt_secret or stored["jwt_secret"],
             "webhook_secret": settings.webhook_secret or stored["webhook_secret"],
+            # notifications print to the stack's console unless NOTIFY_CONSOLE says otherwise
+            "notify_console": True if settings.notify_console is None else settings.notify_console,
         }
     )
 
@@ -54,14 +58,22 @@ def local_secrets(settings: Settings) -> Settings:
 class LocalStack:
     settings: Settings
     url: str
-    server: Any
-    workers: Any
+    api: Any  # ApiProcesses
+    workers: Any  # WorkerProcess
     postgres: Any
     clock_note: str | None = None  # why a simulated clock did not start at OPTIONFLOW_CLOCK_START
 
+    @property
+    def port(self) -> int:
+        return int(self.api.server_address[1])
+
+    def set_fast_path(self, on: bool) -> None:
+        """Whether the webhook wakes the workers at once (on by default); off, the schedules alone move
+        work along (the benchmarks measure the webhook alone so)."""
+        self.workers.handoff.fast_path.value = 1 if on else 0
+
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.api.stop()
         self.workers.stop()
         if self.postgres is not None:
             self.postgres.cleanup()
@@ -74,7 +86,7 @@ def start(settings: Settings, *, schedules: bool = True, host: str = "127.0.0.1"
     from optionflow.db.migrate import migrate
     from optionflow.events.bus import InProcessBus, set_bus
     from optionflow.events.worker_invoker import CallbackInvoker, set_invoker
-    from optionflow.local.http_bridge import make_server
+    from optionflow.local.api_process import ApiProcesses
     from optionflow.local.worker_process import WorkerProcess
 
     root = project_root()
@@ -88,6 +100,16 @@ def start(settings: Settings, *, schedules: bool = True, host: str = "127.0.0.1"
         settings = settings.model_copy(update={"database_url": url})
     observability.keep_metrics(False)
     config.use_settings(settings)
+    # a broker mode builds its adapter now, and LIVE passes its gate now: a refused key, an account not
+    # approved for options or a missing confirmation stops the stack before it serves anything
+    from optionflow.brokers.provider import order_broker
+
+    try:
+        order_broker(config.get_settings())
+    except ConfigurationError:
+        if postgres is not None:
+            postgres.cleanup()
+        raise
     clock.set_clock(None)
     set_database_url(settings.database_url)
     migrate(get_connection())
@@ -104,12 +126,11 @@ def start(settings: Settings, *, schedules: bool = True, host: str = "127.0.0.1"
                 "and carries on: it never goes back"
             )
     workers = WorkerProcess(settings, root, schedules=schedules)
+    # This process only starts and stops the others; what it publishes (nothing, today) goes the same way.
     set_bus(InProcessBus(workers.dispatch))
     set_invoker(CallbackInvoker(workers.run))
-    from api.app import lambda_handler
-
     try:
-        server = make_server(host, settings.port, lambda_handler)
+        api = ApiProcesses(settings, root, settings.api_processes(), workers.handoff, host)
     except OSError as exc:
         workers.stop()
         if postgres is not None:
@@ -117,9 +138,13 @@ def start(settings: Settings, *, schedules: bool = True, host: str = "127.0.0.1"
         raise ConfigurationError(
             f"PORT {settings.port}: cannot listen on {host} ({exc.strerror}); set PORT"
         ) from None
-    threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
-    url = f"http://{host}:{server.server_address[1]}"
-    return LocalStack(settings, url, server, workers, postgres, clock_note)
+    except BaseException:
+        workers.stop()
+        if postgres is not None:
+            postgres.cleanup()
+        raise
+    url = f"http://{host}:{api.server_address[1]}"
+    return LocalStack(settings, url, api, workers, postgres, clock_note)
 
 
 def serve(settings: Settings) -> None:
@@ -146,7 +171,8 @@ def serve(settings: Settings) -> None:
     # and the page takes it out of the address bar once read.
     print(
         f"""
-OptionFlow is running ({s.app_mode} mode, trading mode {s.trading_mode}, database: {where})
+OptionFlow is running ({s.app_mode} mode, trading mode {s.trading_mode}, broker {s.broker}, database: {where})
+  processes       {s.api_processes()} for the API (LOCAL_API_WORKERS), one for the workers at niceness {s.local_worker_nice}
   clock           {clock}
   API             {stack.url}
   webhook URL     {stack.url}/webhook

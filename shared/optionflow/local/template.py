@@ -66,6 +66,14 @@ def rate_seconds(expression: str) -> int:
 
 def worker_specs(template: Path, stage: str = "local") -> list[WorkerSpec]:
     document = yaml.load(template.read_text(encoding="utf-8"), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    # A fast path is a rule on the bus that targets the worker's function (an EventBridgeRule event) or,
+    # as deployed, a queue the function reads (an SQS event): what the rule targets -> its detail-types.
+    rule_targets: dict[str, list[str]] = {}
+    for resource in document["Resources"].values():
+        if resource.get("Type") == "AWS::Events::Rule":
+            pattern = resource["Properties"].get("EventPattern", {})
+            for target in resource["Properties"].get("Targets", []):
+                rule_targets.setdefault(str(target["Arn"]), []).extend(pattern.get("detail-type", []))
     specs = []
     for logical_id, resource in document["Resources"].items():
         props = resource.get("Properties", {})
@@ -80,6 +88,8 @@ def worker_specs(template: Path, stage: str = "local") -> list[WorkerSpec]:
                 schedule = event["Properties"]
             elif event["Type"] == "EventBridgeRule":
                 detail_types += event["Properties"]["Pattern"].get("detail-type", [])
+            elif event["Type"] == "SQS":
+                detail_types += rule_targets.get(str(event["Properties"]["Queue"]), [])
         if schedule is None:
             continue
         specs.append(

@@ -9,9 +9,11 @@ and its own stage-to-stage events, in-process.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import sys
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 from optionflow.config import Settings
@@ -19,9 +21,28 @@ from optionflow.config import Settings
 _SPAWN = multiprocessing.get_context("spawn")  # no fork: threads and connections must not be copied
 
 
+class Handoff:
+    """The way into the worker process, which every API process holds: fast-path events and manual runs,
+    over one queue. `fast_path` (shared by all processes) can turn the events off, leaving the schedules."""
+
+    def __init__(self) -> None:
+        self.queue: Any = _SPAWN.Queue()
+        self.fast_path: Any = _SPAWN.RawValue("b", 1)
+
+    def dispatch(self, detail_type: str, detail: dict[str, Any]) -> None:
+        """An API process's event bus: hand the event to the worker process (never blocks)."""
+        if self.fast_path.value:
+            self.queue.put_nowait(("event", detail_type, detail))
+
+    def run(self, worker: str, event: dict[str, Any]) -> None:
+        """An API process's worker invoker: run `worker` now with `event` there (never blocks)."""
+        self.queue.put_nowait(("run", worker, event))
+
+
 class WorkerProcess:
     def __init__(self, settings: Settings, root: Path, *, schedules: bool) -> None:
-        self._queue: Any = _SPAWN.Queue()
+        self.handoff = Handoff()
+        self._queue = self.handoff.queue
         self._process = _SPAWN.Process(
             target=_serve,
             args=(settings, str(root), schedules, self._queue),
@@ -30,13 +51,15 @@ class WorkerProcess:
         )
         self._process.start()
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
     def dispatch(self, detail_type: str, detail: dict[str, Any]) -> None:
-        """The API process's event bus: hand the event to the worker process (never blocks)."""
-        self._queue.put_nowait(("event", detail_type, detail))
+        self.handoff.dispatch(detail_type, detail)
 
     def run(self, worker: str, event: dict[str, Any]) -> None:
-        """The API process's worker invoker: run `worker` now with `event` there (never blocks)."""
-        self._queue.put_nowait(("run", worker, event))
+        self.handoff.run(worker, event)
 
     def stop(self, timeout: float = 15.0) -> None:
         if self._process.is_alive():
@@ -47,12 +70,43 @@ class WorkerProcess:
             self._process.join(5)
 
 
+_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def yield_to_the_api(niceness: int) -> None:
+    """Lower this process's CPU priority, and its Postgres sessions' where the server lets us (the same
+    user, or root): when the pipeline and the webhook compete for the cores, the webhook goes first, as in
+    AWS, where the workers run on machines of their own. A busy pipeline still gets every idle cycle."""
+    if niceness <= 0:
+        return
+    os.nice(niceness)
+
+    def lower_backend(conn: Any) -> None:
+        pid = conn.info.backend_pid
+        # Only a server on this machine, and only a process that is one of its backends: a pid from a
+        # remote server or a container's namespace names some other process here.
+        if conn.info.host not in _LOCAL_HOSTS and not conn.info.host.startswith("/"):
+            return
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() != "postgres":
+                return
+            os.setpriority(os.PRIO_PROCESS, pid, niceness)
+        except OSError:  # another user's server, or no /proc: our process alone yields
+            pass
+
+    from optionflow.db.connection import after_connect
+
+    after_connect(lower_backend)
+
+
 def _serve(settings: Settings, root: str, schedules: bool, queue: Any) -> None:
     # Ctrl-C reaches the whole process group; the parent decides when the workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.path.insert(0, str(Path(root) / "functions"))
     from optionflow import clock, config, observability
     from optionflow.db.connection import set_database_url
+
+    yield_to_the_api(settings.local_worker_nice)
     from optionflow.events.bus import InProcessBus, set_bus
     from optionflow.local.runner import WorkerRunner, registry_specs
 
@@ -73,7 +127,16 @@ def _serve(settings: Settings, root: str, schedules: bool, queue: Any) -> None:
         runner.start_schedules()
         for name in runner.specs:  # one sweep at start-up picks up anything left from the last run
             runner.trigger(name)
-    while (item := queue.get()) is not None:
+    parent = multiprocessing.parent_process()
+    while True:
+        try:
+            item = queue.get(timeout=1.0)
+        except Empty:
+            if parent is not None and not parent.is_alive():  # killed outright: do not outlive it
+                break
+            continue
+        if item is None:
+            break
         kind, target, payload = item
         if kind == "run":
             runner.trigger(target, payload)

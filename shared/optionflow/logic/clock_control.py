@@ -141,7 +141,7 @@ def _changing(deps: Dependencies) -> Iterator[tuple[SimulatedClock, ClockState]]
 
 
 def _save(deps: Dependencies, clock: SimulatedClock, state: ClockState) -> ClockState:
-    row = deps.db.run_in_transaction(
+    saved = deps.db.run_in_transaction(
         lambda cur: store.save(
             cur,
             at=state.anchor_at,
@@ -152,7 +152,6 @@ def _save(deps: Dependencies, clock: SimulatedClock, state: ClockState) -> Clock
             by=state.changed_by,
         )
     )
-    saved = ClockState.from_row(row)
     clock.adopt(saved)
     return saved
 
@@ -163,9 +162,9 @@ def start(deps: Dependencies, at: datetime) -> tuple[ClockState, bool]:
     on where it stands, pace and pause kept. Returns the clock and whether it started at `at`."""
     with _holding(deps) as clock:
         wall = wall_now()
-        row = deps.db.run_in_transaction(store.read)
-        if row is not None and ClockState.from_row(row).at(wall) >= at:
-            return ClockState.from_row(row), False
+        current = deps.db.run_in_transaction(store.read)
+        if current is not None and current.at(wall) >= at:
+            return current, False
         at = at.astimezone(UTC)
         return _save(deps, clock, ClockState(at, wall, 1.0, False, swept_to=at, changed_by=STARTED_BY)), True
 

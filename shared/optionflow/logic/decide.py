@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from optionflow import observability
 from optionflow.calendar import NEW_YORK
 from optionflow.db import book as book_db
+from optionflow.db import notifications as notifications_db
 from optionflow.db import signals as signals_db
 from optionflow.db import strategy as strategy_db
 from optionflow.db.connection import is_transient, savepoint
@@ -20,6 +21,7 @@ from optionflow.db.signals import ClaimedSignal
 from optionflow.events import names as events
 from optionflow.logic.exits import Rules
 from optionflow.logic.filters import MarketView, entry_filters
+from optionflow.logic.results import DecideResult
 from optionflow.logic.risk import (
     Book,
     Check,
@@ -81,7 +83,7 @@ def decide(
     return checks
 
 
-def process_pending(deps: Dependencies, now: datetime) -> int:
+def process_pending(deps: Dependencies, now: datetime) -> DecideResult:
     """Decide every pending signal, a batch per transaction; returns how many were decided.
 
     Each run in Lambda also reports how long the oldest unhandled signal has waited: the stale-pipeline
@@ -90,7 +92,7 @@ def process_pending(deps: Dependencies, now: datetime) -> int:
     if observability.recording():
         age = deps.db.run_statement(lambda cur: signals_db.oldest_waiting_age_seconds(cur, now))
         observability.seconds(observability.OLDEST_WAITING_SIGNAL, age)
-    return decided
+    return DecideResult(decided)
 
 
 def _decide_batch(deps: Dependencies, now: datetime, batch: int) -> int:
@@ -106,7 +108,7 @@ def _decide_batch(deps: Dependencies, now: datetime, batch: int) -> int:
         # the daily loss limit counts from midnight New York time
         day_start = datetime.combine(now.astimezone(NEW_YORK).date(), time(0), NEW_YORK)
         pnl = book_db.day_pnl(cur, day_start)
-        book = Book(exposure.total, dict(exposure.per_ticker), pnl["realized"], pnl["unrealized"])
+        book = Book(exposure.total, dict(exposure.per_ticker), pnl.realized, pnl.unrealized)
         accepted = 0
         failed_checks: list[str] = []
         trail: list[tuple[Any, Check]] = []
@@ -154,11 +156,16 @@ def _decide_batch(deps: Dependencies, now: datetime, batch: int) -> int:
                     book = Book(book.open_total + 1, per_ticker, book.realized_today, book.unrealized)
         signals_db.record_decisions(cur, trail, now)
         signals_db.set_statuses(cur, outcomes, now)
+        rejected = notifications_db.signals_rejected(
+            cur, [s for s, st, _ in outcomes if st != SignalStatus.ACCEPTED], now
+        )
     observability.signal_lines(
         "signal decided", [(sid, {"status": status, "reasons": reasons}) for sid, status, reasons in outcomes]
     )
     observability.count(observability.SIGNALS_ACCEPTED, accepted)
     observability.count_by(observability.SIGNALS_REJECTED, "Reason", failed_checks)
+    if rejected:
+        deps.publish(events.NOTICES_QUEUED, {"count": rejected})
     if accepted:
         deps.publish(events.SIGNAL_ACCEPTED, {"count": accepted})
     return len(signals)

@@ -77,11 +77,11 @@ class EntryStrategy:
         strategy_db.strategy_settings(cur, lock=True)
         settings = strategy_db.settings_for(cur, {s.ticker for s in entries})
         plans: dict[UUID, TradePlan | PlanError] = {}
-        for sid, raw in strategy_db.alert_plans(cur, [s.id for s in entries]).items():
+        for alert in strategy_db.alert_plans(cur, [s.id for s in entries]):
             try:
-                plans[sid] = parse_plan(raw)
+                plans[alert.signal_id] = parse_plan(alert.plan)
             except PlanError as exc:  # validated at the webhook; a row stored before then is its own problem
-                plans[sid] = exc
+                plans[alert.signal_id] = exc
         # the book is read only when a cap will look at it: with none set, sizing needs no book
         capped = any(getattr(s, cap) is not None for s in settings.values() for cap in CAPS)
         return cls(settings, BookExposure(strategy_db.book_lines(cur) if capped else ()), plans)

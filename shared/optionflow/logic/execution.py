@@ -1,7 +1,10 @@
-"""Paper executor: fill working paper orders; a buy opens a position, a sell closes one with realized P&L.
+"""The executor: fill working paper orders; a buy opens a position, a sell closes one with realized P&L.
 
 Order, trade, position and signal all change in one transaction per batch, so a crash leaves either
 all of a fill or none of it.
+
+With BROKER=alpaca|tradier the same worker routes the orders to the broker instead and polls their fills
+(`logic/routing.py`); BROKER=paper (simulated, or paper on real quotes) takes the paper path below.
 """
 
 from __future__ import annotations
@@ -13,12 +16,14 @@ from typing import TYPE_CHECKING, Any
 from optionflow import observability
 from optionflow.calendar import NEW_YORK, NyseCalendar
 from optionflow.db import book as book_db
+from optionflow.db import notifications as notifications_db
 from optionflow.db import orders as orders_db
 from optionflow.db import positions as positions_db
 from optionflow.db import signals as signals_db
 from optionflow.db.connection import is_transient, savepoint
 from optionflow.db.rows import WorkingOrder
 from optionflow.events import names as events
+from optionflow.logic.results import ExecutionResult, RoutingResult
 from optionflow.logic.runs import drain
 from optionflow.market.ports import usable_quote
 from optionflow.observability import logger
@@ -44,6 +49,7 @@ def session_close_for(created_at: datetime, calendar: NyseCalendar) -> datetime:
 def _expire(cur: Any, order: WorkingOrder, now: datetime) -> None:
     reason = "DAY order not filled by the close"
     orders_db.mark_ended(cur, order.id, OrderStatus.EXPIRED, reason, now)
+    notifications_db.orders_ended(cur, [order.id], now)
     if order.purpose == "ENTRY":
         signals_db.set_status(cur, order.for_signal, SignalStatus.FAILED, reasons=[reason], at=now)
     else:  # the position stays open; the exit monitor will ask again next session
@@ -56,6 +62,7 @@ def _expire(cur: Any, order: WorkingOrder, now: datetime) -> None:
 
 def _cancel_entry(cur: Any, order: WorkingOrder, reason: str, now: datetime) -> None:
     orders_db.mark_ended(cur, order.id, OrderStatus.CANCELLED, reason, now)
+    notifications_db.orders_ended(cur, [order.id], now)
     signals_db.set_status(cur, order.for_signal, SignalStatus.CANCELLED, reasons=[reason], at=now)
 
 
@@ -75,6 +82,7 @@ def _open_all(
         return []
     orders_db.mark_filled_many(cur, [(order.id, price, order.quantity) for order, price in fills], now)
     position_ids = positions_db.open_from_fills(cur, fills, now, fee_per_contract)
+    notifications_db.entries_filled(cur, list(position_ids.values()), now)
     positions_db.record_trades(
         cur, [(order, position_ids[order.id], price) for order, price in fills], now, fee_per_contract
     )
@@ -89,6 +97,7 @@ def _close(cur: Any, order: WorkingOrder, price: Any, now: datetime, deps: Depen
     pnl = positions_db.close_from_fill(
         cur, order.for_position, price, order.reason, now, deps.broker.fees(order.quantity)
     )
+    notifications_db.positions_closed(cur, [order.for_position], now)
     if order.signal_id:
         signals_db.set_status(cur, order.signal_id, SignalStatus.EXECUTED, at=now)
     return pnl
@@ -134,9 +143,14 @@ def _observe_fills(
     )
 
 
-def execute_pending(deps: Dependencies, now: datetime) -> dict[str, int]:
+def execute_pending(deps: Dependencies, now: datetime) -> ExecutionResult | RoutingResult:
     """Fill (or expire) every working paper order, a batch per transaction. Outside the session orders
-    wait, unless their DAY has ended. An order whose quote fails waits for the next run; the others fill."""
+    wait, unless their DAY has ended. An order whose quote fails waits for the next run; the others fill.
+    In a broker mode, route the orders to the broker and poll their fills instead."""
+    if deps.order_broker is not None:
+        from optionflow.logic.routing import route_pending
+
+        return route_pending(deps, now)
     outcome = {"opened": 0, "closed": 0, "expired": 0, "cancelled": 0, "waiting": 0, "failed_quotes": 0}
     seen: set[Any] = set()
 
@@ -149,7 +163,7 @@ def execute_pending(deps: Dependencies, now: datetime) -> dict[str, int]:
         )
 
     drain(step, BATCH)
-    return outcome
+    return ExecutionResult(**outcome)
 
 
 def _execute_batch(deps: Dependencies, now: datetime, batch: int, seen: set[Any]) -> dict[str, int]:
@@ -202,6 +216,8 @@ def _execute_batch(deps: Dependencies, now: datetime, batch: int, seen: set[Any]
         outcome["opened"] = len(opened)
     _observe_fills(entries, opened, closes, now)
     observability.count(observability.QUOTES_FAILED, outcome["failed_quotes"])
+    if outcome["opened"] + outcome["closed"] + outcome["expired"] + outcome["cancelled"]:
+        deps.publish(events.NOTICES_QUEUED, {})  # each of them wrote a notification
     if opened:
         # the refresher prices just these at once; its minute sweep covers the whole book
         deps.publish(events.POSITION_OPENED, {"count": len(opened), "position_ids": opened})

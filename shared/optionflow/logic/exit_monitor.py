@@ -17,6 +17,7 @@ from optionflow import observability
 from optionflow.calendar import NEW_YORK, NyseCalendar
 from optionflow.db import book as book_db
 from optionflow.db import exit_signals as exit_db
+from optionflow.db import notifications as notifications_db
 from optionflow.db import orders as orders_db
 from optionflow.db import positions as positions_db
 from optionflow.db import strategy as strategy_db
@@ -25,6 +26,8 @@ from optionflow.events import names as events
 from optionflow.logic.exits import PositionView, evaluate
 from optionflow.logic.greek_exits import greek_exits, rules_in_force
 from optionflow.logic.orders import exit_order
+from optionflow.logic.results import ExitsResult
+from optionflow.logic.runs import drain
 from optionflow.observability import logger
 from optionflow.pricing.expiry import expiry_close, settlement_value
 from optionflow.states import PositionStatus, require
@@ -37,17 +40,25 @@ EXPIRED = "EXPIRED"
 
 
 def settle_expired(deps: Dependencies, now: datetime, calendar: NyseCalendar) -> int:
-    """Settle every held position whose expiry session has closed by `now`; returns how many."""
+    """Settle every held position whose expiry session has closed by `now`, a page per transaction;
+    returns how many."""
+    return drain(lambda limit: _settle_page(deps, now, calendar, limit), PAGE)
+
+
+def _settle_page(deps: Dependencies, now: datetime, calendar: NyseCalendar, limit: int) -> int:
     mode = deps.settings.app_mode
     market = deps.market
     today = now.astimezone(NEW_YORK).date()
     settled: list[tuple[HeldPosition, Decimal, Decimal, Decimal]] = []
+    # Most runs find nothing due: that look is one autocommit read, and only a settlement opens a transaction
+    # (which claims the expired positions itself).
+    held = deps.db.run_statement(lambda cur: positions_db.expiries_held(cur, today))
+    due = [e for e in held if now >= expiry_close(e, calendar)]
+    if not due:
+        return 0
     with deps.db.transaction() as cur:
-        due = [e for e in positions_db.expiries_held(cur, today) if now >= expiry_close(e, calendar)]
-        if not due:
-            return 0
         closes: dict[tuple[str, date], Decimal] = {}
-        for position in positions_db.expired(cur, due, 10_000):
+        for position in positions_db.expired(cur, due, limit):
             key = (position.ticker, position.expiry)
             if key not in closes:
                 closes[key] = market.underlying_price(
@@ -63,6 +74,7 @@ def settle_expired(deps: Dependencies, now: datetime, calendar: NyseCalendar) ->
             positions_db.record_trades(cur, [(filled, position.id, value)], at)
             pnl = positions_db.close_from_fill(cur, position.id, value, reason, at)
             settled.append((position, underlying, value, pnl))
+        notifications_db.positions_closed(cur, [p.id for p, _, _, _ in settled], now)
     for position, underlying, value, pnl in settled:
         logger.info(
             "expired, position settled",
@@ -76,10 +88,12 @@ def settle_expired(deps: Dependencies, now: datetime, calendar: NyseCalendar) ->
             },
         )
     observability.count(observability.EXPIRIES_SETTLED, len(settled))
+    if settled:
+        deps.publish(events.NOTICES_QUEUED, {})
     return len(settled)
 
 
-def monitor(deps: Dependencies, now: datetime, only: list[str] | None = None) -> dict[str, int]:
+def monitor(deps: Dependencies, now: datetime, only: list[str] | None = None) -> ExitsResult:
     """Settle expiries, then evaluate every open position (or just those in `only`, after a fast-path
     refresh)."""
     calendar = deps.calendar
@@ -94,6 +108,7 @@ def monitor(deps: Dependencies, now: datetime, only: list[str] | None = None) ->
         "settled": settle_expired(deps, now, calendar),
         "stale": 0,
     }
+    stale_notices = 0
     after: UUID | None = None
     placed: list[tuple[PricedPosition, Any, str]] = []
     while True:
@@ -157,8 +172,11 @@ def monitor(deps: Dependencies, now: datetime, only: list[str] | None = None) ->
                         counts["exit_orders"] += 1
                         placed.append((position, alert, reason))
             exit_db.resolve_not_firing(cur, [p.id for p in page], firing, now)
+            stale_notices += notifications_db.stale_marks_appeared(cur, [p.id for p in page], now)
             counts["evaluated"] += len(page)
             after = page[-1].id
+        if len(page) < PAGE:  # the last page: asking again would only find nothing
+            break
     observability.signal_lines(
         "exit rule fired, exit order placed",
         [
@@ -168,6 +186,8 @@ def monitor(deps: Dependencies, now: datetime, only: list[str] | None = None) ->
     )
     observability.count_by(observability.EXITS, "Rule", [a.rule for _, a, _ in placed])
     observability.count(observability.STALE_MARKS, counts["stale"])
+    if stale_notices:
+        deps.publish(events.NOTICES_QUEUED, {})
     if counts["exit_orders"]:
         deps.publish(events.ORDER_CREATED, {"count": counts["exit_orders"]})
-    return counts
+    return ExitsResult(**counts)

@@ -17,6 +17,7 @@ from optionflow.db import positions as positions_db
 from optionflow.db.connection import is_transient
 from optionflow.db.rows import PricedPosition
 from optionflow.events import names as events
+from optionflow.logic.results import MarksResult
 from optionflow.market.ports import ContractExpired, MarketData, MarketDataError, usable_quote
 from optionflow.observability import logger
 
@@ -81,7 +82,7 @@ def _mark(
     return mark
 
 
-def refresh_all(deps: Dependencies, now: datetime, only: list[str] | None = None) -> dict[str, Any]:
+def refresh_all(deps: Dependencies, now: datetime, only: list[str] | None = None) -> MarksResult:
     """Re-price open positions page by page (or just the positions in `only`). A position whose quote fails
     is flagged stale, keeping its last mark visible as such; its price is never silently reused as fresh."""
     calendar = deps.calendar
@@ -126,19 +127,21 @@ def refresh_all(deps: Dependencies, now: datetime, only: list[str] | None = None
             priced += [str(m["id"]) for m in marks]
             stale += len(failed)
             after = page[-1].id
-    totals = deps.db.run_in_transaction(positions_db.totals)
+        if len(page) < PAGE:  # the last page: asking again would only find nothing
+            break
+    totals = deps.db.run_statement(positions_db.totals)  # one read: no transaction round trips
     observability.count(observability.QUOTES_FAILED, stale)
     if refreshed:
         deps.publish(
             events.POSITIONS_REFRESHED, {"count": refreshed, "position_ids": priced if only else None}
         )
-    return {
-        "refreshed": refreshed,
-        "stale": stale,
-        "expired": expired,
-        "priced_as_of": at.isoformat(),
-        "open_positions": totals.open_positions,
-        "total_unrealized_pnl": totals.unrealized_pnl,
-        "market_value": totals.market_value,
-        "delta_shares": totals.delta_shares,
-    }
+    return MarksResult(
+        refreshed=refreshed,
+        stale=stale,
+        expired=expired,
+        priced_as_of=at.isoformat(),
+        open_positions=totals.open_positions,
+        total_unrealized_pnl=totals.unrealized_pnl,
+        market_value=totals.market_value,
+        delta_shares=totals.delta_shares,
+    )

@@ -17,6 +17,7 @@ from uuid import UUID
 from optionflow import observability
 from optionflow.calendar import NEW_YORK
 from optionflow.db import book as book_db
+from optionflow.db import notifications as notifications_db
 from optionflow.db import orders as orders_db
 from optionflow.db import positions as positions_db
 from optionflow.db import signals as signals_db
@@ -25,6 +26,7 @@ from optionflow.db.rows import ExitRules, HeldPosition, RiskLimits
 from optionflow.db.signals import ClaimedSignal
 from optionflow.events import names as events
 from optionflow.logic.entry_strategy import EntryStrategy, plan_contract_settings
+from optionflow.logic.results import OrdersResult
 from optionflow.logic.risk import Check, kill_switch_check
 from optionflow.logic.runs import drain
 from optionflow.logic.sizing import contracts_for
@@ -365,9 +367,9 @@ def _exits(cur: Any, signal: ClaimedSignal, now: datetime, mode: str) -> tuple[s
     return SignalStatus.REJECTED, [f"no open {ticker} position left to close"]
 
 
-def create_pending(deps: Dependencies, now: datetime) -> int:
+def create_pending(deps: Dependencies, now: datetime) -> OrdersResult:
     """Turn every accepted signal into orders, a batch per transaction; returns how many were handled."""
-    return drain(lambda batch: _order_batch(deps, now, batch), BATCH)
+    return OrdersResult(drain(lambda batch: _order_batch(deps, now, batch), BATCH))
 
 
 class _Batch:
@@ -453,6 +455,9 @@ def _order_batch(deps: Dependencies, now: datetime, batch: int) -> int:
                 pending.entries.append(order)
                 pending.outcomes.append((signal.id, SignalStatus.ORDERED, None))
         pending.flush(cur, now)
+        rejected = notifications_db.signals_rejected(
+            cur, [s for s, st, _ in pending.final if st != SignalStatus.ORDERED], now
+        )
     observability.signal_lines(
         "entry order created",
         [
@@ -470,6 +475,8 @@ def _order_batch(deps: Dependencies, now: datetime, batch: int) -> int:
     )
     observability.count(observability.ORDERS_CREATED, pending.created)
     observability.count(observability.SIGNALS_FAILED, len(failures))
+    if rejected:
+        deps.publish(events.NOTICES_QUEUED, {"count": rejected})
     if pending.created:
         deps.publish(events.ORDER_CREATED, {"count": pending.created})
     return len(signals)

@@ -7,11 +7,15 @@ two operators changing different fields at once both land, and the record always
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from optionflow.db import notifications as notifications_db
 from optionflow.db import trading_settings as settings_db
+from optionflow.db.rows import StoredStrategySettings
 from optionflow.errors import FieldError, NotFound
+from optionflow.events import names as events
 from optionflow.models.strategy_settings import (
     OVERALL_ONLY,
     TICKER_ONLY,
@@ -37,38 +41,38 @@ class SettingsRejected(FieldError):
 
 def risk_limits(deps: Dependencies) -> RiskLimits:
     return RiskLimits.model_validate(
-        deps.db.run_in_transaction(lambda cur: settings_db.read(cur, "risk_limits"))
+        deps.db.run_in_transaction(lambda cur: settings_db.read(cur, "risk_limits")), from_attributes=True
     )
 
 
 def exit_rules(deps: Dependencies) -> ExitRules:
     return ExitRules.model_validate(
-        deps.db.run_in_transaction(lambda cur: settings_db.read(cur, "exit_rules"))
+        deps.db.run_in_transaction(lambda cur: settings_db.read(cur, "exit_rules")), from_attributes=True
     )
 
 
 def change_risk_limits(deps: Dependencies, patch: RiskLimitsPatch, *, actor: str) -> RiskLimits:
     return RiskLimits.model_validate(
-        _apply(deps, "risk_limits", patch.changes(), actor=actor, reason=patch.reason)
+        _apply(deps, "risk_limits", patch.changes(), actor=actor, reason=patch.reason), from_attributes=True
     )
 
 
 def change_exit_rules(deps: Dependencies, patch: ExitRulesPatch, *, actor: str) -> ExitRules:
     return ExitRules.model_validate(
-        _apply(deps, "exit_rules", patch.changes(), actor=actor, reason=patch.reason)
+        _apply(deps, "exit_rules", patch.changes(), actor=actor, reason=patch.reason), from_attributes=True
     )
 
 
 def set_kill_switch(deps: Dependencies, on: bool, *, reason: str | None, actor: str) -> RiskLimits:
     """On: the signal processor rejects every new entry (reason `kill_switch`); exits are never blocked."""
     return RiskLimits.model_validate(
-        _apply(deps, "risk_limits", {"kill_switch": on}, actor=actor, reason=reason)
+        _apply(deps, "risk_limits", {"kill_switch": on}, actor=actor, reason=reason), from_attributes=True
     )
 
 
 def history(deps: Dependencies, *, limit: int, what: What | None = None) -> list[SettingsChange]:
     rows = deps.db.run_in_transaction(lambda cur: settings_db.changes(cur, limit=limit, what=what))
-    return [SettingsChange.model_validate(row) for row in rows]
+    return [SettingsChange.model_validate(row, from_attributes=True) for row in rows]
 
 
 def sanity_check(what: What, proposed: dict[str, Any], named: set[str]) -> None:
@@ -98,13 +102,14 @@ def _apply(
     actor: str,
     reason: str | None,
     name: str = "default",
-) -> dict[str, Any]:
+) -> settings_db.Stored:
     now = deps.clock.now()
 
-    def work(cur: Any) -> dict[str, Any]:
+    def work(cur: Any) -> settings_db.Stored:
         if name != "default":
             settings_db.ensure_row(cur, what, name, at=now)
-        current = settings_db.read(cur, what, name, lock=True)
+        stored = settings_db.read(cur, what, name, lock=True)
+        current = asdict(stored)
         sanity_check(what, {**current, **values}, set(values))
         if what == "strategy_settings":
             strategy_sanity_check(name, {**current, **values}, set(values))
@@ -112,21 +117,26 @@ def _apply(
         # Asking for what is already set changes nothing, so nothing is recorded. This also makes a retry
         # after a lost commit harmless: the second attempt finds the values in place.
         if not changed:
-            return current
+            return stored
         row = settings_db.update(cur, what, changed, at=now, name=name)
         settings_db.record_change(
             cur,
             what,
             before={k: current[k] for k in changed},
-            after={k: row[k] for k in changed},
+            after={k: getattr(row, k) for k in changed},
             actor=actor,
             reason=reason,
             at=now,
             name=name,
         )
+        if "kill_switch" in changed:
+            notifications_db.kill_switch_changed(cur, bool(changed["kill_switch"]), actor, reason, now)
         return row
 
-    return deps.db.run_in_transaction(work)
+    row = deps.db.run_in_transaction(work)
+    if values.keys() == {"kill_switch"}:
+        deps.publish(events.NOTICES_QUEUED, {})  # a wake-up too many (no change) costs one empty run
+    return row
 
 
 # --- strategy settings: global (`default`) and per ticker ---------------------------------------------------
@@ -142,14 +152,14 @@ def _row_name(name: str) -> str:
 
 def strategy_settings(deps: Dependencies) -> list[StrategySettingsRow]:
     """Every row: the default first, then each ticker's overrides."""
-    rows = deps.db.run_in_transaction(lambda cur: settings_db.names(cur, "strategy_settings"))
-    return [StrategySettingsRow.model_validate(row) for row in rows]
+    rows = deps.db.run_in_transaction(settings_db.strategy_rows)
+    return [StrategySettingsRow.model_validate(row, from_attributes=True) for row in rows]
 
 
 def strategy_settings_row(deps: Dependencies, name: str) -> StrategySettingsRow:
     name = _row_name(name)
 
-    def work(cur: Any) -> dict[str, Any]:
+    def work(cur: Any) -> StoredStrategySettings:
         try:
             return settings_db.read(cur, "strategy_settings", name)
         except LookupError:
@@ -157,7 +167,7 @@ def strategy_settings_row(deps: Dependencies, name: str) -> StrategySettingsRow:
                 "name", f"{name} has no strategy settings of its own; it uses the default"
             ) from None
 
-    return StrategySettingsRow.model_validate(deps.db.run_in_transaction(work))
+    return StrategySettingsRow.model_validate(deps.db.run_in_transaction(work), from_attributes=True)
 
 
 def change_strategy_settings(
@@ -167,7 +177,8 @@ def change_strategy_settings(
     values = patch.changes()
     name = _row_name(name)
     return StrategySettingsRow.model_validate(
-        _apply(deps, "strategy_settings", values, actor=actor, reason=patch.reason, name=name)
+        _apply(deps, "strategy_settings", values, actor=actor, reason=patch.reason, name=name),
+        from_attributes=True,
     )
 
 

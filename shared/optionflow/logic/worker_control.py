@@ -11,6 +11,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from optionflow.db import health, worker_controls
+from optionflow.db.rows import WorkerControl, WorkerRun
 from optionflow.logic.runs import MANUAL_EXECUTION_PREFIX
 from optionflow.observability import logger
 from optionflow.workers import BY_NAME
@@ -32,33 +33,33 @@ def schedule_name(worker: str, stage: str) -> str:
     return BY_NAME[worker].schedule_name(stage)
 
 
-def _control_view(control: dict[str, Any]) -> dict[str, Any]:
+def _control_view(control: WorkerControl) -> dict[str, Any]:
     return {
-        "paused": bool(control["paused"]),
-        "changed_at": control["changed_at"],
-        "changed_by": control["changed_by"],
-        "reason": control["reason"],
+        "paused": bool(control.paused),
+        "changed_at": control.changed_at,
+        "changed_by": control.changed_by,
+        "reason": control.reason,
     }
 
 
-def _last_run(run: dict[str, Any] | None) -> dict[str, Any] | None:
+def _last_run(run: WorkerRun | None) -> dict[str, Any] | None:
     if run is None:
         return None
     return {
-        "trigger": run["trigger"],
-        "started_at": run["started_at"],
-        "finished_at": run["finished_at"],
-        "processed": run["processed"],
-        "succeeded": run["succeeded"],
-        "error": run["error"],
+        "trigger": run.trigger,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "processed": run.processed,
+        "succeeded": run.succeeded,
+        "error": run.error,
     }
 
 
 def status(deps: Dependencies) -> list[dict[str, Any]]:
     """Every worker in pipeline order: paused (and by whom, when, why), its last run and schedule name."""
 
-    def read(cur: Any) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-        runs = {row["worker"]: dict(row) for row in health.worker_runs(cur)}
+    def read(cur: Any) -> tuple[dict[str, WorkerControl], dict[str, WorkerRun]]:
+        runs = {run.worker: run for run in health.worker_runs(cur)}
         return worker_controls.all_controls(cur), runs
 
     controls, runs = deps.db.run_in_transaction(read)
@@ -66,7 +67,7 @@ def status(deps: Dependencies) -> list[dict[str, Any]]:
     return [
         {
             "worker": worker,
-            **_control_view(controls.get(worker) or worker_controls.never_paused(worker)),
+            **_control_view(controls.get(worker) or WorkerControl.never_paused(worker)),
             "schedule": schedule_name(worker, stage),
             "last_run": _last_run(runs.get(worker)),
         }

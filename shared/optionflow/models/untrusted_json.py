@@ -14,7 +14,9 @@ It refuses, naming the field (a dotted path such as `extra.levels[3]`) or `body`
   values and jsonb refuses them;
 - an unpaired UTF-16 surrogate (`"\\ud800"` alone) in a string or a key: 422. It is not text: UTF-8 cannot
   encode it, so neither Postgres nor a log line can hold it;
-- NUL (`"\\u0000"`) in a string or a key: 422. Postgres text and jsonb cannot hold it.
+- NUL (`"\\u0000"`) in a string or a key: 422. Postgres text and jsonb cannot hold it;
+- a key repeated in one object: 422. Parsers disagree on which value wins (Python's takes the last, others
+  the first), so `{"action":"BUY","action":"SELL"}` means different trades to different readers.
 
 Rows stored before these limits existed are read back through `read_stored` and `within_depth`, so one
 stored payload can never break a listing.
@@ -68,6 +70,18 @@ def _float(text: str) -> float | _Refused:
     return value
 
 
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any] | _Refused:
+    value = dict(pairs)
+    if len(value) == len(pairs):
+        return value
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            return _Refused(f"the key {_printable(key)!r} appears more than once; send each key once")
+        seen.add(key)
+    raise AssertionError("unreachable: fewer keys than pairs means a key repeats")
+
+
 def _int(text: str) -> int | _Refused:
     if len(text) > MAX_NUMBER_CHARS:
         return _Refused(f"a number of {len(text)} characters is longer than {MAX_NUMBER_CHARS}")
@@ -80,7 +94,9 @@ def loads(raw: bytes | str, *, max_bytes: int = MAX_BODY_BYTES) -> Any:
     if size > max_bytes:
         raise RefusedJson(413, "body", f"is {size} bytes; the limit is {max_bytes}")
     try:
-        value = json.loads(raw, parse_float=_float, parse_int=_int, parse_constant=_constant)
+        value = json.loads(
+            raw, parse_float=_float, parse_int=_int, parse_constant=_constant, object_pairs_hook=_object
+        )
     except RecursionError:
         # the C parser stops itself cleanly near the interpreter's recursion limit (about 1,000 levels)
         raise RefusedJson(400, "body", f"is nested deeper than {MAX_DEPTH} levels") from None

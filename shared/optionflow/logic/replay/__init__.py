@@ -31,7 +31,7 @@ from optionflow.clock import FrozenClock
 from optionflow.db import book as book_db
 from optionflow.db import replay as replay_db
 from optionflow.db import trading_settings as settings_db
-from optionflow.db.connection import using_database
+from optionflow.db.rows import ExitRules, RiskLimits, SignalOutcome, StoredAlert, StoredStrategySettings
 from optionflow.db.scratch import Leftover, drop_leftovers, read_only, scratch_book
 from optionflow.logic.replay.report import AlertRow, Outcome, Report, StoppedBy, build_report
 from optionflow.logic.replay.walk import (
@@ -89,31 +89,27 @@ def replay(
     rules = rules or ReplayRules()
     alerts, actual_rows, live_limits, live_exits, live_strategy = _read_real_book(database_url, window)
     strategy = strategy_rows(live_strategy, rules.strategy_changes())
-    # a scratch book gets exactly the settings an operator may change on the real one
-    risk_limits = {
-        c: live_limits[c] for c in settings_db.EDITABLE["risk_limits"]
-    } | rules.risk_limit_changes()
-    exit_rules = {c: live_exits[c] for c in settings_db.EDITABLE["exit_rules"]} | rules.exit_rule_changes()
+    # a scratch book gets exactly the settings an operator may change on the real one (the typed rows'
+    # fields are those columns), with the rules file's changes
+    risk_limits = asdict(live_limits) | rules.risk_limit_changes()
+    exit_rules = asdict(live_exits) | rules.exit_rule_changes()
     actual = {sid: Outcome.from_row(row) for sid, row in actual_rows.items()}
     if not alerts:
         return build_report(window, risk_limits, exit_rules, [], started=started)
 
     if now is None:
-        with using_database(database_url):  # a simulated clock is the real book's, kept in its database
-            now = deps.clock.now()
+        from optionflow.composition import on_book
+
+        now = on_book(deps, database_url).clock.now()  # a simulated clock is the real book's, kept there
     stopped_by: StoppedBy = "end of window" if window.end <= now else "now"
     until = window.end if stopped_by == "end of window" else now
-    if alerts[-1]["received_at"] > until:
+    if alerts[-1].received_at > until:
         # a clock behind the stored alerts (a demo's shifted clock) must not cut the replay short of them
-        until, stopped_by = alerts[-1]["received_at"], "last stored alert"
+        until, stopped_by = alerts[-1].received_at, "last stored alert"
     actual = {sid: outcome.as_of(until) for sid, outcome in actual.items()}
-    with (
-        scratch_book(database_url) as scratch_url,
-        # the process's own connection is pointed at the scratch book too: nothing the walk runs can write
-        # to the real book, even code that reaches past its dependencies
-        using_database(scratch_url),
-        quiet_stages(),
-    ):
+    # The stages reach the scratch book only through their dependencies: nothing global is pointed at it,
+    # and the process's own database is never touched (tests hold it unreachable during a replay).
+    with scratch_book(database_url) as scratch_url, quiet_stages():
         from optionflow.composition import for_replay
 
         clock, wakeups = FrozenClock(window.start), Wakeups()
@@ -132,15 +128,15 @@ def replay(
 
     rows = []
     for alert in alerts:
-        sid = str(alert["id"])
+        sid = str(alert.id)
         replay_id = stored.get(sid)
         rows.append(
             AlertRow(
                 signal_id=sid,
-                received_at=alert["received_at"],
-                ticker=alert["ticker"],
-                action=alert["action"],
-                direction=alert["direction"],
+                received_at=alert.received_at,
+                ticker=alert.ticker,
+                action=alert.action,
+                direction=alert.direction,
                 actual=actual[sid],
                 replay=Outcome.from_row(replayed[replay_id]) if replay_id and sid not in notes else None,
                 note=notes.get(sid),
@@ -159,12 +155,12 @@ def replay(
 
 
 def strategy_rows(
-    live: list[dict[str, Any]], changes: dict[str, dict[str, Any]]
+    live: list[StoredStrategySettings], changes: dict[str, dict[str, Any]]
 ) -> dict[str, dict[str, Any]]:
     """The strategy settings a scratch book is given: the real book's rows (default and per ticker), each
     with the rules file's changes over it; a ticker the file names that has no row gets one."""
     editable = settings_db.EDITABLE["strategy_settings"]
-    rows = {row["name"]: {c: row[c] for c in editable} for row in live}
+    rows = {row.name: {c: getattr(row, c) for c in editable} for row in live}
     for name, values in changes.items():
         rows[name] = rows.get(name, dict.fromkeys(editable)) | values
     return rows
@@ -179,15 +175,12 @@ def _copy_strategy(cur: Any, rows: dict[str, dict[str, Any]], at: datetime) -> N
 
 def _read_real_book(
     url: str, window: Window
-) -> tuple[
-    list[dict[str, Any]], dict[str, dict[str, Any]], dict[str, Any], dict[str, Any], list[dict[str, Any]]
-]:
+) -> tuple[list[StoredAlert], dict[str, SignalOutcome], RiskLimits, ExitRules, list[StoredStrategySettings]]:
     # Read-only at the server: whatever happens later, this connection cannot write to the real book.
     with read_only(url) as cur:
         alerts = replay_db.alerts_received(cur, window.start, window.end)
-        outcomes = replay_db.outcomes(cur, [str(a["id"]) for a in alerts])
-        # the typed rows as the columns the scratch book is given (settings_db.update takes columns)
-        limits = asdict(book_db.risk_limits(cur))
-        exits = asdict(book_db.exit_rules(cur))
-        strategy = settings_db.names(cur, "strategy_settings")
+        outcomes = replay_db.outcomes(cur, [str(a.id) for a in alerts])
+        limits = book_db.risk_limits(cur)
+        exits = book_db.exit_rules(cur)
+        strategy = settings_db.strategy_rows(cur)
     return alerts, outcomes, limits, exits, strategy

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from optionflow.db.rows import SignalOutcome
 from optionflow.logic.replay.walk import Window
 from optionflow.states import POSITION_HELD, PositionStatus, SignalStatus
 
@@ -36,22 +37,22 @@ class Outcome:
     closed_later: str | None = None
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Outcome:
+    def from_row(cls, row: SignalOutcome) -> Outcome:
         return cls(
-            status=row["status"],
-            reasons=list(row["rejection_reasons"] or []),
-            position_status=row["position_status"],
-            option_symbol=row["option_symbol"],
-            quantity=row["quantity"],
-            entry_price=row["entry_price"],
-            exit_price=row["exit_price"],
-            cost_basis=row["cost_basis"],
-            opened_at=row["opened_at"],
-            closed_at=row["closed_at"],
-            exit_rule=row["exit_reason"],
-            realized_pnl=row["realized_pnl"],
-            unrealized_pnl=row["unrealized_pnl"],
-            closed_positions=int(row["closed_positions"] or 0),
+            status=row.status,
+            reasons=list(row.rejection_reasons or []),
+            position_status=row.position_status,
+            option_symbol=row.option_symbol,
+            quantity=row.quantity,
+            entry_price=row.entry_price,
+            exit_price=row.exit_price,
+            cost_basis=row.cost_basis,
+            opened_at=row.opened_at,
+            closed_at=row.closed_at,
+            exit_rule=row.exit_reason,
+            realized_pnl=row.realized_pnl,
+            unrealized_pnl=row.unrealized_pnl,
+            closed_positions=int(row.closed_positions or 0),
         )
 
     def as_of(self, until: datetime) -> Outcome:

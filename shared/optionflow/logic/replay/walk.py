@@ -19,6 +19,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from optionflow.calendar import NEW_YORK, NyseCalendar
+from optionflow.db.rows import StoredAlert
 from optionflow.events import names as events
 from optionflow.logic import intake
 from optionflow.models.alert import AlertError
@@ -30,8 +31,8 @@ if TYPE_CHECKING:
     from optionflow.composition import Dependencies
 
 # What each fast-path event wakes, and the schedules' sweep in pipeline order: the worker registry's.
-FAST_PATH = {event: worker.name for event, worker in BY_EVENT.items()}
-SWEEP = NAMES
+FAST_PATH = {event: worker.name for event, worker in BY_EVENT.items() if worker.replayed}
+SWEEP = tuple(name for name in NAMES if BY_NAME[name].replayed)
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ def quiet_stages() -> Iterator[None]:
 def walk(
     deps: Dependencies,
     window: Window,
-    alerts: list[dict[str, Any]],
+    alerts: list[StoredAlert],
     until: datetime,
     step: timedelta,
     clock: FrozenClock,
@@ -135,19 +136,19 @@ def walk(
     """Step `clock` (the replay's, in `deps`) through the window, the stages publishing on `wakeups` (the
     bus in `deps`); returns ({real signal id: scratch signal id}, {real id: note})."""
     window_seconds = deps.settings.dedupe_window_seconds
-    by_day: dict[date, list[dict[str, Any]]] = {}
+    by_day: dict[date, list[StoredAlert]] = {}
     for alert in alerts:
-        by_day.setdefault(alert["received_at"].astimezone(NEW_YORK).date(), []).append(alert)
+        by_day.setdefault(alert.received_at.astimezone(NEW_YORK).date(), []).append(alert)
     stored: dict[str, str] = {}
     notes: dict[str, str] = {}
     replayed = 0
     days = window.days()
     for number, day in enumerate(days, 1):
         # at one instant the sweep runs before an alert arriving then; both see the same prices
-        events: list[tuple[datetime, int, dict[str, Any] | None]] = [
+        events: list[tuple[datetime, int, StoredAlert | None]] = [
             (tick, 0, None) for tick in session_ticks(day, step, deps.calendar) if tick <= until
         ]
-        events += [(a["received_at"], 1, a) for a in by_day.get(day, [])]
+        events += [(a.received_at, 1, a) for a in by_day.get(day, [])]
         events.sort(key=lambda e: (e[0], e[1]))
         for at, _, arriving in events:
             clock.set(at)
@@ -170,14 +171,14 @@ def walk(
 
 def _arrive(
     deps: Dependencies,
-    alert: dict[str, Any],
+    alert: StoredAlert,
     window_seconds: int,
     stored: dict[str, str],
     notes: dict[str, str],
 ) -> None:
     """Store one alert as the webhook would have (same parser, same dedupe) and wake the pipeline."""
-    sid = str(alert["id"])
-    payload = alert["raw_payload"]
+    sid = str(alert.id)
+    payload = alert.raw_payload
     try:
         parsed = intake.parse_alert(payload)
     except AlertError as exc:
@@ -186,7 +187,7 @@ def _arrive(
     # the original body is not kept (its secret is redacted), so the digest is of the payload as stored
     body = json.dumps(payload, sort_keys=True).encode()
     result = intake.store(
-        deps.db, parsed, payload, body, received_at=alert["received_at"], window_seconds=window_seconds
+        deps.db, parsed, payload, body, received_at=alert.received_at, window_seconds=window_seconds
     )
     stored[sid] = str(result.signal_id)
     if result.created:

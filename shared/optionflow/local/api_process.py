@@ -1,0 +1,174 @@
+"""The API Lambda in several processes on one port, as in AWS where concurrent requests reach several
+instances of the function, each serving one request at a time with its own database connection.
+
+The parent binds and listens; every API process accepts from that one socket, so eight clients are not
+queued behind one interpreter (one process serves one request at a time: the Powertools resolver keeps the
+current event on itself, and one process would hold the GIL besides). A client keeps its connection, so the
+connections are shared out evenly: a process holding more open connections than another lets that one
+accept first (`FairShare`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import queue
+import signal
+import socket
+import sys
+import threading
+import time
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from optionflow.config import Settings
+from optionflow.local.worker_process import Handoff
+
+_SPAWN = multiprocessing.get_context("spawn")  # no fork: threads and connections must not be copied
+READY_TIMEOUT_SECONDS = 60.0
+# How many times a busier process steps back (1 ms each) before it accepts a waiting connection anyway.
+_DEFERRALS = 50
+
+
+class FairShare(ThreadingHTTPServer):
+    """A server that accepts a new connection only when no other API process holds fewer open ones: the
+    first to wake would otherwise take them all, and its clients would queue while the others idle."""
+
+    open_connections: Any = None  # a shared array: open connections per process
+    index = 0
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        counts = self.open_connections
+        if counts is not None:
+            for _ in range(_DEFERRALS):
+                if counts[self.index] <= min(counts):
+                    break
+                time.sleep(0.001)
+        return super().get_request()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self._count(+1)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        self._count(-1)
+        super().shutdown_request(request)
+
+    def _count(self, change: int) -> None:
+        if self.open_connections is not None:
+            with self.open_connections.get_lock():  # this process's threads open and close them
+                self.open_connections[self.index] += change
+
+
+class ApiProcesses:
+    """`count` API processes serving `host`:`settings.port` (0: any free port, then `server_address` tells
+    it). Binding happens here, so a port in use raises OSError before anything starts."""
+
+    def __init__(self, settings: Settings, root: Path, count: int, handoff: Handoff, host: str) -> None:
+        self.socket = socket.create_server((host, settings.port), backlog=256)
+        # Every process polls the socket and the first free one accepts; the others get EAGAIN, not a
+        # blocked accept.
+        self.socket.setblocking(False)
+        self.server_address: tuple[str, int] = self.socket.getsockname()[:2]
+        self._stop = _SPAWN.Event()
+        ready: Any = _SPAWN.Queue()
+        self._open_connections = open_connections = _SPAWN.Array(
+            "i", count
+        )  # with a lock: counted up and down
+        self._processes = [
+            _SPAWN.Process(
+                target=_serve,
+                args=(settings, str(root), self.socket, handoff, ready, self._stop, open_connections, i),
+                name=f"optionflow-api-{i + 1}",
+                daemon=True,
+            )
+            for i in range(count)
+        ]
+        for process in self._processes:
+            process.start()
+        try:
+            self._wait_until_ready(ready)
+        except BaseException:
+            self.stop()
+            raise
+
+    def open_connections(self) -> list[int]:
+        """The client connections each process holds open now."""
+        counts = self._open_connections
+        return [int(counts[i]) for i in range(len(counts))]
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self._processes if p.pid is not None]
+
+    def _wait_until_ready(self, ready: Any) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        waiting = len(self._processes)
+        while waiting:
+            try:
+                ready.get(timeout=0.2)
+                waiting -= 1
+            except queue.Empty:
+                dead = [p for p in self._processes if p.exitcode is not None]
+                if dead:
+                    raise RuntimeError(f"API process {dead[0].name} exited with {dead[0].exitcode}") from None
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the API processes did not start in time") from None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Each process stops accepting and exits; one that has not within `timeout` is ended."""
+        self._stop.set()
+        deadline = time.monotonic() + timeout
+        for process in self._processes:
+            process.join(max(0.1, deadline - time.monotonic()))
+        for process in self._processes:
+            if process.is_alive():
+                process.terminate()
+                process.join(5)
+        self.socket.close()
+
+
+def _serve(
+    settings: Settings,
+    root: str,
+    listening: socket.socket,
+    handoff: Handoff,
+    ready: Any,
+    stop: Any,
+    open_connections: Any,
+    index: int,
+) -> None:
+    # Ctrl-C reaches the whole process group; the parent decides when the API stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.path.insert(0, str(Path(root) / "functions"))
+    from optionflow import clock, config, observability
+    from optionflow.db import connection
+    from optionflow.events.bus import InProcessBus, set_bus
+    from optionflow.events.worker_invoker import CallbackInvoker, set_invoker
+    from optionflow.local.http_bridge import make_server
+
+    observability.keep_metrics(False)
+    config.use_settings(settings)
+    clock.set_clock(None)
+    connection.set_database_url(settings.database_url)
+    connection.one_connection_per_process()  # requests run one at a time here, as in one Lambda instance
+    set_bus(InProcessBus(handoff.dispatch))
+    set_invoker(CallbackInvoker(handoff.run))
+    from api.app import lambda_handler
+
+    with contextlib.suppress(Exception):  # warm, as a Lambda's init would; a failure is the first request's
+        connection.get_connection()
+    FairShare.open_connections, FairShare.index = open_connections, index
+    server = make_server("", 0, lambda_handler, listening=listening, server_class=FairShare)
+    threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
+    ready.put(True)
+    parent = multiprocessing.parent_process()
+    # Until told to stop, or the process that started us is gone (killed outright): an orphan would hold
+    # the port against the next start.
+    while not stop.wait(1.0):
+        if parent is not None and not parent.is_alive():
+            break
+    server.shutdown()
+    server.server_close()
+    connection.close_connection()

@@ -1,0 +1,464 @@
+"""Broker modes end to end: alerts through the real workers to local fakes of Alpaca (paper) and Tradier
+(sandbox), which fill, partially fill, reject and time out on command. No test reaches the network."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from optionflow import config
+from optionflow.brokers import provider
+from optionflow.logic import routing
+from optionflow.logic.order_pricing import opening_limit
+from optionflow.pricing.occ import occ_symbol
+
+from tests.api_events import call, request
+from tests.broker_fakes import FAKES, FakeBrokerServer, broker_settings
+from tests.pipeline_support import alert, one, rows, run
+
+pytestmark = pytest.mark.usefixtures("db", "market")
+
+
+@pytest.fixture(params=["alpaca", "tradier"])
+def fake(request, settings) -> Iterator[FakeBrokerServer]:
+    """A fake broker of each kind, with OptionFlow pointed at it (APP_MODE=PAPER: its paper/sandbox)."""
+    with FAKES[request.param]() as running:
+        config.use_settings(settings.model_copy(update=broker_settings(running)))
+        provider.reset()
+        yield running
+    provider.reset()
+
+
+@pytest.fixture
+def alpaca(settings) -> Iterator[FakeBrokerServer]:
+    with FAKES["alpaca"]() as running:
+        config.use_settings(settings.model_copy(update=broker_settings(running)))
+        provider.reset()
+        yield running
+    provider.reset()
+
+
+def entry(db: Any) -> dict[str, Any]:
+    return one(db, "SELECT * FROM orders WHERE purpose = 'ENTRY'")
+
+
+def signal(db: Any, signal_id: str) -> dict[str, Any]:
+    return one(db, "SELECT status, rejection_reasons FROM signals WHERE id = %s", signal_id)
+
+
+def ordered(ticker: str = "SPY") -> str:
+    """An alert decided and ordered, not yet executed."""
+    signal_id = alert(ticker)
+    run("signal_processor")
+    run("order_creator")
+    return signal_id
+
+
+def test_an_alert_becomes_a_broker_limit_order_with_the_occ_symbol_mid_price_and_our_id(
+    db, fake, market, frozen_clock
+):
+    signal_id = ordered()
+    result = run("paper_executor")["result"]
+
+    order = entry(db)
+    [placed] = fake.live_orders()
+    quote = market.option_quote("SPY", "CALL", order["strike"], order["expiry"], frozen_clock.now())
+    assert (
+        placed.symbol == occ_symbol("SPY", order["expiry"], "CALL", order["strike"]) == order["option_symbol"]
+    )
+    assert placed.limit == opening_limit("BUY_TO_OPEN", quote.bid, quote.ask, "mid", Decimal("0.05"))
+    assert placed.client_id == str(order["id"]) == order["client_order_id"]
+    assert placed.side == "buy_to_open" and placed.quantity == order["quantity"]
+    assert (order["status"], order["broker_order_id"], order["order_type"], order["limit_price"]) == (
+        "SUBMITTED",
+        placed.broker_id,
+        "LIMIT",
+        placed.limit,
+    )
+    assert result["submitted"] == 1
+    assert signal(db, signal_id)["status"] == "ORDERED"
+
+    fake.fill(placed.broker_id)
+    run("paper_executor")
+    position = one(db, "SELECT quantity, entry_price, status FROM positions")
+    assert position == {"quantity": order["quantity"], "entry_price": placed.limit, "status": "OPEN"}
+    assert entry(db)["status"] == "FILLED"
+    assert signal(db, signal_id)["status"] == "EXECUTED"
+
+
+def test_a_kill_between_the_brokers_answer_and_our_commit_leaves_one_broker_order_adopted_next_run(
+    db, fake, monkeypatch
+):
+    ordered()
+
+    class Killed(BaseException):
+        pass
+
+    def die(*args: Any, **kwargs: Any) -> Any:
+        raise Killed()
+
+    monkeypatch.setattr(routing, "_apply", die)
+    with pytest.raises(Killed):
+        run("paper_executor")
+    order = entry(db)
+    assert (order["status"], order["broker_order_id"]) == ("SUBMITTING", None)  # the intent survived
+    assert len(fake.live_orders()) == 1
+
+    monkeypatch.undo()
+    result = run("paper_executor")["result"]
+    assert result["adopted"] == 1 and result["resubmitted"] == 0
+    [placed] = fake.live_orders()
+    assert fake.submits == 1
+    order = entry(db)
+    assert (order["status"], order["broker_order_id"]) == ("SUBMITTED", placed.broker_id)
+
+
+def test_a_timed_out_submit_is_looked_up_by_client_id_and_never_placed_twice(db, fake):
+    fake.next_submits("timeout")
+    ordered()
+    result = run("paper_executor")["result"]
+    # the submit got no answer in time; the same run's resolve pass found it by client id
+    assert (result["unresolved"], result["adopted"], result["resubmitted"]) == (1, 1, 0)
+
+    run("paper_executor")
+    assert fake.submits == 1 and len(fake.orders) == 1
+    assert entry(db)["status"] == "SUBMITTED"
+    assert entry(db)["broker_order_id"] == next(iter(fake.orders))
+
+
+def test_a_submit_the_broker_never_got_is_sent_again_once_it_says_it_has_none(db, fake):
+    fake.next_submits("refuse500")
+    ordered()
+    result = run("paper_executor")["result"]
+    # a 500 may or may not have placed it: the resolve pass asked, heard "none", and sent it again
+    assert (result["unresolved"], result["resubmitted"]) == (1, 1)
+    assert fake.submits == 2 and len(fake.live_orders()) == 1
+    assert entry(db)["status"] == "SUBMITTED"
+
+
+def test_a_partial_fill_shows_as_a_smaller_position_that_grows_with_later_fills(db, fake):
+    db.execute("UPDATE risk_limits SET risk_per_trade = 5000")
+    fake.next_submits("partial:1")
+    alert("SPY", quantity=3)
+    run("signal_processor")
+    run("order_creator")
+    run("paper_executor")
+
+    order = entry(db)
+    assert (order["status"], order["filled_quantity"], order["quantity"]) == ("PARTIALLY_FILLED", 1, 3)
+    assert one(db, "SELECT quantity FROM positions") == {"quantity": 1}
+
+    [placed] = fake.live_orders()
+    fake.fill(placed.broker_id, 1, placed.limit + Decimal("0.02"))
+    run("paper_executor")
+    position = one(db, "SELECT quantity, entry_price FROM positions")
+    assert position["quantity"] == 2
+    assert position["entry_price"] == (placed.limit * 2 + Decimal("0.02")) / 2
+    assert [t["quantity"] for t in rows(db, "SELECT quantity FROM trades ORDER BY fill_seq")] == [1, 1]
+
+
+def test_a_partially_filled_entry_that_is_cancelled_keeps_what_filled_and_says_so(
+    db, fake, settings, frozen_clock
+):
+    config.use_settings(config.get_settings().model_copy(update={"max_reprices": 0}))
+    db.execute("UPDATE risk_limits SET risk_per_trade = 5000")
+    fake.next_submits("partial:1")
+    signal_id = alert("SPY", quantity=3)
+    run("signal_processor")
+    run("order_creator")
+    run("paper_executor")
+
+    frozen_clock.advance(timedelta(seconds=31))
+    run("paper_executor")  # no rungs left: the rest is cancelled at the broker
+    run("paper_executor")  # and the cancel is read back
+
+    order = entry(db)
+    assert (order["status"], order["filled_quantity"]) == ("CANCELLED", 1)
+    assert "partially filled: 1 of 3" in order["reason"]
+    assert one(db, "SELECT quantity, status FROM positions") == {"quantity": 1, "status": "OPEN"}
+    assert signal(db, signal_id)["status"] == "EXECUTED"
+    assert not fake.live_orders()
+
+
+def test_a_broker_reject_is_final_with_its_reason_in_the_trail(db, fake):
+    fake.next_submits("reject")
+    signal_id = ordered()
+    result = run("paper_executor")["result"]
+    assert result["rejected"] == 1
+
+    order = entry(db)
+    assert order["status"] == "REJECTED"
+    assert "buying power" in order["reason"].lower()
+    failed = signal(db, signal_id)
+    assert failed["status"] == "FAILED" and "buying power" in failed["rejection_reasons"][0].lower()
+    trail = one(
+        db,
+        "SELECT passed, detail FROM decisions WHERE signal_id = %s AND check_name = 'broker_order'",
+        signal_id,
+    )
+    assert trail["passed"] is False and "buying power" in trail["detail"].lower()
+
+    run("paper_executor")  # final: never sent again
+    assert fake.submits == 1
+
+
+def test_an_unfilled_order_climbs_the_reprice_ladder_then_is_cancelled(db, fake, frozen_clock):
+    config.use_settings(config.get_settings().model_copy(update={"max_reprices": 2, "order_price": "mid"}))
+    signal_id = ordered()
+    run("paper_executor")
+    first = entry(db)["limit_price"]
+
+    limits = [first]
+    for _ in range(3):
+        frozen_clock.advance(timedelta(seconds=31))
+        run("paper_executor")
+        limits.append(entry(db)["limit_price"])
+    assert limits[1] > limits[0] and limits[2] > limits[1]  # two rungs up
+    assert entry(db)["reprices"] == 2
+    run("paper_executor")
+    order = entry(db)
+    assert order["status"] == "CANCELLED" and order["cancel_requested_at"] is not None
+    assert not fake.live_orders()
+    assert signal(db, signal_id)["status"] == "FAILED"
+    # one live broker order at every moment: each rung replaced the last
+    assert all(not o.live for o in fake.orders.values())
+
+
+def test_a_close_at_the_broker_by_hand_appears_as_a_reconciliation_difference(db, fake):
+    fake.next_submits("fill")
+    ordered()
+    run("paper_executor")
+    symbol = entry(db)["option_symbol"]
+    assert run("reconciler")["result"]["differences"] == 0
+
+    fake.close_position(symbol)
+    result = run("reconciler")["result"]
+    assert result["differences"] == 1
+    difference = one(
+        db, "SELECT kind, subject, broker_quantity, book_quantity, status FROM reconciliation_differences"
+    )
+    assert difference == {
+        "kind": "MANUAL_CLOSE",
+        "subject": symbol,
+        "broker_quantity": 0,
+        "book_quantity": entry(db)["quantity"],
+        "status": "OPEN",
+    }
+    assert one(db, "SELECT status FROM positions") == {"status": "OPEN"}  # the book is not rewritten
+
+    status, health = call(request("GET", "/health"))
+    assert status == 200
+    assert health["reconciliation"]["open_differences"] == 1
+    assert health["reconciliation"]["differences"][0]["kind"] == "MANUAL_CLOSE"
+    assert health["trading"] == {"app_mode": "PAPER", "broker": fake.name}
+
+
+def test_an_unknown_position_and_a_quantity_mismatch_are_recorded_and_resolve_when_they_go(db, alpaca):
+    alpaca.next_submits("fill")
+    ordered()
+    run("paper_executor")
+    symbol = entry(db)["option_symbol"]
+    held, avg = alpaca.positions[symbol]
+    alpaca.positions[symbol] = (held + 1, avg)
+    alpaca.positions["QQQ261218P00400000"] = (2, Decimal("3.10"))
+    run("reconciler")
+    kinds = {
+        r["kind"]: r["subject"]
+        for r in rows(db, "SELECT kind, subject FROM reconciliation_differences WHERE status = 'OPEN'")
+    }
+    assert kinds == {"QUANTITY_MISMATCH": symbol, "UNKNOWN_POSITION": "QQQ261218P00400000"}
+
+    alpaca.positions[symbol] = (held, avg)
+    del alpaca.positions["QQQ261218P00400000"]
+    assert run("reconciler")["result"]["resolved"] == 2
+    assert rows(db, "SELECT kind FROM reconciliation_differences WHERE status = 'OPEN'") == []
+
+
+def test_the_reconciler_adopts_an_order_it_can_match_by_client_id(db, alpaca, monkeypatch):
+    ordered()
+
+    class Killed(BaseException):
+        pass
+
+    monkeypatch.setattr(routing, "_apply", lambda *a, **k: (_ for _ in ()).throw(Killed()))
+    with pytest.raises(Killed):
+        run("paper_executor")
+    monkeypatch.undo()
+
+    result = run("reconciler")["result"]
+    assert result["adopted"] == 1 and result["differences"] == 0
+    assert entry(db)["status"] == "SUBMITTED" and alpaca.submits == 1
+
+
+def test_on_paper_the_reconciler_has_nothing_to_reconcile_and_says_so(db):
+    result = run("reconciler")["result"]
+    assert result["differences"] == 0
+    assert "nothing to reconcile" in result["note"]
+
+
+def test_an_exit_fill_at_the_broker_closes_the_position_with_its_pnl(db, fake):
+    fake.next_submits("fill")
+    ordered()
+    run("paper_executor")
+    entry_price = one(db, "SELECT entry_price FROM positions")["entry_price"]
+    closing = alert("SPY", action="CLOSE", direction=None)
+    run("signal_processor")
+    run("order_creator")
+    run("paper_executor")
+    [exit_order] = fake.live_orders()
+    assert exit_order.side == "sell_to_close"
+    fake.fill(exit_order.broker_id, price=entry_price + Decimal("0.50"))
+    run("paper_executor")
+    position = one(db, "SELECT status, exit_price, realized_pnl, quantity FROM positions")
+    assert position["status"] == "CLOSED" and position["exit_price"] == entry_price + Decimal("0.50")
+    assert position["realized_pnl"] == Decimal("0.50") * 100 * position["quantity"]
+    assert signal(db, closing)["status"] == "EXECUTED"
+    assert not fake.positions
+
+
+def test_an_exit_that_fills_in_part_closes_that_part_and_leaves_the_rest_open(db, fake, frozen_clock):
+    db.execute("UPDATE risk_limits SET risk_per_trade = 5000")
+    config.use_settings(config.get_settings().model_copy(update={"max_reprices": 0}))
+    fake.next_submits("fill", "partial:1")
+    alert("SPY", quantity=3)
+    run("signal_processor")
+    run("order_creator")
+    run("paper_executor")
+    alert("SPY", action="CLOSE", direction=None)
+    run("signal_processor")
+    run("order_creator")
+    run("paper_executor")  # the exit fills 1 of 3
+    frozen_clock.advance(timedelta(seconds=31))
+    run("paper_executor")  # no rungs: cancel the rest
+    run("paper_executor")  # read the cancel back
+    held = rows(db, "SELECT quantity, status FROM positions ORDER BY quantity")
+    assert held == [{"quantity": 1, "status": "CLOSED"}, {"quantity": 2, "status": "OPEN"}]
+    [[symbol, (quantity, _)]] = fake.positions.items()
+    assert quantity == 2 and symbol == entry(db)["option_symbol"]
+    assert run("reconciler")["result"]["differences"] == 0  # the two books agree
+
+
+class Killed(BaseException):
+    pass
+
+
+def _die_after_the_answer(monkeypatch: Any) -> None:
+    def die(*args: Any, **kwargs: Any) -> Any:
+        raise Killed()
+
+    monkeypatch.setattr(routing, "_apply", die)
+    with pytest.raises(Killed):
+        run("paper_executor")
+    monkeypatch.undo()
+
+
+def close_alert() -> str:
+    signal_id = alert("SPY", action="CLOSE", direction=None)
+    run("signal_processor")
+    run("order_creator")
+    return signal_id
+
+
+def test_a_close_cancels_at_the_broker_an_entry_whose_submit_was_never_answered(db, fake, monkeypatch):
+    entry_signal = ordered()
+    _die_after_the_answer(monkeypatch)
+    assert entry(db)["status"] == "SUBMITTING" and len(fake.live_orders()) == 1
+
+    close_alert()
+    assert entry(db)["status"] == "CANCELLED"
+    assert signal(db, entry_signal)["status"] == "CANCELLED"
+    run("paper_executor")
+    assert not fake.live_orders()  # found by client id and cancelled there
+    order = entry(db)
+    assert order["broker_open"] is False and order["broker_order_id"] == next(iter(fake.orders))
+
+
+def test_a_fill_at_the_broker_after_we_cancelled_is_a_difference_not_a_silent_position(db, fake):
+    ordered()
+    run("paper_executor")
+    [placed] = fake.live_orders()
+    close_alert()  # cancels the entry here ...
+    fake.fill(placed.broker_id)  # ... while the broker fills it
+    run("paper_executor")
+    difference = one(db, "SELECT kind, broker_quantity, book_quantity FROM reconciliation_differences")
+    assert difference == {
+        "kind": "FILLED_AFTER_CANCEL",
+        "broker_quantity": placed.quantity,
+        "book_quantity": 0,
+    }
+    assert rows(db, "SELECT id FROM positions") == []
+    assert entry(db)["broker_open"] is False
+    run("reconciler")  # the broker now holds a position the book does not: that is recorded too
+    kinds = {r["kind"] for r in rows(db, "SELECT kind FROM reconciliation_differences WHERE status = 'OPEN'")}
+    assert kinds == {"FILLED_AFTER_CANCEL", "UNKNOWN_POSITION"}
+
+
+def test_an_unanswered_submit_the_broker_never_got_is_not_sent_after_its_day(
+    db, fake, frozen_clock, monkeypatch
+):
+    signal_id = ordered()
+    monkeypatch.setattr(routing, "_resolve_submitting", lambda *a, **k: None)  # this run only sends
+    fake.next_submits("refuse500")
+    run("paper_executor")
+    monkeypatch.undo()
+    assert entry(db)["status"] == "SUBMITTING" and not fake.orders
+
+    frozen_clock.advance(timedelta(hours=7))  # 17:00 New York: the session is over
+    result = run("paper_executor")["result"]
+    assert result["expired"] == 1 and result["resubmitted"] == 0
+    assert fake.submits == 1 and not fake.orders
+    assert entry(db)["status"] == "EXPIRED"
+    assert signal(db, signal_id)["status"] == "FAILED"
+
+
+def test_a_run_out_of_time_leaves_unsent_orders_pending_for_the_next_run(db, alpaca, monkeypatch):
+    ordered()
+    monkeypatch.setattr(routing, "BUDGET_SECONDS", -1.0)
+    assert run("paper_executor")["result"]["waiting"] == 1
+    assert entry(db)["status"] == "PENDING" and not alpaca.orders
+    monkeypatch.undo()
+    run("paper_executor")
+    assert entry(db)["status"] == "SUBMITTED" and len(alpaca.orders) == 1
+
+
+def test_an_exercise_at_the_broker_is_told_apart_from_a_manual_close(db, alpaca):
+    alpaca.next_submits("fill")
+    ordered()
+    run("paper_executor")
+    symbol = entry(db)["option_symbol"]
+    alpaca.close_position(symbol)
+    alpaca.positions["SPY"] = (100, Decimal("525"))  # the contract became shares
+    run("reconciler")
+    found = rows(db, "SELECT kind, subject FROM reconciliation_differences WHERE status = 'OPEN'")
+    assert found == [{"kind": "EXERCISE_OR_ASSIGNMENT", "subject": symbol}]
+    assert one(db, "SELECT status FROM positions") == {"status": "OPEN"}
+
+
+def test_a_working_broker_order_no_order_of_ours_placed_is_an_unknown_order(db, alpaca):
+    from tests.broker_fakes import FakeOrder
+
+    stranger = FakeOrder(
+        "manual-1", "placed-by-hand", "QQQ261218P00400000", "QQQ", "buy_to_open", 1, Decimal("3")
+    )
+    alpaca.orders[stranger.broker_id] = stranger
+    run("reconciler")
+    found = one(db, "SELECT kind, subject, broker_order_id FROM reconciliation_differences")
+    assert found == {"kind": "UNKNOWN_ORDER", "subject": "manual-1", "broker_order_id": "manual-1"}
+    alpaca.cancel("manual-1")
+    assert run("reconciler")["result"]["resolved"] == 1
+
+
+def test_broker_fills_and_rejects_queue_the_same_notices_as_paper(db, fake):
+    fake.next_submits("fill", "reject")
+    ordered()
+    run("paper_executor")
+    ordered_second = alert("SPY", timeframe="15")
+    run("signal_processor")
+    run("order_creator")
+    run("paper_executor")
+    kinds = [r["kind"] for r in rows(db, "SELECT kind FROM notifications ORDER BY id")]
+    assert "ENTRY_FILLED" in kinds and "ORDER_ENDED" in kinds
+    assert signal(db, ordered_second)["status"] == "FAILED"
