@@ -129,6 +129,10 @@ def db(settings: Settings, frozen_clock: clock.FrozenClock, recording_bus: Recor
                        kill_switch = false""")
         cur.execute("""UPDATE exit_rules SET profit_target_pct = 50, stop_loss_pct = 50, trailing_stop_pct = NULL,
                        min_dte = 1, max_hold_days = 5, close_minutes_before_close = NULL""")
+        cur.execute("DELETE FROM strategy_settings")
+        cur.execute("""INSERT INTO strategy_settings (name, sizing_method, vol_measure, vol_target_pct, account_equity,
+                       greek_exits_on, mtf_on, mtf_timeframes, mtf_ema_fast, mtf_ema_slow, context_on)
+                       VALUES ('default', 'DOLLAR_RISK', 'IV', 25, 100000, false, false, '{15m,1h}', 9, 21, false)""")
     with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
         yield cur
     conn.close()

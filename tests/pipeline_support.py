@@ -67,6 +67,10 @@ class ShiftedMarket:
     def volatility(self, ticker: str) -> float:
         return float(self.inner.volatility(ticker))
 
+    def __getattr__(self, name: str) -> Any:
+        # the rest of the port (expirations, option chains, bars) as the simulator has it
+        return getattr(self.inner, name)
+
     def option_quote(self, ticker: str, option_type: str, strike: Decimal, expiry: Any, at: Any) -> Any:
         if ticker in self.failing:
             raise ConnectionError(f"no quote for {ticker}")

@@ -29,7 +29,7 @@ ROUTE_GROUPS: dict[str, tuple[str, ...]] = {
     "queries": ("signals", "orders", "positions", "trades", "exit-signals"),
     "stats": ("stats",),
     "ops": ("paper-trading", "refresh-positions"),
-    "trading_settings": ("risk-limits", "exit-rules", "kill-switch", "settings"),
+    "trading_settings": ("risk-limits", "exit-rules", "kill-switch", "settings", "strategy-settings"),
     "notifications": ("notifications",),
     "workers": ("workers",),
     "system": ("health", "openapi.json"),

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from optionflow.composition import for_process
 from optionflow.logic import trading_settings
+from optionflow.models.strategy_settings import StrategySettingsPatch, StrategySettingsRow
 from optionflow.models.trading_settings import (
     ExitRules,
     ExitRulesPatch,
@@ -67,6 +68,36 @@ def patch_exit_rules(patch: ExitRulesPatch) -> ExitRules:
 )
 def kill_switch(request: KillSwitchRequest) -> RiskLimits:
     return trading_settings.set_kill_switch(for_process(), request.on, reason=request.reason, actor=_actor())
+
+
+@router.get(
+    "/strategy-settings",
+    middlewares=READ,
+    security=BEARER,
+    summary="Strategy settings (sizing, portfolio caps, Greeks exits, filters): default, then per ticker",
+)
+def list_strategy_settings() -> list[StrategySettingsRow]:
+    return trading_settings.strategy_settings(for_process())
+
+
+@router.get(
+    "/strategy-settings/<name>",
+    middlewares=READ,
+    security=BEARER,
+    summary="One row of strategy settings: `default`, or a ticker's overrides (null: as the default says)",
+)
+def get_strategy_settings(name: str) -> StrategySettingsRow:
+    return trading_settings.strategy_settings_row(for_process(), name)
+
+
+@router.patch(
+    "/strategy-settings/<name>",
+    middlewares=ADMIN,
+    security=BEARER,
+    summary="Change strategy settings of `default` or a ticker (its row is made on first change); recorded",
+)
+def patch_strategy_settings(name: str, patch: StrategySettingsPatch) -> StrategySettingsRow:
+    return trading_settings.change_strategy_settings(for_process(), name, patch, actor=_actor())
 
 
 @router.get(

@@ -194,6 +194,11 @@ def render_report(report: Any, *, rules_source: str | None, rules: Any) -> str:
 
     changes = [f"risk_limits.{k}={v}" for k, v in rules.risk_limit_changes().items()]
     changes += [f"exit_rules.{k}={v}" for k, v in rules.exit_rule_changes().items()]
+    changes += [
+        f"strategy_settings.{name}.{k}={v}"
+        for name, values in rules.strategy_changes().items()
+        for k, v in values.items()
+    ]
     until = report.replayed_until.astimezone(NEW_YORK)
     # the window's end is the midnight after --to; a replay stopped short of it, or pushed past the clock,
     # says where and why

@@ -61,6 +61,14 @@ def parse_assignments(pairs: list[str]) -> dict[str, Any]:
 def _value(key: str, text: str) -> Any:
     if text.lower() in _OFF:
         return None
+    if text.lower() in ("on", "true", "yes") and key.endswith("_on"):
+        return True
+    if text.lower() in ("false", "no") and key.endswith("_on"):
+        return False
+    if key == "mtf_timeframes":
+        return [part.strip() for part in text.split(",") if part.strip()]
+    if key in ("sizing_method", "vol_measure"):
+        return text.upper()
     if _INTEGER.match(text):
         return int(text)
     try:
@@ -128,7 +136,9 @@ def _change_text(change: dict[str, Any]) -> str:
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
-    what = {"limits": "risk_limits", "rules": "exit_rules", None: None}[args.what]
+    what = {"limits": "risk_limits", "rules": "exit_rules", "strategy": "strategy_settings", None: None}[
+        args.what
+    ]
     items = client_for(args).get("/settings/changes", limit=args.limit, what=what)
     rows = [
         {
@@ -181,6 +191,8 @@ def register(commands: Any) -> None:
         commands, "rules", "exit rules", "/exit-rules", _RULES, "stop_loss_pct=30 trailing_stop_pct=off"
     )
 
+    _strategy_group(commands)
+
     kill = commands.add_parser("kill-switch", help="stop new entries (exits still run): on --reason R | off")
     kill.add_argument("state", nargs="?", choices=["on", "off", "status"], default="status")
     kill.add_argument("--reason", help="why (required to turn it on); kept with the change")
@@ -191,6 +203,58 @@ def register(commands: Any) -> None:
     verbs = settings.add_subparsers(dest="settings_command", required=True)
     history = verbs.add_parser("history", help="changes to the limits and rules, newest first")
     history.add_argument("--limit", type=int, default=20, help="how many (default 20)")
-    history.add_argument("--what", choices=["limits", "rules"], help="only changes to these")
+    history.add_argument("--what", choices=["limits", "rules", "strategy"], help="only changes to these")
     add_api_options(history)
     history.set_defaults(func=_cmd_history)
+
+
+def _strategy_table(body: dict[str, Any]) -> str:
+    rows = [
+        {
+            "setting": key,
+            "value": "-" if value is None else ",".join(value) if isinstance(value, list) else str(value),
+        }
+        for key, value in body.items()
+        if key not in ("name", "updated_at")
+    ]
+    return (
+        f"strategy settings: {body['name']}\n"
+        + render(rows, ["setting", "value"])
+        + f"\n(updated {_when(body['updated_at'])})"
+    )
+
+
+def _cmd_strategy_show(args: argparse.Namespace) -> int:
+    print(_strategy_table(client_for(args).get(f"/strategy-settings/{args.name}")))
+    return 0
+
+
+def _cmd_strategy_set(args: argparse.Namespace) -> int:
+    body = {**parse_assignments(args.assignments), **({"reason": args.reason} if args.reason else {})}
+    print(_strategy_table(client_for(args).patch(f"/strategy-settings/{args.name}", body)))
+    return 0
+
+
+def _strategy_group(commands: Any) -> None:
+    group = commands.add_parser(
+        "strategy", help="strategy settings (sizing, caps, Greeks exits, filters), global or per ticker"
+    )
+    add_api_options(group)
+    group.set_defaults(func=_cmd_strategy_show, name="default")
+    verbs = group.add_subparsers(dest="strategy_command")
+    show = _leaf(
+        verbs,
+        "show",
+        "print one row: default (the global settings) or a ticker's overrides",
+        _cmd_strategy_show,
+    )
+    show.add_argument("name", nargs="?", default="default", help="default or a ticker (default: default)")
+    setter = _leaf(
+        verbs,
+        "set",
+        "change some, e.g. `optionflow strategy set SPY mtf_on=on mtf_timeframes=15m,1h max_heat_pct=off`",
+        _cmd_strategy_set,
+    )
+    setter.add_argument("name", help="default or a ticker")
+    setter.add_argument("assignments", nargs="+", metavar="KEY=VALUE", help="off (or none) clears a setting")
+    setter.add_argument("--reason", help="why; kept with the change")

@@ -147,6 +147,99 @@ class ExitRules:
     close_minutes_before_close: int | None
 
 
+@dataclass(frozen=True)
+class StrategySettings:
+    """The strategy settings in force for one ticker: its own row's values over the default row's (None: off).
+
+    Dollars for money, percent for `_pct` (50 = 50 %); Greeks caps are on the book's sums: delta in shares
+    (or dollars: shares × the underlying's price), gamma in shares per dollar, vega in dollars per IV point,
+    theta in dollars lost per calendar day."""
+
+    sizing_method: str
+    fixed_contracts: int | None = None
+    dollar_risk: Decimal | None = None
+    vol_measure: str | None = None
+    vol_target_pct: Decimal | None = None
+    equity_fraction_pct: Decimal | None = None
+    account_equity: Decimal | None = None
+    max_heat_pct: Decimal | None = None
+    max_delta_shares: Decimal | None = None
+    max_delta_dollars: Decimal | None = None
+    max_gamma: Decimal | None = None
+    max_vega: Decimal | None = None
+    max_theta: Decimal | None = None
+    max_ticker_delta_shares: Decimal | None = None
+    max_ticker_delta_dollars: Decimal | None = None
+    max_ticker_gamma: Decimal | None = None
+    max_ticker_vega: Decimal | None = None
+    max_ticker_theta: Decimal | None = None
+    max_ticker_premium_pct: Decimal | None = None
+    max_expiry_premium_pct: Decimal | None = None
+    greek_exits_on: bool = False
+    exit_delta_itm: Decimal | None = None
+    exit_delta_otm: Decimal | None = None
+    exit_theta_pct: Decimal | None = None
+    exit_iv_crush_pct: Decimal | None = None
+    plan_strike_delta: Decimal | None = None
+    plan_strike_steps: int | None = None
+    plan_dte: int | None = None
+    profit_target_pct: Decimal | None = None
+    stop_loss_pct: Decimal | None = None
+    trailing_stop_pct: Decimal | None = None
+    time_stop_minutes: int | None = None
+    mtf_on: bool = False
+    mtf_timeframes: tuple[str, ...] = ()
+    mtf_ema_fast: int | None = None
+    mtf_ema_slow: int | None = None
+    context_on: bool = False
+    max_spread_pct: Decimal | None = None
+    max_price_move_pct: Decimal | None = None
+    min_minutes_to_close: int | None = None
+    min_realized_vol_pct: Decimal | None = None
+    max_realized_vol_pct: Decimal | None = None
+    min_iv_pct: Decimal | None = None
+    max_iv_pct: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class AlertPlan:
+    """The `plan` object a signal's alert carried (validated at the webhook), as JSON holds it."""
+
+    signal_id: UUID
+    plan: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class BookLine:
+    """One held position or working entry as the portfolio caps see it: its premium at risk (dollars per
+    share, what was or will be paid) and its Greeks per share, None when never priced."""
+
+    ticker: str
+    expiry: date
+    quantity: int
+    multiplier: int
+    premium: Decimal
+    underlying: Decimal | None
+    delta: float | None
+    gamma: float | None
+    theta: float | None
+    vega: float | None
+
+
+@dataclass(frozen=True)
+class EntryTerms:
+    """A held position's Greeks now and at entry, and the trade plan stored with it (a dict of plan fields)."""
+
+    position_id: UUID
+    mark: Decimal | None
+    delta: float | None
+    theta: float | None
+    iv: float | None
+    entry_iv: float | None
+    entry_delta: float | None
+    plan: dict[str, object]
+
+
 ORDER_COLUMNS = (
     "id, purpose, signal_id, position_id, ticker, option_symbol, option_type, strike, expiry, side, quantity,"
     " mode, reason, created_at"
@@ -205,13 +298,66 @@ class StoredExitRules(ExitRules):
 
 
 @dataclass(frozen=True)
+class StoredStrategySettings:
+    """A row of strategy_settings as the admin API shows it: `default` or a ticker's own values (None on a
+    ticker's row: as the default row says; on the default row: off). `StrategySettings` is what is in force."""
+
+    name: str
+    sizing_method: str | None
+    fixed_contracts: int | None
+    dollar_risk: Decimal | None
+    vol_measure: str | None
+    vol_target_pct: Decimal | None
+    equity_fraction_pct: Decimal | None
+    account_equity: Decimal | None
+    max_heat_pct: Decimal | None
+    max_delta_shares: Decimal | None
+    max_delta_dollars: Decimal | None
+    max_gamma: Decimal | None
+    max_vega: Decimal | None
+    max_theta: Decimal | None
+    max_ticker_delta_shares: Decimal | None
+    max_ticker_delta_dollars: Decimal | None
+    max_ticker_gamma: Decimal | None
+    max_ticker_vega: Decimal | None
+    max_ticker_theta: Decimal | None
+    max_ticker_premium_pct: Decimal | None
+    max_expiry_premium_pct: Decimal | None
+    greek_exits_on: bool | None
+    exit_delta_itm: Decimal | None
+    exit_delta_otm: Decimal | None
+    exit_theta_pct: Decimal | None
+    exit_iv_crush_pct: Decimal | None
+    plan_strike_delta: Decimal | None
+    plan_strike_steps: int | None
+    plan_dte: int | None
+    profit_target_pct: Decimal | None
+    stop_loss_pct: Decimal | None
+    trailing_stop_pct: Decimal | None
+    time_stop_minutes: int | None
+    mtf_on: bool | None
+    mtf_timeframes: list[str] | None
+    mtf_ema_fast: int | None
+    mtf_ema_slow: int | None
+    context_on: bool | None
+    max_spread_pct: Decimal | None
+    max_price_move_pct: Decimal | None
+    min_minutes_to_close: int | None
+    min_realized_vol_pct: Decimal | None
+    max_realized_vol_pct: Decimal | None
+    min_iv_pct: Decimal | None
+    max_iv_pct: Decimal | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
 class SettingsChange:
     """One recorded change of the risk limits or exit rules: the changed columns before and after."""
 
     id: int
     changed_at: datetime
     actor: str
-    what: str  # risk_limits or exit_rules
+    what: str  # risk_limits, exit_rules, notifications or strategy_settings
     name: str
     before: dict[str, Any]  # column -> value as JSON holds it
     after: dict[str, Any]

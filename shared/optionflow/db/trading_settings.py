@@ -17,11 +17,13 @@ from optionflow.db.rows import (
     SettingsChange,
     StoredExitRules,
     StoredRiskLimits,
+    StoredStrategySettings,
+    StrategySettings,
     columns,
 )
 
-What = Literal["risk_limits", "exit_rules", "notifications"]
-Stored = StoredRiskLimits | StoredExitRules
+What = Literal["risk_limits", "exit_rules", "notifications", "strategy_settings"]
+Stored = StoredRiskLimits | StoredExitRules | StoredStrategySettings
 
 # The columns an operator may change, per table: the fields of the typed rows (db/rows.py). Column names
 # reach SQL only from this map, never from a request, so a patch cannot name `name`, `updated_at` or
@@ -29,10 +31,12 @@ Stored = StoredRiskLimits | StoredExitRules
 EDITABLE: dict[str, tuple[str, ...]] = {
     "risk_limits": tuple(f.name for f in fields(RiskLimits)),
     "exit_rules": tuple(f.name for f in fields(ExitRules)),
+    "strategy_settings": tuple(f.name for f in fields(StrategySettings)),
 }
-_STORED: dict[str, type[StoredRiskLimits] | type[StoredExitRules]] = {
+_STORED: dict[str, type[StoredRiskLimits] | type[StoredExitRules] | type[StoredStrategySettings]] = {
     "risk_limits": StoredRiskLimits,
     "exit_rules": StoredExitRules,
+    "strategy_settings": StoredStrategySettings,
 }
 
 
@@ -44,6 +48,10 @@ def read(
 def read(
     cur: RealDictCursor, what: Literal["exit_rules"], name: str = ..., *, lock: bool = ...
 ) -> StoredExitRules: ...
+@overload
+def read(
+    cur: RealDictCursor, what: Literal["strategy_settings"], name: str = ..., *, lock: bool = ...
+) -> StoredStrategySettings: ...
 @overload
 def read(cur: RealDictCursor, what: What, name: str = ..., *, lock: bool = ...) -> Stored: ...
 def read(cur: RealDictCursor, what: What, name: str = "default", *, lock: bool = False) -> Stored:
@@ -124,3 +132,22 @@ def _table(what: str) -> str:
 def _json(values: dict[str, Any]) -> str:
     # NUMERIC columns hold at most 14 significant digits, which a JSON number (a double) keeps exactly.
     return json.dumps(values, default=lambda v: float(v) if isinstance(v, Decimal) else str(v))
+
+
+def ensure_row(cur: RealDictCursor, what: What, name: str, *, at: datetime) -> None:
+    """Create `name`'s row of a per-ticker settings table, all null (as the default row says), if missing."""
+    if what != "strategy_settings":
+        raise ValueError(f"{what} has only its default row")
+    cur.execute(
+        "INSERT INTO strategy_settings (name, updated_at) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING",
+        (name, at),
+    )
+
+
+def strategy_rows(cur: RealDictCursor) -> list[StoredStrategySettings]:
+    """Every row of strategy_settings, the default first, then by name."""
+    cur.execute(
+        f"""SELECT {columns(StoredStrategySettings)} FROM strategy_settings
+           ORDER BY name <> 'default', name"""
+    )
+    return [StoredStrategySettings(**row) for row in cur.fetchall()]

@@ -14,11 +14,13 @@ from optionflow.calendar import NEW_YORK
 from optionflow.db import book as book_db
 from optionflow.db import notifications as notifications_db
 from optionflow.db import signals as signals_db
+from optionflow.db import strategy as strategy_db
 from optionflow.db.connection import is_transient, savepoint
-from optionflow.db.rows import RiskLimits
+from optionflow.db.rows import RiskLimits, StrategySettings
 from optionflow.db.signals import ClaimedSignal
 from optionflow.events import names as events
 from optionflow.logic.exits import Rules
+from optionflow.logic.filters import MarketView, entry_filters
 from optionflow.logic.results import DecideResult
 from optionflow.logic.risk import (
     Book,
@@ -52,6 +54,8 @@ def decide(
     limits: RiskLimits,
     open_to_close: int,
     rules: Rules | None = None,
+    strategy: StrategySettings | None = None,
+    view: MarketView | None = None,
 ) -> list[Check]:
     """Every check for one signal, in order; all are evaluated so the trail shows every reason."""
     now_et = now.astimezone(NEW_YORK)
@@ -66,6 +70,14 @@ def decide(
         if rules and rules.close_minutes_before_close is not None and session and calendar.is_open(now):
             checks.append(entry_window_check(now, session.close, rules.close_minutes_before_close))
         checks += entry_checks(signal.ticker, book, limits)
+        if strategy is not None and calendar.is_open(now):
+            # the ticker's entry filters (logic/filters.py): trend alignment and market context
+            checks += entry_filters(
+                view or MarketView(market, calendar, now),
+                signal,
+                strategy,
+                session.close if session else None,
+            )
     else:
         checks.append(exit_target_check(open_to_close, signal.ticker, signal.direction))
     return checks
@@ -90,6 +102,8 @@ def _decide_batch(deps: Dependencies, now: datetime, batch: int) -> int:
             return 0
         limits = book_db.risk_limits(cur, lock=True)
         rules = book_db.exit_rules(cur)
+        strategy = strategy_db.settings_for(cur, {s.ticker for s in signals if s.action == "BUY"})
+        view = MarketView(deps.market, deps.calendar, now)
         exposure = book_db.exposure(cur)
         # the daily loss limit counts from midnight New York time
         day_start = datetime.combine(now.astimezone(NEW_YORK).date(), time(0), NEW_YORK)
@@ -117,6 +131,8 @@ def _decide_batch(deps: Dependencies, now: datetime, batch: int) -> int:
                     limits=limits,
                     open_to_close=open_to_close,
                     rules=rules,
+                    strategy=strategy.get(signal.ticker),
+                    view=view,
                 )
             except Exception as exc:
                 if is_transient(exc):

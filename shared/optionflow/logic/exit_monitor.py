@@ -20,9 +20,11 @@ from optionflow.db import exit_signals as exit_db
 from optionflow.db import notifications as notifications_db
 from optionflow.db import orders as orders_db
 from optionflow.db import positions as positions_db
+from optionflow.db import strategy as strategy_db
 from optionflow.db.rows import HeldPosition, PricedPosition
 from optionflow.events import names as events
 from optionflow.logic.exits import PositionView, evaluate
+from optionflow.logic.greek_exits import greek_exits, rules_in_force
 from optionflow.logic.orders import exit_order
 from optionflow.logic.results import ExitsResult
 from optionflow.logic.runs import drain
@@ -116,7 +118,12 @@ def monitor(deps: Dependencies, now: datetime, only: list[str] | None = None) ->
             if not page:
                 break
             firing: list[tuple[Any, str]] = []
+            # each position's stored plan and Greeks, and its ticker's Greeks-exit settings (logic/greek_exits)
+            strategy = strategy_db.settings_for(cur, {p.ticker for p in page})
+            greeks_on = any(s.greek_exits_on for s in strategy.values())
+            terms = strategy_db.entry_terms(cur, [p.id for p in page], all_of_them=greeks_on)
             for position in page:
+                own = terms.get(position.id)
                 view = PositionView(
                     position.entry_price,
                     position.mark,
@@ -128,13 +135,21 @@ def monitor(deps: Dependencies, now: datetime, only: list[str] | None = None) ->
                 )
                 alerts = evaluate(
                     view,
-                    rules,
+                    rules_in_force(rules, own.plan if own else None, strategy[position.ticker]),
                     today=today,
                     now=now,
                     session_close=session.close if session else None,
                     market_open=market_open,
                     max_mark_age_seconds=settings.mark_max_age_seconds,
                 )
+                current = not position.price_stale and position.mark is not None
+                if (
+                    own is not None
+                    and market_open
+                    and current
+                    and not any(a.rule == "STALE_MARK" for a in alerts)
+                ):
+                    alerts += greek_exits(own, strategy[position.ticker])
                 firing += [(position.id, a.rule) for a in alerts]
                 counts["stale"] += sum(a.rule == "STALE_MARK" for a in alerts)
                 closing = None

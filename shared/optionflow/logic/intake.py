@@ -15,6 +15,7 @@ from optionflow.errors import FieldError
 from optionflow.events import names as events
 from optionflow.models import untrusted_json
 from optionflow.models.alert import Alert, AlertError, normalise, redact
+from optionflow.models.trade_plan import parse_plan
 
 if TYPE_CHECKING:
     from optionflow.composition import Dependencies
@@ -52,7 +53,7 @@ def parse_alert(payload: dict[str, Any]) -> Alert:
     """Normalise and validate. Raises AlertError naming the first bad field."""
     fields = normalise(payload)
     try:
-        return Alert.model_validate(fields)
+        alert = Alert.model_validate(fields)
     except ValidationError as exc:
         error = exc.errors()[0]
         field = ".".join(str(part) for part in error["loc"]) or str(error["msg"]).split(":", 1)[0]
@@ -60,6 +61,11 @@ def parse_alert(payload: dict[str, Any]) -> Alert:
         if ":" in message and not error["loc"]:
             field, message = (part.strip() for part in message.split(":", 1))
         raise AlertError(field, message) from None
+    if payload.get("plan") is not None:
+        # validated here so a bad plan is a 422 naming `plan.<field>`; it stays in the stored payload, where
+        # the order creator reads it
+        parse_plan(payload["plan"])
+    return alert
 
 
 def dedupe_keys(

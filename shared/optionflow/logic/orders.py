@@ -8,7 +8,8 @@ handled on its own: one that raises is FAILED with the error in its trail, and t
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -21,14 +22,15 @@ from optionflow.db import orders as orders_db
 from optionflow.db import positions as positions_db
 from optionflow.db import signals as signals_db
 from optionflow.db.connection import is_transient, savepoint
-from optionflow.db.rows import HeldPosition, RiskLimits
+from optionflow.db.rows import ExitRules, HeldPosition, RiskLimits
 from optionflow.db.signals import ClaimedSignal
 from optionflow.events import names as events
+from optionflow.logic.entry_strategy import EntryStrategy, plan_contract_settings
 from optionflow.logic.results import OrdersResult
 from optionflow.logic.risk import Check, kill_switch_check
 from optionflow.logic.runs import drain
 from optionflow.logic.sizing import contracts_for
-from optionflow.market.ports import ListedOption
+from optionflow.market.ports import ListedOption, OptionQuote
 from optionflow.observability import logger
 from optionflow.pricing.contract_choice import (
     DELTA,
@@ -172,6 +174,46 @@ def exit_order(
     }
 
 
+@dataclass(frozen=True)
+class PricedContract:
+    """The contract an entry would buy and its usable quote; prices in dollars per share."""
+
+    strike: Decimal
+    expiry: date
+    spot: Decimal
+    symbol: str
+    quote: OptionQuote
+    worst: Decimal  # the worst fill: the ask plus the configured slippage
+    contract: Check | None  # the chain choice's check, when the contract came from the listed chain
+
+
+def price_contract(
+    deps: Dependencies, signal: ClaimedSignal, now: datetime, min_dte: int | None, *, from_chain: bool
+) -> tuple[Check | None, PricedContract | None]:
+    """(a failed check, None) when no usable contract or quote, else (None, the contract and its quote):
+    from the listed chain (choose_listed_contract) or the standard grid (choose_contract). A quote that may
+    not be used (crossed, no ask, stale) is a failed check, not an order."""
+    direction = signal.direction
+    if direction is None:  # signal_shape_check refuses a BUY without one: an accepted entry has it
+        raise ValueError("an entry needs a direction (CALL or PUT)")
+    contract: Check | None = None
+    if from_chain:
+        contract, listed, spot = choose_listed_contract(deps, signal, now, min_dte)
+        if listed is None:
+            return contract, None
+        strike, expiry = listed.strike, listed.expiry
+    else:
+        strike, expiry, spot = choose_contract(deps, signal, now, min_dte or 0)
+    symbol = occ_symbol(occ_root(signal.ticker), expiry, direction, strike)
+    quote = deps.market.option_quote(signal.ticker, direction, strike, expiry, now)
+    problem = quote_problem(quote.bid, quote.ask, quote.as_of, now, deps.settings.max_quote_age_seconds)
+    if problem:
+        quoted = {"option_symbol": symbol, "bid": quote.bid, "ask": quote.ask, "quoted_at": quote.as_of}
+        return Check("quote", False, f"{symbol}: {problem}", quoted), None
+    worst = deps.broker.fill_price(side="BUY_TO_OPEN", bid=quote.bid, ask=quote.ask)
+    return None, PricedContract(strike, expiry, spot, symbol, quote, worst, contract)
+
+
 def plan_entry(
     deps: Dependencies,
     signal: ClaimedSignal,
@@ -186,58 +228,98 @@ def plan_entry(
     The budget is spent against the worst price the fill can have (the ask plus the configured slippage)
     and the fees, so a filled entry never costs more than `risk_per_trade`. A contract the listed chain
     refuses, or a quote that may not be used (crossed, no ask, stale), is a failed check, not an order."""
-    direction = signal.direction
-    if direction is None:  # signal_shape_check refuses a BUY without one: an accepted entry has it
-        raise ValueError("an entry needs a direction (CALL or PUT)")
-    chosen_by: str | None = None
-    if deps.settings.contract_from_chain:
-        contract, listed, spot = choose_listed_contract(deps, signal, now, min_dte)
-        if listed is None:
-            return contract, None
-        strike, expiry, chosen_by = listed.strike, listed.expiry, contract.detail
-    else:
-        strike, expiry, spot = choose_contract(deps, signal, now, min_dte or 0)
-    symbol = occ_symbol(occ_root(signal.ticker), expiry, direction, strike)
-    quote = deps.market.option_quote(signal.ticker, direction, strike, expiry, now)
-    problem = quote_problem(quote.bid, quote.ask, quote.as_of, now, deps.settings.max_quote_age_seconds)
-    if problem:
-        quoted = {"option_symbol": symbol, "bid": quote.bid, "ask": quote.ask, "quoted_at": quote.as_of}
-        return Check("quote", False, f"{symbol}: {problem}", quoted), None
-    worst = deps.broker.fill_price(side="BUY_TO_OPEN", bid=quote.bid, ask=quote.ask)
+    failed, priced = price_contract(deps, signal, now, min_dte, from_chain=deps.settings.contract_from_chain)
+    if priced is None:
+        assert failed is not None
+        return failed, None
     size = contracts_for(
         budget=limits.risk_per_trade,
-        premium=worst,
+        premium=priced.worst,
         max_contracts=limits.max_contracts_per_order,
         requested=signal.quantity,
         fee_per_contract=deps.broker.fee_per_contract,
     )
     inputs = {
-        "underlying": spot,
-        "strike": strike,
-        "expiry": expiry,
-        "option_symbol": symbol,
-        "bid": quote.bid,
-        "ask": quote.ask,
-        "worst_fill": worst,
+        "underlying": priced.spot,
+        "strike": priced.strike,
+        "expiry": priced.expiry,
+        "option_symbol": priced.symbol,
+        "bid": priced.quote.bid,
+        "ask": priced.quote.ask,
+        "worst_fill": priced.worst,
         "fee_per_contract": deps.broker.fee_per_contract,
         "budget": limits.risk_per_trade,
         "contracts": size.contracts,
     }
-    if chosen_by:
-        inputs["contract"] = chosen_by
+    if priced.contract is not None:
+        inputs["contract"] = priced.contract.detail
     check = Check("sizing", size.contracts > 0, size.reason, inputs)
     if size.contracts == 0:
         return check, None
-    return check, {
+    return check, _entry_order(signal, priced, size.contracts, mode, now)
+
+
+def plan_strategy_entry(
+    deps: Dependencies,
+    signal: ClaimedSignal,
+    now: datetime,
+    limits: RiskLimits,
+    rules: ExitRules,
+    mode: str,
+    strategy: EntryStrategy,
+) -> tuple[list[Check], dict[str, Any] | None]:
+    """As plan_entry, by the strategy engine (logic/entry_strategy.py): the alert's plan may choose the
+    contract (by delta, steps or DTE, from the listed chain), the sizing method in force sizes it, and every
+    configured portfolio cap must hold on the book after the fill."""
+    window = strategy.time_stop_window(signal, now, deps.calendar)
+    if window is not None and not window.passed:
+        return [window], None
+    plan = strategy.contract_plan(signal)
+    contract_deps, exit_min_dte, chosen = plan_contract_settings(deps, plan, rules.min_dte)
+    from_chain = deps.settings.contract_from_chain or plan.chooses_contract
+    failed, priced = price_contract(contract_deps, signal, now, exit_min_dte, from_chain=from_chain)
+    if priced is None:
+        assert failed is not None
+        return [failed], None
+    checks = [priced.contract] if priced.contract is not None else []
+    if priced.contract is not None:
+        chosen["dte"] = priced.contract.inputs.get("dte")
+    sized, contracts = strategy.size(
+        deps, signal, quote=priced.quote, worst=priced.worst, expiry=priced.expiry, limits=limits, now=now
+    )
+    first = sized[0]
+    where = {"strike": priced.strike, "expiry": priced.expiry, "option_symbol": priced.symbol}
+    sized[0] = Check(
+        first.name, first.passed, first.detail, {**where, "worst_fill": priced.worst, **first.inputs}
+    )
+    checks += sized
+    if contracts == 0:
+        return checks, None
+    strategy.keep(
+        signal,
+        contracts=contracts,
+        worst=priced.worst,
+        quote=priced.quote,
+        rules=rules,
+        chosen={**chosen, "strike": str(priced.strike), "expiry": priced.expiry.isoformat()},
+        now=now,
+    )
+    return checks, _entry_order(signal, priced, contracts, mode, now)
+
+
+def _entry_order(
+    signal: ClaimedSignal, priced: PricedContract, contracts: int, mode: str, now: datetime
+) -> dict[str, Any]:
+    return {
         "signal_id": str(signal.id),
         "purpose": "ENTRY",
         "ticker": signal.ticker,
-        "option_symbol": symbol,
+        "option_symbol": priced.symbol,
         "option_type": signal.direction,
-        "strike": strike,
-        "expiry": expiry,
+        "strike": priced.strike,
+        "expiry": priced.expiry,
         "side": "BUY_TO_OPEN",
-        "quantity": size.contracts,
+        "quantity": contracts,
         "mode": mode,
         "reason": f"{signal.action} {signal.direction} alert",
         "created_at": now,
@@ -293,7 +375,8 @@ def create_pending(deps: Dependencies, now: datetime) -> OrdersResult:
 class _Batch:
     """What a batch has decided but not yet written: entries go in one statement, not three per signal."""
 
-    def __init__(self) -> None:
+    def __init__(self, strategy: EntryStrategy | None = None) -> None:
+        self.strategy = strategy
         self.trail: list[tuple[Any, Check]] = []
         self.outcomes: list[tuple[Any, str, list[str] | None]] = []
         self.entries: list[dict[str, Any]] = []
@@ -304,6 +387,8 @@ class _Batch:
     def flush(self, cur: Any, now: datetime) -> None:
         signals_db.record_decisions(cur, self.trail, now)
         self.created += orders_db.insert_many(cur, self.entries)
+        if self.strategy is not None:
+            self.strategy.flush(cur)  # each entry's Greeks and plan, beside its order
         signals_db.set_statuses(cur, self.outcomes, now)
         self.written += self.entries
         self.final += self.outcomes
@@ -319,8 +404,10 @@ def _order_batch(deps: Dependencies, now: datetime, batch: int) -> int:
         if not signals:
             return 0
         limits = book_db.risk_limits(cur)
-        min_dte = book_db.exit_rules(cur).min_dte
-        pending = _Batch()
+        rules = book_db.exit_rules(cur)
+        # locks the book for the portfolio caps until this transaction commits
+        strategy = EntryStrategy.open(cur, signals)
+        pending = _Batch(strategy)
         for signal in signals:
             try:
                 if signal.action != "BUY":
@@ -350,7 +437,7 @@ def _order_batch(deps: Dependencies, now: datetime, batch: int) -> int:
                     pending.trail.append((signal.id, Check("market_open_at_order", False, detail)))
                     pending.outcomes.append((signal.id, SignalStatus.REJECTED, [detail]))
                     continue
-                check, order = plan_entry(deps, signal, now, limits, min_dte, mode)
+                checks, order = plan_strategy_entry(deps, signal, now, limits, rules, mode, strategy)
             except Exception as exc:
                 if is_transient(exc):
                     raise
@@ -360,9 +447,10 @@ def _order_batch(deps: Dependencies, now: datetime, batch: int) -> int:
                 pending.outcomes.append((signal.id, SignalStatus.FAILED, [error.detail]))
                 failures.append(signal.id)
                 continue
-            pending.trail.append((signal.id, check))
+            pending.trail += [(signal.id, check) for check in checks]
             if order is None:
-                pending.outcomes.append((signal.id, SignalStatus.REJECTED, [check.detail]))
+                failed = [check.detail for check in checks if not check.passed]
+                pending.outcomes.append((signal.id, SignalStatus.REJECTED, failed))
             else:
                 pending.entries.append(order)
                 pending.outcomes.append((signal.id, SignalStatus.ORDERED, None))

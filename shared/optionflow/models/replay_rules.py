@@ -3,6 +3,7 @@
 ```yaml
 risk_limits: {max_open_positions: 10, risk_per_trade: 250}
 exit_rules: {stop_loss_pct: 20, trailing_stop_pct: null}
+strategy_settings: {default: {max_heat_pct: 6}, SPY: {mtf_on: true, mtf_timeframes: [15m, 1h]}}
 ```
 
 Keys are the columns of the `risk_limits` and `exit_rules` tables, validated by the same models as the admin
@@ -19,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
 
+from optionflow.models.strategy_settings import StrategySettingsPatch
 from optionflow.models.trading_settings import ExitRulesPatch, RiskLimitsPatch
 
 
@@ -32,6 +34,8 @@ class ReplayRules(BaseModel):
     risk_limits: RiskLimitsPatch | None = None
     exit_rules: ExitRulesPatch | None = None
     kill_switch: StrictBool | None = None  # read from risk_limits.kill_switch, see parse_rules
+    # per row: `default` or a ticker, as PATCH /strategy-settings/{name} takes them
+    strategy_settings: dict[str, StrategySettingsPatch] | None = None
 
     def risk_limit_changes(self) -> dict[str, Any]:
         """Only the limits the file sets (money in dollars)."""
@@ -39,6 +43,10 @@ class ReplayRules(BaseModel):
         if self.kill_switch is not None:
             changes["kill_switch"] = self.kill_switch
         return changes
+
+    def strategy_changes(self) -> dict[str, dict[str, Any]]:
+        """{row name: the strategy settings the file sets on it}."""
+        return {name: patch.changes() for name, patch in (self.strategy_settings or {}).items()}
 
     def exit_rule_changes(self) -> dict[str, Any]:
         """Only the rules the file sets (percent of the entry price; None: switched off)."""
@@ -63,7 +71,9 @@ def parse_rules(text: str, *, source: str, yaml_syntax: bool) -> ReplayRules:
     if document is None:
         document = {}
     if not isinstance(document, dict):
-        raise RulesFileError(f"{source}: must be a mapping with risk_limits and/or exit_rules")
+        raise RulesFileError(
+            f"{source}: must be a mapping with risk_limits, exit_rules and/or strategy_settings"
+        )
     document = dict(document)
     if "kill_switch" in document:
         raise RulesFileError(f"{source}: kill_switch: is not a known key (it belongs under risk_limits)")

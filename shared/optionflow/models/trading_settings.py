@@ -17,7 +17,7 @@ from pydantic.json_schema import SkipJsonSchema
 from optionflow.models.entities import Money, Number, Out
 from optionflow.models.text import OperatorText
 
-What = Literal["risk_limits", "exit_rules", "notifications"]
+What = Literal["risk_limits", "exit_rules", "notifications", "strategy_settings"]
 
 # Dollars, as NUMERIC(14, 2) holds them.
 Dollars = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]

@@ -25,13 +25,13 @@ import time as wall_time
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from optionflow.clock import FrozenClock
 from optionflow.db import book as book_db
 from optionflow.db import replay as replay_db
 from optionflow.db import trading_settings as settings_db
-from optionflow.db.rows import ExitRules, RiskLimits, SignalOutcome, StoredAlert
+from optionflow.db.rows import ExitRules, RiskLimits, SignalOutcome, StoredAlert, StoredStrategySettings
 from optionflow.db.scratch import Leftover, drop_leftovers, read_only, scratch_book
 from optionflow.logic.replay.report import AlertRow, Outcome, Report, StoppedBy, build_report
 from optionflow.logic.replay.walk import (
@@ -87,7 +87,8 @@ def replay(
         raise ValueError("step must be positive")
     started = wall_time.monotonic()
     rules = rules or ReplayRules()
-    alerts, actual_rows, live_limits, live_exits = _read_real_book(database_url, window)
+    alerts, actual_rows, live_limits, live_exits, live_strategy = _read_real_book(database_url, window)
+    strategy = strategy_rows(live_strategy, rules.strategy_changes())
     # a scratch book gets exactly the settings an operator may change on the real one (the typed rows'
     # fields are those columns), with the rules file's changes
     risk_limits = asdict(live_limits) | rules.risk_limit_changes()
@@ -113,12 +114,13 @@ def replay(
 
         clock, wakeups = FrozenClock(window.start), Wakeups()
         scratch = for_replay(deps, database_url=scratch_url, clock=clock, bus=wakeups)
-        scratch.db.run_in_transaction(
-            lambda cur: (
-                settings_db.update(cur, "risk_limits", risk_limits, at=clock.now()),
-                settings_db.update(cur, "exit_rules", exit_rules, at=clock.now()),
-            )
-        )
+
+        def give_settings(cur: Any) -> None:
+            settings_db.update(cur, "risk_limits", risk_limits, at=clock.now())
+            settings_db.update(cur, "exit_rules", exit_rules, at=clock.now())
+            _copy_strategy(cur, strategy, clock.now())
+
+        scratch.db.run_in_transaction(give_settings)
         stored, notes = walk(scratch, window, alerts, until, step, clock, wakeups, on_progress)
         replayed = scratch.db.run_in_transaction(
             lambda cur: replay_db.outcomes(cur, sorted(set(stored.values())))
@@ -152,13 +154,33 @@ def replay(
     )
 
 
+def strategy_rows(
+    live: list[StoredStrategySettings], changes: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """The strategy settings a scratch book is given: the real book's rows (default and per ticker), each
+    with the rules file's changes over it; a ticker the file names that has no row gets one."""
+    editable = settings_db.EDITABLE["strategy_settings"]
+    rows = {row.name: {c: getattr(row, c) for c in editable} for row in live}
+    for name, values in changes.items():
+        rows[name] = rows.get(name, dict.fromkeys(editable)) | values
+    return rows
+
+
+def _copy_strategy(cur: Any, rows: dict[str, dict[str, Any]], at: datetime) -> None:
+    for name, values in rows.items():
+        if name != "default":
+            settings_db.ensure_row(cur, "strategy_settings", name, at=at)
+        settings_db.update(cur, "strategy_settings", values, at=at, name=name)
+
+
 def _read_real_book(
     url: str, window: Window
-) -> tuple[list[StoredAlert], dict[str, SignalOutcome], RiskLimits, ExitRules]:
+) -> tuple[list[StoredAlert], dict[str, SignalOutcome], RiskLimits, ExitRules, list[StoredStrategySettings]]:
     # Read-only at the server: whatever happens later, this connection cannot write to the real book.
     with read_only(url) as cur:
         alerts = replay_db.alerts_received(cur, window.start, window.end)
         outcomes = replay_db.outcomes(cur, [str(a.id) for a in alerts])
         limits = book_db.risk_limits(cur)
         exits = book_db.exit_rules(cur)
-    return alerts, outcomes, limits, exits
+        strategy = settings_db.strategy_rows(cur)
+    return alerts, outcomes, limits, exits, strategy

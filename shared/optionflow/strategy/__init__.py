@@ -1,0 +1,1 @@
+"""Strategy math: indicators over bars; pure, like pricing/."""
