@@ -162,6 +162,7 @@ class NoticeKind(StrEnum):
     KILL_SWITCH = "KILL_SWITCH"
     DAILY_SUMMARY = "DAILY_SUMMARY"
     TEST = "TEST"  # `optionflow notify test <channel>`
+    RECONCILIATION_DIFFERENCE = "RECONCILIATION_DIFFERENCE"  # the broker's book and ours first disagree
 
 
 NOTICE_SEVERITY: dict[NoticeKind, Severity] = {
@@ -174,6 +175,7 @@ NOTICE_SEVERITY: dict[NoticeKind, Severity] = {
     NoticeKind.KILL_SWITCH: Severity.CRITICAL,
     NoticeKind.DAILY_SUMMARY: Severity.INFO,
     NoticeKind.TEST: Severity.INFO,
+    NoticeKind.RECONCILIATION_DIFFERENCE: Severity.CRITICAL,  # a person must decide
 }
 
 

@@ -17,6 +17,7 @@ from optionflow.pricing.occ import occ_symbol
 
 from tests.api_events import call, request
 from tests.broker_fakes import FAKES, FakeBrokerServer, broker_settings
+from tests.http_sink import Reply, ScriptedServer
 from tests.pipeline_support import alert, one, rows, run
 
 pytestmark = pytest.mark.usefixtures("db", "market")
@@ -254,6 +255,43 @@ def test_a_close_at_the_broker_by_hand_appears_as_a_reconciliation_difference(db
     assert health["reconciliation"]["open_differences"] == 1
     assert health["reconciliation"]["differences"][0]["kind"] == "MANUAL_CLOSE"
     assert health["trading"] == {"app_mode": "PAPER", "broker": fake.name}
+
+
+def test_a_close_at_the_broker_by_hand_is_notified_once_with_both_quantities(db, settings, frozen_clock):
+    with FAKES["alpaca"]() as broker, ScriptedServer() as sink:
+        sink.script("POST", "/hook", Reply(200, {"received": True}))
+        config.use_settings(
+            settings.model_copy(update={**broker_settings(broker), "notify_webhook_url": sink.url + "/hook"})
+        )
+        provider.reset()
+        try:
+            broker.next_submits("fill")
+            ordered()
+            run("paper_executor")
+            symbol, quantity = entry(db)["option_symbol"], entry(db)["quantity"]
+            run("reconciler")
+            broker.close_position(symbol)
+            run("reconciler")
+            run("reconciler")  # still open: no second notification, at the same instant
+            frozen_clock.advance(timedelta(minutes=5))
+            run("reconciler")  # nor on the next scheduled run
+            notices = rows(
+                db, "SELECT kind, severity, facts FROM notifications WHERE kind = 'RECONCILIATION_DIFFERENCE'"
+            )
+            run("notifier")
+            sent = [r.json() for r in sink.calls("POST", "/hook")]
+        finally:
+            provider.reset()
+
+    [notice] = notices
+    assert notice["severity"] == "CRITICAL"
+    facts = notice["facts"]
+    assert (facts["broker"], facts["difference"], facts["subject"]) == ("alpaca", "MANUAL_CLOSE", symbol)
+    assert (facts["broker_quantity"], facts["book_quantity"]) == (0, quantity)
+    [message] = [m for m in sent if m["kind"] == "RECONCILIATION_DIFFERENCE"]
+    assert message["title"] == f"Broker and book differ (manual close): {symbol}"
+    assert f"alpaca holds 0; our book holds {quantity}" in message["text"]
+    assert message["facts"] == facts
 
 
 def test_an_unknown_position_and_a_quantity_mismatch_are_recorded_and_resolve_when_they_go(db, alpaca):

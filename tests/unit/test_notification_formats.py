@@ -181,3 +181,55 @@ def test_each_kind_says_what_happened_with_its_numbers(kind, facts, expected):
     text = render("k", kind, "INFO", facts).text
     for line in expected:
         assert line in text.splitlines()
+
+
+DIFFERENCE = {
+    "difference_id": "d-1",
+    "broker": "alpaca",
+    "difference": "MANUAL_CLOSE",
+    "subject": "SPY261204C00600000",
+    "broker_quantity": 0,
+    "book_quantity": 2,
+    "order_id": None,
+    "broker_order_id": None,
+    "detail": "alpaca no longer holds SPY261204C00600000; our book holds 2: closed at the broker outside OptionFlow?",
+    "first_seen_at": "2026-11-23T18:30:00+00:00",
+}
+
+
+def test_a_reconciliation_difference_says_broker_kind_subject_and_both_quantities():
+    message = render("optionflow-dev-9", "RECONCILIATION_DIFFERENCE", "CRITICAL", DIFFERENCE, AT)
+    lines = message.text.splitlines()
+    assert message.title == "Broker and book differ (manual close): SPY261204C00600000"
+    assert "alpaca holds 0; our book holds 2" in lines
+    assert DIFFERENCE["detail"] in lines
+    assert "First seen 2026-11-23 13:30 ET" in lines
+    assert not any(line.startswith("Order ") for line in lines)  # no order is involved
+
+    ordered = render(
+        "k",
+        "RECONCILIATION_DIFFERENCE",
+        "CRITICAL",
+        {**DIFFERENCE, "difference": "UNKNOWN_ORDER", "book_quantity": None, "broker_order_id": "b-77"},
+    )
+    assert "alpaca holds 0; our book holds n/a" in ordered.text.splitlines()
+    assert "Order none of ours, broker order b-77" in ordered.text.splitlines()
+
+
+def test_a_reconciliation_difference_fits_every_channels_format():
+    message = render("optionflow-dev-9", "RECONCILIATION_DIFFERENCE", "CRITICAL", DIFFERENCE, AT)
+    slack = formats.slack(message)
+    conforms(slack, example("slack", "incoming_webhook_request"))
+    assert "alpaca holds 0; our book holds 2" in slack["blocks"][1]["text"]["text"]
+    discord = formats.discord(message)
+    conforms(discord, example("discord", "execute_webhook_request"))
+    assert discord["embeds"][0]["title"] == message.title
+    telegram = formats.telegram(message, "-100")
+    conforms(telegram, example("telegram", "send_message_request"))
+    assert "alpaca holds 0; our book holds 2" in telegram["text"]
+    plain = formats.plain_json(message)
+    assert (plain["kind"], plain["severity"], plain["facts"]) == (
+        "RECONCILIATION_DIFFERENCE",
+        "CRITICAL",
+        DIFFERENCE,
+    )

@@ -2,7 +2,7 @@
 sends and marks.
 
 The pipeline's writers (`entries_filled`, `positions_closed`, `signals_rejected`, `orders_ended`,
-`worker_failed`, `stale_marks_appeared`, `kill_switch_changed`) are one statement each, run on the event's
+`worker_failed`, `stale_marks_appeared`, `kill_switch_changed`, `differences_appeared`) are one statement each, run on the event's
 own cursor: the notification commits or rolls back with the event. Their facts are built here, in SQL,
 from the rows the event just wrote, so a hook passes ids and nothing else.
 """
@@ -168,6 +168,36 @@ def stale_marks_appeared(cur: RealDictCursor, position_ids: list[Any], at: datet
              AND e.position_id = ANY(%s::uuid[])
            HAVING count(*) > 0""",
         (str(NoticeKind.STALE_MARKS), _severity(NoticeKind.STALE_MARKS), at, at, _ids(position_ids)),
+    )
+    return int(cur.rowcount)
+
+
+def differences_appeared(cur: RealDictCursor, difference_ids: list[Any], at: datetime) -> int:
+    """One RECONCILIATION_DIFFERENCE per open difference among `difference_ids` first seen at `at` (a
+    difference still open on a later run keeps its first_seen_at, so it is reported once): broker, kind,
+    subject, both quantities and the detail. Keyed by the difference, so a second run at the same instant
+    adds nothing either."""
+    if not difference_ids:
+        return 0
+    cur.execute(
+        """INSERT INTO notifications (kind, severity, facts, dedupe_key, created_at)
+           SELECT %s, %s, jsonb_build_object(
+                    'difference_id', d.id, 'broker', d.broker, 'difference', d.kind, 'subject', d.subject,
+                    'broker_quantity', d.broker_quantity, 'book_quantity', d.book_quantity,
+                    'order_id', d.order_id, 'broker_order_id', d.broker_order_id, 'detail', d.detail,
+                    'first_seen_at', d.first_seen_at),
+                  'reconciliation:' || d.id::text, %s
+           FROM reconciliation_differences d
+           WHERE d.id = ANY(%s::uuid[]) AND d.status = 'OPEN' AND d.first_seen_at = %s
+           ORDER BY d.kind, d.subject
+           ON CONFLICT (dedupe_key) DO NOTHING""",
+        (
+            str(NoticeKind.RECONCILIATION_DIFFERENCE),
+            _severity(NoticeKind.RECONCILIATION_DIFFERENCE),
+            at,
+            _ids(difference_ids),
+            at,
+        ),
     )
     return int(cur.rowcount)
 

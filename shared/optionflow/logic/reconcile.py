@@ -7,6 +7,8 @@ Kinds of difference (`states.DifferenceKind`): MANUAL_CLOSE (we hold a contract 
 EXERCISE_OR_ASSIGNMENT (our contract is gone and the broker holds shares of its underlying),
 UNKNOWN_POSITION, QUANTITY_MISMATCH, UNKNOWN_ORDER (a working broker order no order of ours placed) and
 FILLED_AFTER_CANCEL (recorded by the router). A difference no longer seen is resolved on the next run.
+A difference seen for the first time also gets a RECONCILIATION_DIFFERENCE notification, in the same
+transaction; one still open on later runs gets none.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from optionflow import observability
+from optionflow.db import notifications as notifications_db
 from optionflow.db import reconciliation as reconciliation_db
+from optionflow.events import names as events
 from optionflow.logic.results import ReconcileResult
 from optionflow.logic.routing import catch_up
 from optionflow.observability import logger
@@ -42,7 +46,10 @@ def reconcile(deps: Dependencies, now: datetime) -> ReconcileResult:
         seen += _compare_orders(cur, broker.name, orders, now)
         resolved = reconciliation_db.resolve_unseen(cur, broker.name, seen, now)
         still_open = reconciliation_db.open_count(cur)
+        noticed = notifications_db.differences_appeared(cur, seen, now)
     observability.count(observability.RECONCILIATION_DIFFERENCES, still_open)
+    if noticed:
+        deps.publish(events.NOTICES_QUEUED, {"count": noticed})
     if seen:
         logger.warning("broker and book differ", extra={"differences": len(seen), "broker": broker.name})
     return ReconcileResult(

@@ -148,6 +148,28 @@ def _test(f: dict[str, Any]) -> tuple[str, list[str]]:
     return ("OptionFlow test message", [f"Channel {f.get('channel')} is set up; sent by {f.get('actor')}."])
 
 
+def _difference(f: dict[str, Any]) -> tuple[str, list[str]]:
+    kind = str(f.get("difference") or "").replace("_", " ").lower()
+    lines = [
+        f"{f.get('broker')} holds {_quantity(f.get('broker_quantity'))}; our book holds "
+        f"{_quantity(f.get('book_quantity'))}",
+        f"{f.get('detail')}",
+    ]
+    if f.get("order_id") or f.get("broker_order_id"):
+        lines.append(
+            f"Order {f.get('order_id') or 'none of ours'}, broker order {f.get('broker_order_id') or 'n/a'}"
+        )
+    lines += [
+        f"First seen {_et(f.get('first_seen_at'))}",
+        "OptionFlow does not change the book: a person decides.",
+    ]
+    return (f"Broker and book differ ({kind}): {f.get('subject')}", lines)
+
+
+def _quantity(value: Any) -> str:
+    return "n/a" if value is None else str(value)
+
+
 _RENDER = {
     NoticeKind.ENTRY_FILLED: _entry,
     NoticeKind.POSITION_CLOSED: _closed,
@@ -158,4 +180,5 @@ _RENDER = {
     NoticeKind.KILL_SWITCH: _kill_switch,
     NoticeKind.DAILY_SUMMARY: _summary,
     NoticeKind.TEST: _test,
+    NoticeKind.RECONCILIATION_DIFFERENCE: _difference,
 }
