@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -34,6 +35,9 @@ class ConfigurationError(RuntimeError):
 
 # What LIVE_TRADING_CONFIRMED must say, word for word, before APP_MODE=LIVE starts.
 LIVE_CONFIRMATION = "I understand OptionFlow will place real orders with real money"
+
+# An underlying's symbol as the ticker-list settings take it (BRK.B, SPY, ...).
+_TICKER = re.compile(r"[A-Z0-9][A-Z0-9./-]{0,9}")
 
 
 class Settings(BaseModel):
@@ -135,6 +139,11 @@ class Settings(BaseModel):
     # most `max_reprices` times (never past the far side), then cancelled.
     reprice_step: Decimal = Field(default=Decimal("0.05"), gt=0, le=10)
     max_reprices: int = Field(default=3, ge=0, le=20)
+    # Every broker limit sits on the contract's tick (Penny Interval Program: $0.01 below $3.00, $0.05 at
+    # or above). These classes quote in $0.01 at every price; classes named in `non_penny_tickers` are
+    # outside the program and quote in $0.05 below $3.00, $0.10 at or above. Comma-separated tickers.
+    penny_everywhere_tickers: frozenset[str] = frozenset({"SPY", "QQQ", "IWM"})
+    non_penny_tickers: frozenset[str] = frozenset()
     reprice_after_seconds: int = Field(default=30, ge=5, le=3600)
     # LIVE only, entries only, on top of the risk limits: dollars of premium (limit × quantity × 100).
     live_max_order_notional: Decimal = Field(default=Decimal(2000), gt=0)
@@ -199,6 +208,17 @@ class Settings(BaseModel):
                 f"CONTRACT_MIN_DTE {self.contract_min_dte} is above CONTRACT_MAX_DTE {self.contract_max_dte}"
             )
         return self
+
+    @field_validator("penny_everywhere_tickers", "non_penny_tickers", mode="before")
+    @classmethod
+    def _ticker_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            tickers = [part.strip().upper() for part in value.split(",") if part.strip()]
+            bad = [t for t in tickers if not _TICKER.fullmatch(t)]
+            if bad:
+                raise ValueError(f"not a ticker: {bad[0]!r} (a comma-separated list like SPY,QQQ,IWM)")
+            return frozenset(tickers)
+        return value
 
     @field_validator("clock_start")
     @classmethod
@@ -297,6 +317,8 @@ _ENV = {
     "order_price_step": "ORDER_PRICE_STEP",
     "reprice_step": "REPRICE_STEP",
     "max_reprices": "MAX_REPRICES",
+    "penny_everywhere_tickers": "PENNY_EVERYWHERE_TICKERS",
+    "non_penny_tickers": "NON_PENNY_TICKERS",
     "reprice_after_seconds": "REPRICE_AFTER_SECONDS",
     "live_max_order_notional": "LIVE_MAX_ORDER_NOTIONAL",
     "live_max_daily_notional": "LIVE_MAX_DAILY_NOTIONAL",

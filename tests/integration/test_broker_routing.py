@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
@@ -14,6 +16,7 @@ from optionflow.brokers import provider
 from optionflow.logic import routing
 from optionflow.logic.order_pricing import opening_limit
 from optionflow.pricing.occ import occ_symbol
+from optionflow.pricing.ticks import tick_size
 
 from tests.api_events import call, request
 from tests.broker_fakes import FAKES, FakeBrokerServer, broker_settings
@@ -70,7 +73,10 @@ def test_an_alert_becomes_a_broker_limit_order_with_the_occ_symbol_mid_price_and
     assert (
         placed.symbol == occ_symbol("SPY", order["expiry"], "CALL", order["strike"]) == order["option_symbol"]
     )
-    assert placed.limit == opening_limit("BUY_TO_OPEN", quote.bid, quote.ask, "mid", Decimal("0.05"))
+    spy = functools.partial(tick_size, "SPY")
+    assert placed.limit == opening_limit(
+        "BUY_TO_OPEN", quote.bid, quote.ask, "mid", Decimal("0.05"), tick=spy
+    )
     assert placed.client_id == str(order["id"]) == order["client_order_id"]
     assert placed.side == "buy_to_open" and placed.quantity == order["quantity"]
     assert (order["status"], order["broker_order_id"], order["order_type"], order["limit_price"]) == (
@@ -88,6 +94,31 @@ def test_an_alert_becomes_a_broker_limit_order_with_the_occ_symbol_mid_price_and
     assert position == {"quantity": order["quantity"], "entry_price": placed.limit, "status": "OPEN"}
     assert entry(db)["status"] == "FILLED"
     assert signal(db, signal_id)["status"] == "EXECUTED"
+
+
+@pytest.mark.parametrize(
+    ("ticker", "penny_everywhere", "limit"),
+    [("SPY", ("SPY", "QQQ", "IWM"), "4.37"), ("QQQ", ("SPY", "IWM"), "4.35")],
+)
+def test_an_alpaca_order_near_four_dollars_carries_a_limit_on_the_classes_tick(
+    db, alpaca, market, monkeypatch, ticker, penny_everywhere, limit
+):
+    # SPY quotes in pennies at every price; a penny-program class (here QQQ, taken out of
+    # PENNY_EVERYWHERE_TICKERS) in nickels at $3.00 and above: a $4.37 mid buys at $4.35
+    update = {"penny_everywhere_tickers": frozenset(penny_everywhere)}
+    config.use_settings(config.get_settings().model_copy(update=update))
+    ordered(ticker)
+    real = market.option_quote
+
+    def near_four_dollars(*args: Any) -> Any:
+        quote = real(*args)
+        return dataclasses.replace(quote, bid=Decimal("4.30"), ask=Decimal("4.44"), mid=Decimal("4.37"))
+
+    monkeypatch.setattr(market, "option_quote", near_four_dollars)
+    run("paper_executor")
+    [placed] = alpaca.live_orders()
+    assert placed.limit == Decimal(limit)
+    assert entry(db)["limit_price"] == Decimal(limit)
 
 
 def test_a_kill_between_the_brokers_answer_and_our_commit_leaves_one_broker_order_adopted_next_run(

@@ -25,6 +25,7 @@ on top of the risk limits; exits are never blocked.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -42,10 +43,11 @@ from optionflow.db import signals as signals_db
 from optionflow.db.connection import is_transient, savepoint
 from optionflow.db.rows import RoutedOrder
 from optionflow.events import names as events
-from optionflow.logic.order_pricing import next_limit, opening_limit
+from optionflow.logic.order_pricing import TickRule, next_limit, opening_limit
 from optionflow.logic.results import RoutingResult
 from optionflow.logic.risk import Check
 from optionflow.observability import logger
+from optionflow.pricing.ticks import tick_size
 from optionflow.states import DifferenceKind, OrderStatus, PositionStatus, SignalStatus, require
 
 if TYPE_CHECKING:
@@ -219,7 +221,12 @@ def _opening_limit(deps: Dependencies, order: RoutedOrder, now: datetime) -> Dec
     try:
         quote = deps.market.option_quote(order.ticker, order.option_type, order.strike, order.expiry, now)
         return opening_limit(
-            order.side, quote.bid, quote.ask, settings.order_price, settings.order_price_step
+            order.side,
+            quote.bid,
+            quote.ask,
+            settings.order_price,
+            settings.order_price_step,
+            tick=_ticks(deps, order),
         )
     except Exception as exc:
         if is_transient(exc):
@@ -230,6 +237,16 @@ def _opening_limit(deps: Dependencies, order: RoutedOrder, now: datetime) -> Dec
         )
         observability.count(observability.QUOTES_FAILED)
         return None
+
+
+def _ticks(deps: Dependencies, order: RoutedOrder) -> TickRule:
+    settings = deps.settings
+    return functools.partial(
+        tick_size,
+        order.ticker,
+        penny_everywhere=settings.penny_everywhere_tickers,
+        nickel_dime=settings.non_penny_tickers,
+    )
 
 
 def _request(order: RoutedOrder, client_id: str, limit: Decimal) -> OrderRequest:
@@ -408,7 +425,14 @@ def _ladder(
                 extra={"order_id": str(order.id), "error": f"{type(exc).__name__}: {exc}"},
             )
             return
-        rung = next_limit(order.side, order.limit_price, quote.bid, quote.ask, settings.reprice_step)
+        rung = next_limit(
+            order.side,
+            order.limit_price,
+            quote.bid,
+            quote.ask,
+            settings.reprice_step,
+            tick=_ticks(deps, order),
+        )
     if rung is None:
         broker.cancel(current.broker_id)
         routed_db.record(cur, order.id, status=order.status, at=now, cancel_requested=True)
