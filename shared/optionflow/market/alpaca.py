@@ -185,19 +185,7 @@ class AlpacaMarketData(RemoteMarketData):
         bars = []
         for row in _pages(self.client, f"/v2/stocks/{ticker}/bars", params, "bars"):
             opens = from_iso(str(row["t"]))
-            if timeframe == "1d":
-                session = self.calendar.session(opens.astimezone(NEW_YORK).date())
-                if session is None:
-                    continue
-                opens = session.open
-            bars.append(
-                Bar(
-                    start=opens,
-                    open=money(row["o"], "o"),
-                    high=money(row["h"], "h"),
-                    low=money(row["l"], "l"),
-                    close=money(row["c"], "c"),
-                    volume=int(row.get("v") or 0),
-                )
-            )
+            bar = self._ohlcv_bar(row, opens, timeframe)
+            if bar is not None:
+                bars.append(bar)
         return tuple(bars)

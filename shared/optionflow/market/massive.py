@@ -145,19 +145,7 @@ class MassiveMarketData(RemoteMarketData):
         bars = []
         for row in _pages(self.client, path, {"adjusted": "true", "sort": "asc", "limit": 50_000}):
             opens = from_epoch_ms(row["t"])
-            if timeframe == "1d":
-                session = self.calendar.session(opens.astimezone(NEW_YORK).date())
-                if session is None:
-                    continue
-                opens = session.open
-            bars.append(
-                Bar(
-                    start=opens,
-                    open=money(row["o"], "o"),
-                    high=money(row["h"], "h"),
-                    low=money(row["l"], "l"),
-                    close=money(row["c"], "c"),
-                    volume=int(row.get("v") or 0),
-                )
-            )
+            bar = self._ohlcv_bar(row, opens, timeframe)
+            if bar is not None:
+                bars.append(bar)
         return tuple(bars)

@@ -151,6 +151,23 @@ class RemoteMarketData(ABC):
 
     # -- the port ---------------------------------------------------------------------------------
 
+    def _ohlcv_bar(self, row: dict[str, Any], opens: datetime, timeframe: str) -> Bar | None:
+        """A bar from a provider row keyed o/h/l/c/v (Alpaca's and Massive's shape) opening at `opens`; a
+        daily bar opens at its session's open, and a day that was no session is dropped (None)."""
+        if timeframe == "1d":
+            session = self.calendar.session(opens.astimezone(NEW_YORK).date())
+            if session is None:
+                return None
+            opens = session.open
+        return Bar(
+            start=opens,
+            open=money(row["o"], "o"),
+            high=money(row["h"], "h"),
+            low=money(row["l"], "l"),
+            close=money(row["c"], "c"),
+            volume=int(row.get("v") or 0),
+        )
+
     @contextmanager
     def _asking(self, what: str) -> Iterator[None]:
         """Turn whatever the provider or its answer does wrong into the port's errors, naming `what`."""
