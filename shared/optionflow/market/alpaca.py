@@ -24,8 +24,7 @@ from typing import Any
 from optionflow.calendar import NEW_YORK
 from optionflow.http_json import JsonClient, Timeouts
 from optionflow.market.ports import Bar, ListedOption
-from optionflow.market.remote import RemoteMarketData, float_or_none, from_iso, mid_of, money
-from optionflow.pricing.black_scholes import Greeks
+from optionflow.market.remote import RemoteMarketData, float_or_none, from_iso, greeks_from, mid_of, money
 from optionflow.pricing.occ import parse_occ_symbol
 
 DATA_URL = "https://data.alpaca.markets"
@@ -85,18 +84,6 @@ def _pages(client: JsonClient, path: str, params: dict[str, Any], key: str) -> l
     raise ValueError(f"more than {MAX_PAGES} pages")
 
 
-def _greeks(raw: Any) -> Greeks | None:
-    if not isinstance(raw, dict) or raw.get("delta") is None:
-        return None
-    return Greeks(
-        delta=float(raw["delta"]),
-        gamma=float(raw.get("gamma") or 0.0),
-        theta_per_day=float(raw.get("theta") or 0.0),
-        vega_per_point=float(raw.get("vega") or 0.0),
-        rho_per_point=float(raw.get("rho") or 0.0),
-    )
-
-
 def listed_option(symbol: str, snapshot: dict[str, Any], open_interest: int) -> ListedOption:
     """One entry of a snapshots answer (its contract read from the OCC symbol)."""
     contract = parse_occ_symbol(symbol)
@@ -112,7 +99,7 @@ def listed_option(symbol: str, snapshot: dict[str, Any], open_interest: int) -> 
         ask=ask,
         mid=mid_of(bid, ask),
         iv=float_or_none(snapshot.get("impliedVolatility")),
-        greeks=_greeks(snapshot.get("greeks")),
+        greeks=greeks_from(snapshot.get("greeks")),
         open_interest=open_interest,
         volume=int(bar.get("v") or 0),
         # no quote time: the epoch, so the quote reads as stale rather than fresh

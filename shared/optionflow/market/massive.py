@@ -29,10 +29,10 @@ from optionflow.market.remote import (
     float_or_none,
     from_epoch_ms,
     from_epoch_ns,
+    greeks_from,
     mid_of,
     money,
 )
-from optionflow.pricing.black_scholes import Greeks
 
 BASE_URL = "https://api.massive.com"
 RETRIES = 2
@@ -74,18 +74,6 @@ def _pages(client: JsonClient, path: str, params: dict[str, Any]) -> list[Any]:
     raise ValueError(f"more than {MAX_PAGES} pages")
 
 
-def _greeks(raw: Any) -> Greeks | None:
-    if not isinstance(raw, dict) or raw.get("delta") is None:
-        return None
-    return Greeks(
-        delta=float(raw["delta"]),
-        gamma=float(raw.get("gamma") or 0.0),
-        theta_per_day=float(raw.get("theta") or 0.0),
-        vega_per_point=float(raw.get("vega") or 0.0),
-        rho_per_point=0.0,  # the snapshot carries no rho
-    )
-
-
 def listed_option(raw: dict[str, Any]) -> ListedOption:
     """One result of the chain snapshot."""
     details = raw["details"]
@@ -103,7 +91,7 @@ def listed_option(raw: dict[str, Any]) -> ListedOption:
         ask=ask,
         mid=mid_of(bid, ask),
         iv=float_or_none(raw.get("implied_volatility")),
-        greeks=_greeks(raw.get("greeks")),
+        greeks=greeks_from(raw.get("greeks")),
         open_interest=int(raw.get("open_interest") or 0),
         volume=int((raw.get("day") or {}).get("volume") or 0),
         as_of=from_epoch_ns(quote.get("last_updated") or 0),  # none: the epoch, so it reads as stale

@@ -48,6 +48,20 @@ HISTORY_AFTER = timedelta(minutes=2)  # an instant further back than this is his
 NO_GREEKS = Greeks(0.0, 0.0, 0.0, 0.0, 0.0)
 
 
+def greeks_from(raw: Any) -> Greeks | None:
+    """Greeks from a provider's {"delta", "gamma", "theta", "vega", "rho"} object (Alpaca's snapshot,
+    Massive's; a missing rho or other figure reads 0); None without a delta."""
+    if not isinstance(raw, dict) or raw.get("delta") is None:
+        return None
+    return Greeks(
+        delta=float(raw["delta"]),
+        gamma=float(raw.get("gamma") or 0.0),
+        theta_per_day=float(raw.get("theta") or 0.0),
+        vega_per_point=float(raw.get("vega") or 0.0),
+        rho_per_point=float(raw.get("rho") or 0.0),
+    )
+
+
 def wall_clock() -> datetime:
     return datetime.now(UTC)
 
