@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-webhook-secret"
 MONDAY_10AM = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("America/New_York"))
+# The scratch databases beside DATABASE_URL's; another prefix lets two benches share one server.
+PREFIX = os.environ.get("BENCH_DATABASE_PREFIX", "optionflow_bench")
 
 
 def pct(samples: list[float], p: float) -> float:
@@ -423,7 +425,7 @@ def pipeline_at_scale(url: str, n: int) -> dict[str, Any]:
     from optionflow.logic.marks import refresh_all
     from optionflow.logic.orders import create_pending
 
-    set_database_url(fresh_database(url, "optionflow_bench_scale"))
+    set_database_url(fresh_database(url, f"{PREFIX}_scale"))
     set_bus(NullBus())  # each stage is timed on its own
     webhook_in_process(n)  # the alerts, stored through the real handler
     deps = for_process()
@@ -450,7 +452,7 @@ def worker_peak_rss(url: str) -> dict[str, float]:
     """Peak resident memory of a fresh process running the position refresher over the scale book."""
     from urllib.parse import urlsplit, urlunsplit
 
-    scale_url = urlunsplit(urlsplit(url)._replace(path="/optionflow_bench_scale"))
+    scale_url = urlunsplit(urlsplit(url)._replace(path=f"/{PREFIX}_scale"))
     code = (
         "import resource, sys; sys.path[:0] = ['functions', 'shared'];"
         "from optionflow import config; from optionflow.config import Settings;"
@@ -480,7 +482,7 @@ def replay_one_day(url: str, n: int) -> dict[str, Any]:
     from optionflow.local.lambda_context import LocalContext
     from optionflow.logic.replay import Window, replay
 
-    stored = fresh_database(url, "optionflow_bench_replay")
+    stored = fresh_database(url, f"{PREFIX}_replay")
     set_database_url(stored)
     set_bus(NullBus())
     before = clock.get_clock()
