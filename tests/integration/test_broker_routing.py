@@ -460,9 +460,19 @@ def test_a_fill_at_the_broker_after_we_cancelled_is_a_difference_not_a_silent_po
     }
     assert rows(db, "SELECT id FROM positions") == []
     assert entry(db)["broker_open"] is False
+    told = rows(
+        db, "SELECT facts->>'difference' AS kind FROM notifications WHERE kind = 'RECONCILIATION_DIFFERENCE'"
+    )
+    assert told == [
+        {"kind": "FILLED_AFTER_CANCEL"}
+    ]  # the trader hears of it now, not at the reconciler's run
     run("reconciler")  # the broker now holds a position the book does not: that is recorded too
     kinds = {r["kind"] for r in rows(db, "SELECT kind FROM reconciliation_differences WHERE status = 'OPEN'")}
     assert kinds == {"FILLED_AFTER_CANCEL", "UNKNOWN_POSITION"}
+    told = rows(
+        db, "SELECT facts->>'difference' AS kind FROM notifications WHERE kind = 'RECONCILIATION_DIFFERENCE'"
+    )
+    assert sorted(r["kind"] for r in told) == ["FILLED_AFTER_CANCEL", "UNKNOWN_POSITION"]  # each once
 
 
 def test_an_unanswered_submit_the_broker_never_got_is_not_sent_after_its_day(

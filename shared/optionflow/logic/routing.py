@@ -563,7 +563,7 @@ def _entry_fill(
     if not routed_db.grow_entry(
         cur, order.position_id, seen.filled_quantity, seen.avg_fill_price, fee * delta, now
     ):
-        reconciliation_db.record(
+        difference = reconciliation_db.record(
             cur,
             order_broker_name(deps),
             DifferenceKind.FILLED_AFTER_CANCEL,
@@ -575,6 +575,9 @@ def _entry_fill(
             broker_order_id=seen.broker_id,
             at=now,
         )
+        notifications_db.differences_appeared(
+            cur, [difference], now
+        )  # a person must decide, as the reconciler's
     return order.position_id
 
 
@@ -673,7 +676,7 @@ def _cancel_ended(deps: Dependencies, broker: OrderBroker, now: datetime, outcom
                     outcome["errors"] += 1
                     continue
                 if current.filled_quantity > order.filled_quantity:
-                    reconciliation_db.record(
+                    difference = reconciliation_db.record(
                         cur,
                         broker.name,
                         DifferenceKind.FILLED_AFTER_CANCEL,
@@ -688,6 +691,7 @@ def _cancel_ended(deps: Dependencies, broker: OrderBroker, now: datetime, outcom
                         broker_order_id=current.broker_id,
                         at=now,
                     )
+                    notifications_db.differences_appeared(cur, [difference], now)
                 routed_db.record(
                     cur,
                     order.id,
