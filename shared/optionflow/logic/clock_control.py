@@ -192,24 +192,20 @@ def set_time(deps: Dependencies, at: datetime, *, by: str) -> dict[str, Any]:
 
 def set_speed(deps: Dependencies, speed: float, *, by: str) -> dict[str, Any]:
     """Run at `speed` simulated seconds per wall second from now on (a paused clock stays paused)."""
-    with _changing(deps) as (clock, state):
-        wall = wall_now()
-        state = _save(
-            deps,
-            clock,
-            replace(state, anchor_at=state.at(wall), anchor_wall=wall, speed=speed, changed_by=by),
-        )
-    return _view(deps, state, state.anchor_at)
+    return _rebase(deps, by, speed=speed)
 
 
 def set_paused(deps: Dependencies, paused: bool, *, by: str) -> dict[str, Any]:
     """Stop the clock where it stands, or let it run on from there at its speed."""
+    return _rebase(deps, by, paused=paused)
+
+
+def _rebase(deps: Dependencies, by: str, **change: Any) -> dict[str, Any]:
+    """Re-anchor the clock where it stands now and apply `change` (its speed or its pause) from there."""
     with _changing(deps) as (clock, state):
         wall = wall_now()
         state = _save(
-            deps,
-            clock,
-            replace(state, anchor_at=state.at(wall), anchor_wall=wall, paused=paused, changed_by=by),
+            deps, clock, replace(state, anchor_at=state.at(wall), anchor_wall=wall, changed_by=by, **change)
         )
     return _view(deps, state, state.anchor_at)
 
