@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import psycopg2
 import pytest
 from optionflow import config
 from optionflow.brokers import provider
+from optionflow.brokers.alpaca import AlpacaBroker
 from optionflow.logic import routing
 from optionflow.logic.order_pricing import opening_limit
 from optionflow.pricing.occ import occ_symbol
@@ -541,3 +544,41 @@ def test_broker_fills_and_rejects_queue_the_same_notices_as_paper(db, fake):
     kinds = [r["kind"] for r in rows(db, "SELECT kind FROM notifications ORDER BY id")]
     assert "ENTRY_FILLED" in kinds and "ORDER_ENDED" in kinds
     assert signal(db, ordered_second)["status"] == "FAILED"
+
+
+def test_a_slow_broker_answer_holds_only_the_order_it_is_about(db, alpaca, monkeypatch, settings):
+    # A CLOSE that must cancel a working entry locks its order; while the router waits on the broker about
+    # another order, that lock must be free at once, not after the broker has answered for a whole batch.
+    ordered("SPY")
+    ordered("QQQ")
+    run("paper_executor")  # both sent: two working orders
+    first, second = (r["id"] for r in rows(db, "SELECT id FROM orders ORDER BY created_at, id"))
+    asked, answer = threading.Event(), threading.Event()
+    polled: list[str] = []
+    real_get = AlpacaBroker.get
+
+    def slow_get(self: AlpacaBroker, broker_id: str) -> Any:
+        polled.append(broker_id)
+        if not asked.is_set():
+            asked.set()
+            answer.wait(10)
+        return real_get(self, broker_id)
+
+    monkeypatch.setattr(AlpacaBroker, "get", slow_get)
+    router = threading.Thread(target=run, args=("paper_executor",))
+    router.start()
+    other = psycopg2.connect(settings.database_url)
+    try:
+        assert asked.wait(10)  # the router is waiting on the broker about the first order
+        with other.cursor() as cur:
+            cur.execute("SELECT id FROM orders WHERE id = %s FOR UPDATE NOWAIT", (str(second),))
+            assert cur.fetchone() is not None
+            cur.execute("SET lock_timeout = '50ms'")
+            with pytest.raises(psycopg2.errors.LockNotAvailable):  # the one it is asking about is held
+                cur.execute("SELECT id FROM orders WHERE id = %s FOR UPDATE", (str(first),))
+        other.rollback()
+    finally:
+        other.close()
+        answer.set()
+        router.join(10)
+    assert not router.is_alive() and len(polled) == 2  # and the second was polled once freed

@@ -16,7 +16,7 @@ from optionflow.states import PositionStatus
 _ROUTED = """SELECT o.id, o.purpose, o.signal_id, o.position_id, o.ticker, o.option_symbol, o.option_type,
                     o.strike, o.expiry, o.side, o.quantity, o.mode, o.reason, o.created_at, o.status,
                     o.client_order_id, o.broker_order_id, o.filled_quantity, o.avg_fill_price, o.limit_price,
-                    o.reprices, o.priced_at, o.cancel_requested_at,
+                    o.reprices, o.priced_at, o.cancel_requested_at, o.broker_open,
                     s.received_at AS signal_received_at, p.signal_id AS entry_signal_id
              FROM orders o LEFT JOIN signals s ON s.id = o.signal_id
                            LEFT JOIN positions p ON p.id = o.position_id"""
@@ -39,15 +39,23 @@ def claim(
     return _rows(cur)
 
 
-def claim_ended_but_open(cur: RealDictCursor, limit: int) -> list[RoutedOrder]:
+def claim_ended_but_open(cur: RealDictCursor, limit: int, skip: list[Any] | None = None) -> list[RoutedOrder]:
     """Orders we ended (a later CLOSE, the close of the day) that the broker last said could still fill."""
     cur.execute(
         _ROUTED
         + """ WHERE o.broker_open AND o.status IN ('CANCELLED', 'EXPIRED', 'REJECTED', 'FILLED')
+                AND NOT (o.id = ANY(%s::uuid[]))
               ORDER BY o.updated_at, o.id LIMIT %s FOR UPDATE OF o SKIP LOCKED""",
-        (limit,),
+        ([str(i) for i in skip or []], limit),
     )
     return _rows(cur)
+
+
+def lock_if_free(cur: RealDictCursor, order_id: UUID) -> RoutedOrder | None:
+    """The order, locked, or None when another run holds it (that run is working on it)."""
+    cur.execute(_ROUTED + " WHERE o.id = %s FOR UPDATE OF o SKIP LOCKED", (str(order_id),))
+    found = _rows(cur)
+    return found[0] if found else None
 
 
 def lock(cur: RealDictCursor, order_id: UUID) -> RoutedOrder | None:

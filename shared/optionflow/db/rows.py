@@ -68,6 +68,7 @@ class RoutedOrder(WorkingOrder):
     reprices: int = 0
     priced_at: datetime | None = None
     cancel_requested_at: datetime | None = None
+    broker_open: bool = False  # the broker last said it could still fill
 
 
 @dataclass(frozen=True)

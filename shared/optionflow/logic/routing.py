@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -60,6 +61,10 @@ BATCH = 50  # each order costs a broker call: small batches keep row locks short
 BUDGET_SECONDS = 30.0
 PRICE_PLACES = Decimal("0.0001")
 WORKING = [OrderStatus.SUBMITTED.value, OrderStatus.PARTIALLY_FILLED.value]
+# what we end while the broker may still fill it: a cancel at the broker follows (4. below)
+ENDED = [
+    s.value for s in (OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.REJECTED, OrderStatus.FILLED)
+]
 
 
 def _outcome() -> dict[str, int]:
@@ -324,29 +329,65 @@ def _resolve_submitting(
 ) -> None:
     """Adopt the SUBMITTING orders the broker has (by client id); send the others again when `resubmit`
     (the router), or leave them to the router (the reconciler, which never places an order)."""
-    with deps.db.transaction() as cur:
-        for order in routed_db.claim(cur, [OrderStatus.SUBMITTING.value], deps.settings.app_mode, BATCH):
-            assert order.client_order_id is not None
-            with savepoint(cur):
-                try:
-                    found = broker.find(order.client_order_id)
-                except BrokerError as exc:
-                    logger.warning(
-                        "lookup by client id failed", extra={"order_id": str(order.id), "error": str(exc)}
-                    )
-                    outcome["errors"] += 1
-                    continue
-                if found is not None:
-                    _apply(deps, cur, order, found, now, outcome, opened)
-                    outcome["adopted"] += 1
-                elif now >= _session_close(deps, order):
-                    # the broker never got it and its DAY is over: never send a day order after its day
-                    reason = "DAY order not placed by the close (its submit was never answered)"
-                    _end_unsent(cur, order, OrderStatus.EXPIRED, reason, now)
-                    routed_db.record(cur, order.id, status=OrderStatus.EXPIRED, broker_open=False, at=now)
-                    outcome["expired"] += 1
-                elif resubmit:
-                    _place(deps, broker, cur, order, now, outcome, "resubmitted", opened)
+    mode = deps.settings.app_mode
+
+    def resolve(cur: Any, order: RoutedOrder) -> None:
+        assert order.client_order_id is not None
+        found = broker.find(order.client_order_id)
+        if found is not None:
+            _apply(deps, cur, order, found, now, outcome, opened)
+            outcome["adopted"] += 1
+        elif now >= _session_close(deps, order):
+            # the broker never got it and its DAY is over: never send a day order after its day
+            reason = "DAY order not placed by the close (its submit was never answered)"
+            _end_unsent(cur, order, OrderStatus.EXPIRED, reason, now)
+            routed_db.record(cur, order.id, status=OrderStatus.EXPIRED, broker_open=False, at=now)
+            outcome["expired"] += 1
+        elif resubmit:
+            _place(deps, broker, cur, order, now, outcome, "resubmitted", opened)
+
+    _each_under_its_lock(
+        deps,
+        lambda cur, seen: routed_db.claim(cur, [OrderStatus.SUBMITTING.value], mode, BATCH, seen),
+        lambda order: order.status == OrderStatus.SUBMITTING,
+        resolve,
+        outcome,
+        "lookup by client id",
+    )
+
+
+def _each_under_its_lock(
+    deps: Dependencies,
+    pick: Callable[[Any, list[Any]], list[RoutedOrder]],
+    still_due: Callable[[RoutedOrder], bool],
+    work: Callable[[Any, RoutedOrder], None],
+    outcome: dict[str, int],
+    what: str,
+) -> None:
+    """`work` on every order `pick` finds (given the ids already seen), a batch at a time, each order in its
+    own transaction under its own row lock: a broker call holds one order, never a batch, so a CLOSE that
+    must cancel an entry waits for one call at most. An order another run holds is skipped, and one that
+    run moved on meanwhile is left alone. A BrokerError undoes that order's writes and leaves it to the
+    next run; the run goes on with the others."""
+    seen: list[Any] = []
+    deadline = time.monotonic() + BUDGET_SECONDS
+    while True:
+        with deps.db.transaction() as cur:
+            batch = [order.id for order in pick(cur, seen)]
+        for order_id in batch:
+            if time.monotonic() > deadline:
+                return  # the rest wait for the next run
+            seen.append(order_id)
+            try:
+                with deps.db.transaction() as cur:
+                    order = routed_db.lock_if_free(cur, order_id)
+                    if order is not None and still_due(order):
+                        work(cur, order)
+            except BrokerError as exc:
+                logger.warning(f"{what} failed", extra={"order_id": str(order_id), "error": str(exc)})
+                outcome["errors"] += 1
+        if len(batch) < BATCH:
+            return
 
 
 # ------------------------------------------------------------------ 3. poll
@@ -362,27 +403,23 @@ def _poll_working(
     ladder: bool = True,
 ) -> None:
     """Bring every working broker order up to date; climb the re-price ladder when `ladder`."""
-    seen: list[Any] = []
-    deadline = time.monotonic() + BUDGET_SECONDS
-    while time.monotonic() <= deadline:
-        with deps.db.transaction() as cur:
-            claimed = routed_db.claim(cur, WORKING, deps.settings.app_mode, BATCH, seen)
-            for order in claimed:
-                seen.append(order.id)
-                assert order.broker_order_id is not None
-                with savepoint(cur):
-                    try:
-                        current = broker.get(order.broker_order_id)
-                        order = _apply(deps, cur, order, current, now, outcome, opened)
-                        if ladder and (current.live or current.status is BrokerOrderStatus.REPLACED):
-                            _ladder(deps, broker, cur, order, now, outcome)
-                    except BrokerError as exc:
-                        logger.warning(
-                            "broker poll failed", extra={"order_id": str(order.id), "error": str(exc)}
-                        )
-                        outcome["errors"] += 1
-        if len(claimed) < BATCH:
-            return
+    mode = deps.settings.app_mode
+
+    def poll(cur: Any, order: RoutedOrder) -> None:
+        assert order.broker_order_id is not None
+        current = broker.get(order.broker_order_id)
+        order = _apply(deps, cur, order, current, now, outcome, opened)
+        if ladder and (current.live or current.status is BrokerOrderStatus.REPLACED):
+            _ladder(deps, broker, cur, order, now, outcome)
+
+    _each_under_its_lock(
+        deps,
+        lambda cur, seen: routed_db.claim(cur, WORKING, mode, BATCH, seen),
+        lambda order: order.status in WORKING and order.broker_order_id is not None,
+        poll,
+        outcome,
+        "broker poll",
+    )
 
 
 def _ladder(
@@ -654,50 +691,50 @@ def _ended(deps: Dependencies, cur: Any, order: RoutedOrder, status: OrderStatus
 
 
 def _cancel_ended(deps: Dependencies, broker: OrderBroker, now: datetime, outcome: dict[str, int]) -> None:
-    with deps.db.transaction() as cur:
-        for order in routed_db.claim_ended_but_open(cur, BATCH):
-            with savepoint(cur):
-                try:
-                    if order.broker_order_id is None:
-                        # ended while its submit was unanswered: does the broker have it after all?
-                        assert order.client_order_id is not None
-                        found = broker.find(order.client_order_id)
-                        if found is None:
-                            routed_db.record(cur, order.id, status=order.status, broker_open=False, at=now)
-                            continue
-                        order = dataclasses.replace(order, broker_order_id=found.broker_id)
-                    assert order.broker_order_id is not None
-                    broker.cancel(order.broker_order_id)
-                    current = broker.get(order.broker_order_id)
-                except BrokerError as exc:
-                    logger.warning(
-                        "cancel at the broker failed", extra={"order_id": str(order.id), "error": str(exc)}
-                    )
-                    outcome["errors"] += 1
-                    continue
-                if current.filled_quantity > order.filled_quantity:
-                    difference = reconciliation_db.record(
-                        cur,
-                        broker.name,
-                        DifferenceKind.FILLED_AFTER_CANCEL,
-                        order.option_symbol,
-                        detail=(
-                            f"order {order.id} was {order.status} here but {broker.name} filled "
-                            f"{current.filled_quantity} of {order.quantity} contracts"
-                        ),
-                        broker_quantity=current.filled_quantity,
-                        book_quantity=order.filled_quantity,
-                        order_id=order.id,
-                        broker_order_id=current.broker_id,
-                        at=now,
-                    )
-                    notifications_db.differences_appeared(cur, [difference], now)
-                routed_db.record(
-                    cur,
-                    order.id,
-                    status=order.status,
-                    broker_order_id=current.broker_id,
-                    broker_open=current.live,
-                    at=now,
-                )
-                outcome["cancelled"] += 0 if current.live else 1
+    def cancel(cur: Any, order: RoutedOrder) -> None:
+        if order.broker_order_id is None:
+            # ended while its submit was unanswered: does the broker have it after all?
+            assert order.client_order_id is not None
+            found = broker.find(order.client_order_id)
+            if found is None:
+                routed_db.record(cur, order.id, status=order.status, broker_open=False, at=now)
+                return
+            order = dataclasses.replace(order, broker_order_id=found.broker_id)
+        assert order.broker_order_id is not None
+        broker.cancel(order.broker_order_id)
+        current = broker.get(order.broker_order_id)
+        if current.filled_quantity > order.filled_quantity:
+            difference = reconciliation_db.record(
+                cur,
+                broker.name,
+                DifferenceKind.FILLED_AFTER_CANCEL,
+                order.option_symbol,
+                detail=(
+                    f"order {order.id} was {order.status} here but {broker.name} filled "
+                    f"{current.filled_quantity} of {order.quantity} contracts"
+                ),
+                broker_quantity=current.filled_quantity,
+                book_quantity=order.filled_quantity,
+                order_id=order.id,
+                broker_order_id=current.broker_id,
+                at=now,
+            )
+            notifications_db.differences_appeared(cur, [difference], now)
+        routed_db.record(
+            cur,
+            order.id,
+            status=order.status,
+            broker_order_id=current.broker_id,
+            broker_open=current.live,
+            at=now,
+        )
+        outcome["cancelled"] += 0 if current.live else 1
+
+    _each_under_its_lock(
+        deps,
+        lambda cur, seen: routed_db.claim_ended_but_open(cur, BATCH, seen),
+        lambda order: order.broker_open and order.status in ENDED,
+        cancel,
+        outcome,
+        "cancel at the broker",
+    )
