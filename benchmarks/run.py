@@ -253,10 +253,12 @@ def ratios(results: dict[str, Any]) -> dict[str, float]:
     out = {
         "webhook_1_client_p50": results["webhook_http_1_client"]["p50_ms"] / one["p50_ms"],
         "webhook_8_clients_req_per_s": results["webhook_http_8_clients"]["req_per_s"] / eight["req_per_s"],
-        "webhook_1_client_p50_pipeline_on": results["webhook_http_1_client_pipeline_on"]["p50_ms"]
-        / one["p50_ms"],
         "pipeline_live_8_clients_filled_per_s": live["filled_per_s"] / eight["req_per_s"],
     }
+    if "webhook_http_1_client_pipeline_on" in results:
+        out["webhook_1_client_p50_pipeline_on"] = (
+            results["webhook_http_1_client_pipeline_on"]["p50_ms"] / one["p50_ms"]
+        )
     return {key: round(value, 2) for key, value in out.items()}
 
 
@@ -533,6 +535,36 @@ def cold_imports() -> dict[str, float]:
     return out
 
 
+def target_round(running: Any, conn_url: str, n: int, scale: int) -> dict[str, Any]:
+    """One measurement of everything issue 20's targets judge, the floor first, all in the same minutes:
+    the floor (one and eight clients), the webhook alone (one and eight), the pipeline live from eight
+    clients, and the scale pipeline on a fresh database."""
+    from optionflow.db.connection import connect, set_database_url
+
+    set_database_url(conn_url)  # the scale pipeline of an earlier round pointed this process elsewhere
+    port = running.port
+    out: dict[str, Any] = {}
+    floor = floor_server(running.settings.database_url, n)
+    out["floor_stdlib_http_insert_1_client"] = floor["1_client"]
+    out["floor_stdlib_http_insert_8_clients"] = floor["8_clients"]
+    # The webhook alone (fast path off), to separate its cost from the pipeline's.
+    running.set_fast_path(False)
+    out["webhook_http_1_client"] = http_clients(port, n, 1)
+    out["webhook_http_8_clients"] = http_clients(port, n, 8)
+    db = connect(conn_url)
+    with db.cursor() as cur:  # those alerts are not the pipeline's to work through
+        cur.execute(
+            "UPDATE signals SET status = 'REJECTED', rejection_reasons = '{benchmark}' WHERE status = 'PENDING'"
+        )
+    db.commit()
+    db.close()
+    # Then with the pipeline running: every alert is decided, ordered, filled, marked and checked at once.
+    running.set_fast_path(True)
+    out["pipeline_live_8_clients"] = pipeline_live(running, n, 8)
+    out["pipeline_at_scale"] = pipeline_at_scale(running.settings.database_url, scale)
+    return out
+
+
 def main() -> None:
     sys.path.insert(0, str(ROOT / "functions"))
     from optionflow.config import Settings
@@ -548,8 +580,17 @@ def main() -> None:
         clock_start=MONDAY_10AM,
     )
     running = stack.start(settings, schedules=False)
-    from optionflow.db.connection import get_connection
+    try:
+        results = measure(running, settings)
+    finally:
+        running.stop()  # an error must not leave the stack's processes holding the bench open
+    report(results)
 
+
+def measure(running: Any, settings: Any) -> dict[str, Any]:
+    from optionflow.db.connection import get_connection, set_database_url
+
+    url = running.settings.database_url
     conn = get_connection()
     with conn.cursor() as cur:  # room for every benchmark alert to become a position
         cur.execute("""UPDATE risk_limits SET max_open_positions = 1000000, max_positions_per_ticker = 1000000,
@@ -557,37 +598,34 @@ def main() -> None:
     conn.commit()
     port = running.port
     n = int(os.environ.get("BENCH_ALERTS", "5000"))
+    scale = int(os.environ.get("BENCH_SCALE", "10000"))
+    runs = max(1, int(os.environ.get("BENCH_RUNS", "1")))
     results: dict[str, Any] = {"database": "DATABASE_URL" if settings.database_url else "embedded"}
     results["ceiling_raw_insert_commit"] = raw_insert_commit(n)
     results["ceiling_http_noop_handler"] = http_floor(n)
-    floor = floor_server(running.settings.database_url, n)
-    results["floor_stdlib_http_insert_1_client"] = floor["1_client"]
-    results["floor_stdlib_http_insert_8_clients"] = floor["8_clients"]
-    # The webhook alone first (fast path off), to separate its cost from the pipeline's.
-    running.set_fast_path(False)
     results["webhook_in_process"] = webhook_in_process(n)
-    results["webhook_http_1_client"] = http_clients(port, n, 1)
-    results["webhook_http_8_clients"] = http_clients(port, n, 8)
-    with conn.cursor() as cur:  # those alerts are not the pipeline's to work through
-        cur.execute(
-            "UPDATE signals SET status = 'REJECTED', rejection_reasons = '{benchmark}' WHERE status = 'PENDING'"
-        )
-    conn.commit()
-    # Then with the pipeline running: every alert is decided, ordered, filled, marked and checked at once.
+    rounds = []
+    for _ in range(runs):
+        rounds.append(target_round(running, url, n, scale))
+        rounds[-1]["ratios_to_the_floor"] = ratios(rounds[-1])
+    results.update(rounds[0])  # the first round's figures are the table's; every round is judged below
+    results["rounds"] = rounds
+    set_database_url(url)
     running.set_fast_path(True)
     results["alert_to_open_position"] = alert_to_fill(port, 200)
     results["webhook_http_1_client_pipeline_on"] = http_clients(port, n, 1)
-    results["pipeline_live_8_clients"] = pipeline_live(running, n, 8)
     results["peak_rss_mb"] = {
         f"{name} (pid {pid})": peak_rss_mb(pid) or 0.0
         for name, pid in [*(("api", p) for p in running.api.pids), ("workers", running.workers.pid)]
     }
-    scale = int(os.environ.get("BENCH_SCALE", "10000"))
-    results["pipeline_at_scale"] = pipeline_at_scale(running.settings.database_url, scale)
-    results["worker_peak_rss"] = worker_peak_rss(running.settings.database_url)
+    results["worker_peak_rss"] = worker_peak_rss(url)
     results["peak_rss_mb"]["refresher over the scale book"] = results["worker_peak_rss"]["peak_rss_mb"]
-    results["replay_one_day"] = replay_one_day(running.settings.database_url, 100)
-    running.stop()
+    results["replay_one_day"] = replay_one_day(url, 100)
+    return results
+
+
+def report(results: dict[str, Any]) -> None:
+    runs = len(results["rounds"])
     results["cold_import_ms"] = cold_imports()
     results["ratios_to_the_floor"] = ratios(results)
 
@@ -618,11 +656,22 @@ def main() -> None:
     print("\nas multiples of the floor (stdlib HTTP + one INSERT and commit, same run; 1.0 = the floor):")
     for key, value in results["ratios_to_the_floor"].items():
         print(f"  {key:<44} {value:.2f}x")
-    print("\ntargets (issue 20):")
-    results["targets"] = []
-    for what, measured, held in targets(results):
-        results["targets"].append({"target": what, "measured": measured, "pass": held})
-        print(f"  {'PASS' if held else 'FAIL'}  {what:<56} {measured}")
+    rounds = results["rounds"]
+    judged = [targets({**results, **one}) for one in rounds]
+    results["targets"] = [
+        {"target": what, "measured": [r[i][1] for r in judged], "held": sum(r[i][2] for r in judged)}
+        for i, (what, _, _) in enumerate(judged[0])
+    ]
+    results["rounds"] = rounds
+    print(
+        f"\ntargets (issue 20), in {runs} round{'s' if runs > 1 else ''} (BENCH_RUNS), each against its own floor:"
+    )
+    for row in results["targets"]:
+        held = row["held"] == runs
+        print(
+            f"  {'PASS' if held else 'FAIL'}  {row['target']:<56} {' | '.join(row['measured']):<30} "
+            f"held {row['held']}/{runs}"
+        )
     for module, ms in results["cold_import_ms"].items():
         print(f"{'cold import ' + module:<36} {ms:.0f} ms   (target <= 300 ms)")
     out = ROOT / "benchmarks" / "results"
