@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from optionflow.composition import for_process
-from optionflow.logic.intake import receive
+from optionflow.logic.intake import Intake, receive
 from optionflow.states import SignalStatus
 
 router = APIGatewayHttpRouter()
@@ -30,12 +30,36 @@ def _handle(path_token: str | None) -> Response[Any]:
         path_token=path_token,
         signature=event.headers.get("x-signature"),
     )
-    body = {
+    return Response(status_code=status_of(intake), content_type="application/json", body=answer_of(intake))
+
+
+def status_of(intake: Intake) -> int:
+    return 202 if intake.created else 200
+
+
+def answer_of(intake: Intake) -> dict[str, Any]:
+    return {
         "signal_id": str(intake.signal_id),
         "duplicate": not intake.created,
         "status": SignalStatus.PENDING.value if intake.created else "DUPLICATE",
     }
-    return Response(status_code=202 if intake.created else 200, content_type="application/json", body=body)
+
+
+def receive_event(event: dict[str, Any]) -> Intake:
+    """`POST /webhook` straight from the event, without the resolver (see api.app.lambda_handler): the
+    same reading of the body and headers as `_handle`'s. Raises what `receive` raises."""
+    raw = event.get("body") or ""
+    body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode("utf-8")
+    headers = event.get("headers") or {}
+    if any(name != name.lower() for name in headers):  # API Gateway lowercases them; a test event may not
+        headers = {name.lower(): value for name, value in headers.items()}
+    return receive(
+        for_process(),
+        body,
+        content_type=headers.get("content-type"),
+        path_token=None,
+        signature=headers.get("x-signature"),
+    )
 
 
 @router.post(

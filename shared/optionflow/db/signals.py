@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -10,6 +12,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
+import psycopg2.errors
 from psycopg2.extras import RealDictCursor, execute_values
 
 from optionflow.db.rows import Decision, columns
@@ -17,6 +20,28 @@ from optionflow.models.alert import Alert
 from optionflow.states import SignalStatus
 
 T = TypeVar("T")
+
+_INSERT = """INSERT INTO signals (dedupe_key, dedupe_key_offset, ticker, action, direction, timeframe, price, strike,
+                                expiry, quantity, alert_id, alert_time, raw_payload, body_sha256, received_at)
+           VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
+           ON CONFLICT DO NOTHING
+           RETURNING id"""
+_INSERT_SQL = _INSERT.format(*["%s"] * 15)
+_PREPARE_SQL = "PREPARE optionflow_insert_signal AS " + _INSERT.format(*(f"${i}" for i in range(1, 16)))
+_EXECUTE_SQL = f"EXECUTE optionflow_insert_signal ({', '.join(['%s'] * 15)})"
+# The connections on which _INSERT is prepared (a connection opened anew prepares it again).
+_prepared_on: weakref.WeakSet[Any] = weakref.WeakSet()
+_prepare = [False]
+
+
+def prepare_inserts(enabled: bool = True) -> None:
+    """Whether `insert_if_new` prepares its INSERT once per connection and then only executes it: the
+    server skips parsing and planning it (about a fifth of its time). For a process that stores alerts on
+    one long-lived connection of its own, as the local API processes do; off by default, since behind a
+    pooler such as RDS Proxy a PREPARE pins the session to one database connection (and a transaction-mode
+    pooler would lose it). Only in autocommit mode, where the PREPARE cannot be rolled back with a
+    transaction."""
+    _prepare[0] = enabled
 
 
 def insert_if_new(
@@ -34,30 +59,38 @@ def insert_if_new(
     ON CONFLICT waits for a concurrent insert of the same key to commit, so two deliveries racing each
     other still produce one row, and the loser reads the winner's id.
     """
-    cur.execute(
-        """INSERT INTO signals (dedupe_key, dedupe_key_offset, ticker, action, direction, timeframe, price, strike,
-                                expiry, quantity, alert_id, alert_time, raw_payload, body_sha256, received_at)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-           ON CONFLICT DO NOTHING
-           RETURNING id""",
-        (
-            dedupe_key,
-            offset_key,
-            alert.ticker,
-            alert.action,
-            alert.direction,
-            alert.timeframe,
-            alert.price,
-            alert.strike,
-            alert.expiry,
-            alert.quantity,
-            alert.alert_id,
-            alert.time,
-            json.dumps(raw_payload),
-            body_sha256,
-            received_at,
-        ),
+    params = (
+        dedupe_key,
+        offset_key,
+        alert.ticker,
+        alert.action,
+        alert.direction,
+        alert.timeframe,
+        alert.price,
+        alert.strike,
+        alert.expiry,
+        alert.quantity,
+        alert.alert_id,
+        alert.time,
+        json.dumps(raw_payload),
+        body_sha256,
+        received_at,
     )
+    conn = cur.connection
+    if _prepare[0] and conn.autocommit:
+        try:
+            if conn not in _prepared_on:
+                with contextlib.suppress(psycopg2.errors.DuplicatePreparedStatement):  # the session has it
+                    cur.execute(_PREPARE_SQL)
+                _prepared_on.add(conn)
+            cur.execute(_EXECUTE_SQL, params)
+        except psycopg2.errors.InvalidSqlStatementName:
+            # A pooler between this process and the server: its sessions do not keep what one prepared.
+            # (Autocommit: the failed statement left nothing to roll back.)
+            _prepare[0] = False
+            cur.execute(_INSERT_SQL, params)
+    else:
+        cur.execute(_INSERT_SQL, params)
     row = cur.fetchone()
     if row is not None:
         return row["id"], True

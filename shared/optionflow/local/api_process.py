@@ -147,7 +147,7 @@ def _serve(
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     sys.path.insert(0, str(Path(root) / "functions"))
     from optionflow import clock, config, observability
-    from optionflow.db import connection
+    from optionflow.db import connection, signals
     from optionflow.events.bus import InProcessBus, set_bus
     from optionflow.events.worker_invoker import CallbackInvoker, set_invoker
     from optionflow.local.http_bridge import make_server
@@ -157,6 +157,7 @@ def _serve(
     clock.set_clock(None)
     connection.set_database_url(settings.database_url)
     connection.one_connection_per_process()  # requests run one at a time here, as in one Lambda instance
+    signals.prepare_inserts()  # on that one connection of its own, no pooler between: see prepare_inserts
     set_bus(InProcessBus(handoff.dispatch))
     set_invoker(CallbackInvoker(handoff.run))
     from api.app import lambda_handler
