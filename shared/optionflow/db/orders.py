@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from psycopg2.extras import RealDictCursor, execute_values
+from psycopg2.extras import RealDictCursor
 
 from optionflow.db.rows import ORDER_COLUMNS, WorkingOrder
 from optionflow.states import OrderStatus
@@ -25,20 +25,37 @@ def insert(cur: RealDictCursor, order: dict[str, Any]) -> UUID | None:
     return row["id"] if row else None
 
 
+# the SQL type of each orders column an insert may name (the rest are text), for the column arrays
+_ORDER_TYPES = {
+    "signal_id": "uuid",
+    "position_id": "uuid",
+    "strike": "numeric",
+    "limit_price": "numeric",
+    "expiry": "date",
+    "quantity": "int",
+    "created_at": "timestamptz",
+    "updated_at": "timestamptz",
+}
+
+
 def insert_many(cur: RealDictCursor, orders: list[dict[str, Any]]) -> int:
     """Insert orders of one shape in one statement; those the unique rules forbid are skipped.
     Returns how many were inserted."""
     if not orders:
         return 0
     columns = list(orders[0])
-    rows = execute_values(
-        cur,
-        f"""INSERT INTO orders ({", ".join(columns)}) VALUES %s ON CONFLICT DO NOTHING RETURNING id""",
-        [[order[c] for c in columns] for order in orders],
-        page_size=1000,
-        fetch=True,
+    cur.execute(
+        # one array per column (psycopg2 adapts a list in one call, where a VALUES row was one call a row)
+        f"""INSERT INTO orders ({", ".join(columns)})
+            SELECT * FROM unnest({", ".join(f"%s::{_ORDER_TYPES.get(c, 'text')}[]" for c in columns)})
+            ON CONFLICT DO NOTHING""",
+        [[_adapted(order[c]) for order in orders] for c in columns],
     )
-    return len(rows)
+    return int(cur.rowcount)
+
+
+def _adapted(value: Any) -> Any:
+    return str(value) if isinstance(value, UUID) else value
 
 
 def claim_working(

@@ -34,6 +34,8 @@ ATR_PERIOD = 14
 # Daily bars fetched for the ATR: enough calendar days to hold ATR_PERIOD + 1 sessions across holidays.
 ATR_LOOKBACK_DAYS = 40
 EXIT_PLAN_FIELDS = ("profit_target_pct", "stop_loss_pct", "trailing_stop_pct", "time_stop_minutes")
+# the plan of an alert that carried none (a TradePlan is frozen: one instance serves every such entry)
+NO_PLAN = TradePlan()
 
 
 def atr_pct(market: MarketData, ticker: str, now: datetime) -> tuple[Decimal | None, dict[str, Any]]:
@@ -115,7 +117,7 @@ class EntryStrategy:
 
     def plan_for(self, signal: ClaimedSignal) -> TradePlan:
         """The alert's plan (empty when it carried none); raises its PlanError when it cannot be read."""
-        plan = self.plans.get(signal.id, TradePlan())
+        plan = self.plans.get(signal.id, NO_PLAN)
         if isinstance(plan, PlanError):
             raise plan
         return plan
