@@ -30,6 +30,7 @@ from optionflow.logic.results import OrdersResult
 from optionflow.logic.risk import Check, kill_switch_check
 from optionflow.logic.runs import drain
 from optionflow.logic.sizing import contracts_for
+from optionflow.market.memo import AnswersOnce
 from optionflow.market.ports import ListedOption, OptionQuote
 from optionflow.observability import logger
 from optionflow.pricing.contract_choice import (
@@ -51,7 +52,7 @@ from optionflow.states import PositionStatus, SignalStatus, require
 if TYPE_CHECKING:
     from optionflow.composition import Dependencies
 
-BATCH = 200
+BATCH = 500
 
 
 def choose_contract(
@@ -396,6 +397,8 @@ class _Batch:
 
 
 def _order_batch(deps: Dependencies, now: datetime, batch: int) -> int:
+    # the batch's entries are priced at one instant: each quote, spot and chain is asked for once
+    deps = deps.replace(market=AnswersOnce(deps.market))
     mode = deps.settings.app_mode
     market_open = deps.calendar.is_open(now)
     failures: list[UUID] = []
