@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from optionflow.composition import Dependencies
     from optionflow.market.ports import MarketData
 
-BATCH = 200
+BATCH = 500
 
 
 class Moment:

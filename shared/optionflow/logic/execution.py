@@ -32,7 +32,7 @@ from optionflow.states import OrderStatus, PositionStatus, SignalStatus
 if TYPE_CHECKING:
     from optionflow.composition import Dependencies
 
-BATCH = 200
+BATCH = 500
 
 
 def session_close_for(created_at: datetime, calendar: NyseCalendar) -> datetime:
