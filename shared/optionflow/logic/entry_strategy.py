@@ -69,6 +69,9 @@ class EntryStrategy:
     exposure: BookExposure
     plans: dict[UUID, TradePlan | PlanError]
     pending: list[dict[str, Any]] = field(default_factory=list)
+    # whether any ticker's settings set a portfolio cap: with none, no entry is held to the book, and the
+    # book (not read) need not follow the batch's entries either
+    capped: bool = True
 
     @classmethod
     def open(cls, cur: Any, signals: list[ClaimedSignal]) -> EntryStrategy:
@@ -86,7 +89,9 @@ class EntryStrategy:
                 plans[alert.signal_id] = exc
         # the book is read only when a cap will look at it: with none set, sizing needs no book
         capped = any(getattr(s, cap) is not None for s in settings.values() for cap in CAPS)
-        return cls(settings, BookExposure(strategy_db.book_lines(cur) if capped else ()), plans)
+        return cls(
+            settings, BookExposure(strategy_db.book_lines(cur) if capped else ()), plans, capped=capped
+        )
 
     def time_stop_window(self, signal: ClaimedSignal, now: datetime, calendar: NyseCalendar) -> Check | None:
         """No entry inside the end-of-day window its own time stop (the alert plan's, else its ticker's)
@@ -168,6 +173,8 @@ class EntryStrategy:
         checks = [Check("sizing", sized.contracts > 0, sized.reason, inputs)]
         if sized.contracts == 0:
             return checks, 0
+        if not self.capped:  # portfolio_checks has no cap to check, and nothing reads the book
+            return checks, sized.contracts
         g = quote.greeks
         line = BookLine(
             signal.ticker,
