@@ -52,6 +52,17 @@ def _year(year: int) -> tuple[frozenset[date], frozenset[date]]:
     return frozenset(_named_closures(year)), frozenset(early)
 
 
+@lru_cache(maxsize=1024)
+def _session(d: date) -> Session | None:
+    """NyseCalendar.session, remembered: the pipeline asks for today's session for every signal and order
+    (a Session is immutable, so one instance serves every caller)."""
+    if d.weekday() >= 5 or d in _year(d.year)[0]:
+        return None
+    close = EARLY_CLOSE if d in _year(d.year)[1] else CLOSE
+    # combine() with a ZoneInfo picks the right UTC offset for that date, so DST needs no special case
+    return Session(d, datetime.combine(d, OPEN, NEW_YORK), datetime.combine(d, close, NEW_YORK))
+
+
 def trading_date(at: datetime) -> date:
     """The New York calendar date of an aware instant (any time zone)."""
     if at.tzinfo is None:
@@ -75,11 +86,7 @@ class NyseCalendar:
 
     def session(self, d: date) -> Session | None:
         """The session on `d`, or None when the exchange is closed all day."""
-        if not self.is_trading_day(d):
-            return None
-        close = EARLY_CLOSE if d in _year(d.year)[1] else CLOSE
-        # combine() with a ZoneInfo picks the right UTC offset for that date, so DST needs no special case
-        return Session(d, datetime.combine(d, OPEN, NEW_YORK), datetime.combine(d, close, NEW_YORK))
+        return _session(d)
 
     def is_open(self, at: datetime) -> bool:
         """Whether regular trading is under way at the aware instant `at`: open <= at < close."""

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from psycopg2.extras import RealDictCursor, execute_values
+from psycopg2.extras import RealDictCursor
 
 from optionflow.db.rows import ORDER_COLUMNS, WorkingOrder
 from optionflow.states import OrderStatus
@@ -25,20 +25,37 @@ def insert(cur: RealDictCursor, order: dict[str, Any]) -> UUID | None:
     return row["id"] if row else None
 
 
+# the SQL type of each orders column an insert may name (the rest are text), for the column arrays
+_ORDER_TYPES = {
+    "signal_id": "uuid",
+    "position_id": "uuid",
+    "strike": "numeric",
+    "limit_price": "numeric",
+    "expiry": "date",
+    "quantity": "int",
+    "created_at": "timestamptz",
+    "updated_at": "timestamptz",
+}
+
+
 def insert_many(cur: RealDictCursor, orders: list[dict[str, Any]]) -> int:
     """Insert orders of one shape in one statement; those the unique rules forbid are skipped.
     Returns how many were inserted."""
     if not orders:
         return 0
     columns = list(orders[0])
-    rows = execute_values(
-        cur,
-        f"""INSERT INTO orders ({", ".join(columns)}) VALUES %s ON CONFLICT DO NOTHING RETURNING id""",
-        [[order[c] for c in columns] for order in orders],
-        page_size=1000,
-        fetch=True,
+    cur.execute(
+        # one array per column (psycopg2 adapts a list in one call, where a VALUES row was one call a row)
+        f"""INSERT INTO orders ({", ".join(columns)})
+            SELECT * FROM unnest({", ".join(f"%s::{_ORDER_TYPES.get(c, 'text')}[]" for c in columns)})
+            ON CONFLICT DO NOTHING""",
+        [[_adapted(order[c]) for order in orders] for c in columns],
     )
-    return len(rows)
+    return int(cur.rowcount)
+
+
+def _adapted(value: Any) -> Any:
+    return str(value) if isinstance(value, UUID) else value
 
 
 def claim_working(
@@ -47,35 +64,66 @@ def claim_working(
     """Working orders (except those in `skip`: already seen by this run), each with its signal's arrival time (`signal_received_at`, for the alert-to-fill
     latency) and, for exits, the signal that opened the position (`entry_signal_id`, the correlation id of
     its log lines); only the orders are locked, and only the columns the paper executor reads are read."""
+    # The page is locked first and joined after: joined before the LIMIT, every working order of a burst
+    # was joined to its signal to keep two hundred (the planner cannot tell a burst from a quiet book).
+    # The joined columns come from the locked rows themselves, as FOR UPDATE returned them.
+    # Plain tuples: the dataclass is the row.
+    with cur.connection.cursor() as plain:
+        plain.execute(
+            """WITH page AS (
+                   SELECT id, purpose, signal_id, position_id, ticker, option_symbol, option_type, strike, expiry,
+                          side, quantity, mode, reason, created_at
+                   FROM orders
+                   WHERE status = 'PENDING' AND mode = %s AND NOT (id = ANY(%s::uuid[]))
+                   ORDER BY created_at, id LIMIT %s FOR UPDATE SKIP LOCKED)
+               SELECT o.id, o.purpose, o.signal_id, o.position_id, o.ticker, o.option_symbol, o.option_type,
+                      o.strike, o.expiry, o.side, o.quantity, o.mode, o.reason, o.created_at,
+                      s.received_at AS signal_received_at, p.signal_id AS entry_signal_id
+               FROM page o LEFT JOIN signals s ON s.id = o.signal_id
+                           LEFT JOIN positions p ON p.id = o.position_id
+               ORDER BY o.created_at, o.id""",
+            (mode, [str(i) for i in skip or []], limit),
+        )
+        rows = plain.fetchall()
+    return [WorkingOrder(*row) for row in rows]
+
+
+def mark_filled_many(
+    cur: RealDictCursor,
+    fills: list[tuple[Any, Any, int]],
+    at: datetime,
+    positions: dict[Any, Any] | None = None,
+) -> None:
+    """(order id, price per share, quantity) for each order filled; every one must still be working.
+    `positions` ({order id: position id}) points entry orders at the positions their fills opened, in the
+    same statement."""
+    if not fills:
+        return
+    positions = positions or {}
+    ids = [str(order_id) for order_id, _, _ in fills]
     cur.execute(
-        """SELECT o.id, o.purpose, o.signal_id, o.position_id, o.ticker, o.option_symbol, o.option_type,
-                  o.strike, o.expiry, o.side, o.quantity, o.mode, o.reason, o.created_at,
-                  s.received_at AS signal_received_at, p.signal_id AS entry_signal_id
-           FROM orders o LEFT JOIN signals s ON s.id = o.signal_id
-                         LEFT JOIN positions p ON p.id = o.position_id
-           WHERE o.status = 'PENDING' AND o.mode = %s AND NOT (o.id = ANY(%s::uuid[]))
-           ORDER BY o.created_at, o.id LIMIT %s FOR UPDATE OF o SKIP LOCKED""",
-        (mode, [str(i) for i in skip or []], limit),
-    )
-    return [WorkingOrder(**row) for row in cur.fetchall()]
-
-
-def mark_filled_many(cur: RealDictCursor, fills: list[tuple[Any, Any, int]], at: datetime) -> None:
-    """(order id, price per share, quantity) for each order filled; every one must still be working."""
-    rows = execute_values(
-        cur,
+        # by primary key, and "working" spelled as the final states' complement: see signals.set_statuses
         """UPDATE orders AS o SET status = 'FILLED', filled_quantity = v.qty, avg_fill_price = v.price,
-                  filled_at = v.at, submitted_at = COALESCE(o.submitted_at, v.at), updated_at = v.at
-           FROM (VALUES %s) AS v (id, price, qty, at)
-           WHERE o.id = v.id AND o.status IN ('PENDING', 'SUBMITTING', 'SUBMITTED', 'PARTIALLY_FILLED')
-           RETURNING o.id""",
-        [(str(order_id), price, quantity, at) for order_id, price, quantity in fills],
-        template="(%s::uuid, %s::numeric, %s::int, %s::timestamptz)",
-        page_size=1000,
-        fetch=True,
+                  filled_at = %(at)s, submitted_at = COALESCE(o.submitted_at, %(at)s), updated_at = %(at)s,
+                  position_id = COALESCE(v.pid, o.position_id)
+           FROM unnest(%(ids)s::uuid[], %(prices)s::numeric[], %(qtys)s::int[], %(pids)s::uuid[])
+                AS v (id, price, qty, pid)
+           WHERE o.id = v.id AND o.id = ANY(%(ids)s::uuid[])
+             AND o.status <> ALL('{FILLED,CANCELLED,REJECTED,EXPIRED}'::text[])""",
+        {
+            "at": at,
+            "ids": ids,
+            "prices": [price for _, price, _ in fills],
+            "qtys": [quantity for _, _, quantity in fills],
+            "pids": [_text(positions.get(order_id)) for order_id, _, _ in fills],
+        },
     )
-    if len(rows) != len(fills):
-        raise RuntimeError(f"{len(fills) - len(rows)} order(s) were no longer working when they filled")
+    if cur.rowcount != len(fills):
+        raise RuntimeError(f"{len(fills) - cur.rowcount} order(s) were no longer working when they filled")
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def mark_ended(cur: RealDictCursor, order_id: UUID, status: str, reason: str, at: datetime) -> None:

@@ -27,28 +27,74 @@ def record_trades(
     fee_per_contract: Decimal = Decimal(0),
 ) -> None:
     """(order, position id, price per share) for each fill of a whole order; fees per contract filled."""
-    execute_values(
-        cur,
+    if not trades:
+        return
+    cur.execute(
+        # one array per column: psycopg2 adapts a list in one call, where a VALUES row was one call a row
         """INSERT INTO trades (order_id, position_id, fill_seq, ticker, option_symbol, side, quantity, price,
-                               fees, mode, executed_at) VALUES %s""",
-        [
-            (
-                str(order.id),
-                str(position_id) if position_id else None,
-                1,
-                order.ticker,
-                order.option_symbol,
-                order.side,
-                order.quantity,
-                price,
-                fee_per_contract * order.quantity,
-                order.mode,
-                at,
-            )
-            for order, position_id, price in trades
-        ],
-        page_size=1000,
+                               fees, mode, executed_at)
+           SELECT v.order_id, v.position_id, 1, v.ticker, v.option_symbol, v.side, v.quantity, v.price, v.fees,
+                  v.mode, %(at)s
+           FROM unnest(%(orders)s::uuid[], %(positions)s::uuid[], %(tickers)s::text[], %(symbols)s::text[],
+                       %(sides)s::text[], %(quantities)s::int[], %(prices)s::numeric[], %(fees)s::numeric[],
+                       %(modes)s::text[])
+                AS v (order_id, position_id, ticker, option_symbol, side, quantity, price, fees, mode)""",
+        {
+            "at": at,
+            "orders": [str(order.id) for order, _, _ in trades],
+            "positions": [str(position_id) if position_id else None for _, position_id, _ in trades],
+            "tickers": [order.ticker for order, _, _ in trades],
+            "symbols": [order.option_symbol for order, _, _ in trades],
+            "sides": [order.side for order, _, _ in trades],
+            "quantities": [order.quantity for order, _, _ in trades],
+            "prices": [price for _, _, price in trades],
+            "fees": [fee_per_contract * order.quantity for order, _, _ in trades],
+            "modes": [order.mode for order, _, _ in trades],
+        },
     )
+
+
+def open_positions(
+    cur: RealDictCursor,
+    fills: list[tuple[WorkingOrder, Decimal]],
+    at: datetime,
+    fee_per_contract: Decimal = Decimal(0),
+) -> dict[UUID, UUID]:
+    """Open a position per filled entry order (its entry fees recorded on it); returns {order id: position
+    id}. The orders are not touched: `orders.mark_filled_many(positions=...)` points them at their positions."""
+    if not fills:
+        return {}
+    with cur.connection.cursor() as plain:
+        plain.execute(
+            # one array per column, and what is the same for every row (the instant) once
+            """INSERT INTO positions (signal_id, entry_order_id, ticker, option_symbol, option_type, strike,
+                                      expiry, quantity, entry_price, cost_basis, opened_at, mark, high_water_mark,
+                                      unrealized_pnl, priced_at, fees)
+               SELECT v.signal_id, v.order_id, v.ticker, v.option_symbol, v.option_type, v.strike, v.expiry,
+                      v.quantity, v.price, v.cost_basis, %(at)s, v.price, v.price, 0, %(at)s, v.fees
+               FROM unnest(%(signals)s::uuid[], %(orders)s::uuid[], %(tickers)s::text[], %(symbols)s::text[],
+                           %(types)s::text[], %(strikes)s::numeric[], %(expiries)s::date[], %(quantities)s::int[],
+                           %(prices)s::numeric[], %(costs)s::numeric[], %(fees)s::numeric[])
+                    AS v (signal_id, order_id, ticker, option_symbol, option_type, strike, expiry, quantity,
+                          price, cost_basis, fees)
+               RETURNING id, entry_order_id""",
+            {
+                "at": at,
+                "signals": [str(order.signal_id) for order, _ in fills],
+                "orders": [str(order.id) for order, _ in fills],
+                "tickers": [order.ticker for order, _ in fills],
+                "symbols": [order.option_symbol for order, _ in fills],
+                "types": [order.option_type for order, _ in fills],
+                "strikes": [order.strike for order, _ in fills],
+                "expiries": [order.expiry for order, _ in fills],
+                "quantities": [order.quantity for order, _ in fills],
+                "prices": [price for _, price in fills],
+                "costs": [price * order.quantity * 100 for order, price in fills],
+                "fees": [fee_per_contract * order.quantity for order, _ in fills],
+            },
+        )
+        rows = plain.fetchall()
+    return {order_id: UUID(str(position_id)) for position_id, order_id in rows}
 
 
 def open_from_fills(
@@ -59,44 +105,14 @@ def open_from_fills(
 ) -> dict[UUID, UUID]:
     """Open a position per filled entry order (its entry fees recorded on it); returns {order id: position
     id}, and points each entry order at its position."""
-    rows = execute_values(
-        cur,
-        """INSERT INTO positions (signal_id, entry_order_id, ticker, option_symbol, option_type, strike, expiry,
-                                  quantity, entry_price, cost_basis, opened_at, mark, high_water_mark,
-                                  unrealized_pnl, priced_at, fees)
-           VALUES %s RETURNING id, entry_order_id""",
-        [
-            (
-                str(order.signal_id),
-                str(order.id),
-                order.ticker,
-                order.option_symbol,
-                order.option_type,
-                order.strike,
-                order.expiry,
-                order.quantity,
-                price,
-                price * order.quantity * 100,
-                at,
-                price,
-                price,
-                0,
-                at,
-                fee_per_contract * order.quantity,
-            )
-            for order, price in fills
-        ],
-        page_size=1000,
-        fetch=True,
-    )
-    opened = {row["entry_order_id"]: UUID(str(row["id"])) for row in rows}
-    execute_values(
-        cur,
-        "UPDATE orders AS o SET position_id = v.pid FROM (VALUES %s) AS v (oid, pid) WHERE o.id = v.oid",
-        [(str(oid), str(pid)) for oid, pid in opened.items()],
-        template="(%s::uuid, %s::uuid)",
-        page_size=1000,
-    )
+    opened = open_positions(cur, fills, at, fee_per_contract)
+    if opened:
+        cur.execute(
+            """UPDATE orders AS o SET position_id = v.pid
+               FROM unnest(%(oids)s::uuid[], %(pids)s::uuid[]) AS v (oid, pid)
+               WHERE o.id = v.oid AND o.id = ANY(%(oids)s::uuid[])""",
+            {"oids": [str(oid) for oid in opened], "pids": [str(pid) for pid in opened.values()]},
+        )
     return opened
 
 

@@ -8,7 +8,7 @@ from dataclasses import fields
 from typing import Any
 from uuid import UUID
 
-from psycopg2.extras import RealDictCursor, execute_values
+from psycopg2.extras import RealDictCursor
 
 from optionflow.db.rows import AlertPlan, BookLine, EntryTerms, StrategySettings
 
@@ -87,47 +87,37 @@ def record_entry_plans(cur: RealDictCursor, plans: list[dict[str, Any]]) -> int:
     """Store each entry's terms beside its order (found by the signal it carries out); returns how many."""
     if not plans:
         return 0
-    columns = [
-        "signal_id",
-        "quantity",
-        "premium",
-        "underlying",
-        "iv",
-        "delta",
-        "gamma",
-        "theta",
-        "vega",
-        "plan",
-        "created_at",
-    ]
-    rows = execute_values(
-        cur,
-        f"""INSERT INTO entry_plans (order_id, ticker, expiry, {", ".join(columns)})
-            SELECT o.id, o.ticker, o.expiry, {", ".join("v." + c for c in columns)}
-            FROM (VALUES %s) AS v ({", ".join(columns)})
-            JOIN orders o ON o.signal_id = v.signal_id AND o.purpose = 'ENTRY'
-            ON CONFLICT (order_id) DO NOTHING RETURNING order_id""",
-        [
-            [
-                str(p["signal_id"]),
-                p["quantity"],
-                p["premium"],
-                p["underlying"],
-                p["iv"],
-                p["delta"],
-                p["gamma"],
-                p["theta"],
-                p["vega"],
-                json.dumps(p["plan"], default=_json_default),
-                p["created_at"],
-            ]
-            for p in plans
-        ],
-        template="(%s::uuid, %s, %s::numeric, %s::numeric, %s::float8, %s::float8, %s::float8, %s::float8,"
-        " %s::float8, %s::jsonb, %s::timestamptz)",
-        fetch=True,
+    ids = [str(p["signal_id"]) for p in plans]
+    cur.execute(
+        # one array per column and the plans as one JSON array; the orders found through their unique
+        # index by the batch's signal ids (`o.signal_id = ANY`), not by reading every entry order
+        """INSERT INTO entry_plans (order_id, ticker, expiry, signal_id, quantity, premium, underlying, iv, delta,
+                                    gamma, theta, vega, plan, created_at)
+           SELECT o.id, o.ticker, o.expiry, v.signal_id, v.quantity, v.premium, v.underlying, v.iv, v.delta,
+                  v.gamma, v.theta, v.vega, %(plans)s::jsonb -> (v.n::int - 1), v.created_at
+           FROM unnest(%(ids)s::uuid[], %(quantities)s::int[], %(premiums)s::numeric[],
+                       %(underlyings)s::numeric[], %(ivs)s::text[]::float8[], %(deltas)s::text[]::float8[],
+                       %(gammas)s::text[]::float8[], %(thetas)s::text[]::float8[], %(vegas)s::text[]::float8[],
+                       %(created)s::timestamptz[])
+                WITH ORDINALITY AS v (signal_id, quantity, premium, underlying, iv, delta, gamma, theta, vega,
+                                      created_at, n)
+           JOIN orders o ON o.signal_id = v.signal_id AND o.purpose = 'ENTRY' AND o.signal_id = ANY(%(ids)s::uuid[])
+           ON CONFLICT (order_id) DO NOTHING""",
+        {
+            "ids": ids,
+            "quantities": [p["quantity"] for p in plans],
+            "premiums": [p["premium"] for p in plans],
+            "underlyings": [p["underlying"] for p in plans],
+            "ivs": [_float(p["iv"]) for p in plans],
+            "deltas": [_float(p["delta"]) for p in plans],
+            "gammas": [_float(p["gamma"]) for p in plans],
+            "thetas": [_float(p["theta"]) for p in plans],
+            "vegas": [_float(p["vega"]) for p in plans],
+            "created": [p["created_at"] for p in plans],
+            "plans": json.dumps([p["plan"] for p in plans], default=_json_default),
+        },
     )
-    return len(rows)
+    return int(cur.rowcount)
 
 
 def entry_terms(
@@ -146,6 +136,12 @@ def entry_terms(
         ([str(i) for i in position_ids], all_of_them),
     )
     return {row["position_id"]: EntryTerms(**row) for row in cur.fetchall()}
+
+
+def _float(value: Any) -> str | None:
+    # as text, read by float8in: a float in an ARRAY[...] literal is read as numeric first, and numeric
+    # has no negative zero (a put's delta far out of the money is -0.0, and stays -0.0)
+    return None if value is None else repr(float(value))
 
 
 def _json_default(value: Any) -> str:

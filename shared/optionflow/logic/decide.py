@@ -41,7 +41,32 @@ if TYPE_CHECKING:
     from optionflow.composition import Dependencies
     from optionflow.market.ports import MarketData
 
-BATCH = 200
+BATCH = 500
+
+
+class Moment:
+    """What every signal decided at one instant shares: the session, whether it is open, the market_open
+    line, and each contract's contract_listed line (a pure function of the contract and the instant), so a
+    batch works them out once, not once a signal."""
+
+    def __init__(self, now: datetime, calendar: NyseCalendar, market: MarketData) -> None:
+        self.now, self.calendar, self.market = now, calendar, market
+        self.now_et = now.astimezone(NEW_YORK)
+        self.today = self.now_et.date()
+        self.session = calendar.session(self.today)
+        self.is_open = calendar.is_open(now)
+        session_text = f"{self.session.open:%H:%M}-{self.session.close:%H:%M} ET" if self.session else None
+        self.market_open = market_session_check(
+            self.is_open, self.now_et.strftime("%Y-%m-%d %H:%M"), session_text
+        )
+        self._contracts: dict[tuple[Any, ...], Check] = {}
+
+    def contract(self, signal: ClaimedSignal) -> Check:
+        key = (signal.ticker, signal.direction, signal.strike, signal.expiry)
+        check = self._contracts.get(key)
+        if check is None:  # one that raises is not remembered: the next signal asks again
+            check = self._contracts[key] = contract_check(signal, self.now, self.calendar, self.market)
+        return check
 
 
 def decide(
@@ -56,21 +81,22 @@ def decide(
     rules: Rules | None = None,
     strategy: StrategySettings | None = None,
     view: MarketView | None = None,
+    moment: Moment | None = None,
 ) -> list[Check]:
-    """Every check for one signal, in order; all are evaluated so the trail shows every reason."""
-    now_et = now.astimezone(NEW_YORK)
-    session = calendar.session(now_et.date())
-    session_text = f"{session.open:%H:%M}-{session.close:%H:%M} ET" if session else None
+    """Every check for one signal, in order; all are evaluated so the trail shows every reason. `moment`
+    (a batch's, at `now`) carries what every signal at that instant shares."""
+    at = moment or Moment(now, calendar, market)
+    session = at.session
     checks = [
-        market_session_check(calendar.is_open(now), now_et.strftime("%Y-%m-%d %H:%M"), session_text),
-        signal_shape_check(signal, now_et.date(), limits.max_contracts_per_order),
+        at.market_open,
+        signal_shape_check(signal, at.today, limits.max_contracts_per_order),
     ]
     if signal.action == "BUY":
-        checks.append(contract_check(signal, now, calendar, market))
-        if rules and rules.close_minutes_before_close is not None and session and calendar.is_open(now):
+        checks.append(at.contract(signal))
+        if rules and rules.close_minutes_before_close is not None and session and at.is_open:
             checks.append(entry_window_check(now, session.close, rules.close_minutes_before_close))
         checks += entry_checks(signal.ticker, book, limits)
-        if strategy is not None and calendar.is_open(now):
+        if strategy is not None and at.is_open:
             # the ticker's entry filters (logic/filters.py): trend alignment and market context
             checks += entry_filters(
                 view or MarketView(market, calendar, now),
@@ -104,6 +130,7 @@ def _decide_batch(deps: Dependencies, now: datetime, batch: int) -> int:
         rules = book_db.exit_rules(cur)
         strategy = strategy_db.settings_for(cur, {s.ticker for s in signals if s.action == "BUY"})
         view = MarketView(deps.market, deps.calendar, now)
+        moment = Moment(now, deps.calendar, deps.market)
         exposure = book_db.exposure(cur)
         # the daily loss limit counts from midnight New York time
         day_start = datetime.combine(now.astimezone(NEW_YORK).date(), time(0), NEW_YORK)
@@ -133,6 +160,7 @@ def _decide_batch(deps: Dependencies, now: datetime, batch: int) -> int:
                     rules=rules,
                     strategy=strategy.get(signal.ticker),
                     view=view,
+                    moment=moment,
                 )
             except Exception as exc:
                 if is_transient(exc):

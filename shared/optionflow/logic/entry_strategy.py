@@ -34,6 +34,8 @@ ATR_PERIOD = 14
 # Daily bars fetched for the ATR: enough calendar days to hold ATR_PERIOD + 1 sessions across holidays.
 ATR_LOOKBACK_DAYS = 40
 EXIT_PLAN_FIELDS = ("profit_target_pct", "stop_loss_pct", "trailing_stop_pct", "time_stop_minutes")
+# the plan of an alert that carried none (a TradePlan is frozen: one instance serves every such entry)
+NO_PLAN = TradePlan()
 
 
 def atr_pct(market: MarketData, ticker: str, now: datetime) -> tuple[Decimal | None, dict[str, Any]]:
@@ -67,6 +69,9 @@ class EntryStrategy:
     exposure: BookExposure
     plans: dict[UUID, TradePlan | PlanError]
     pending: list[dict[str, Any]] = field(default_factory=list)
+    # whether any ticker's settings set a portfolio cap: with none, no entry is held to the book, and the
+    # book (not read) need not follow the batch's entries either
+    capped: bool = True
 
     @classmethod
     def open(cls, cur: Any, signals: list[ClaimedSignal]) -> EntryStrategy:
@@ -84,7 +89,9 @@ class EntryStrategy:
                 plans[alert.signal_id] = exc
         # the book is read only when a cap will look at it: with none set, sizing needs no book
         capped = any(getattr(s, cap) is not None for s in settings.values() for cap in CAPS)
-        return cls(settings, BookExposure(strategy_db.book_lines(cur) if capped else ()), plans)
+        return cls(
+            settings, BookExposure(strategy_db.book_lines(cur) if capped else ()), plans, capped=capped
+        )
 
     def time_stop_window(self, signal: ClaimedSignal, now: datetime, calendar: NyseCalendar) -> Check | None:
         """No entry inside the end-of-day window its own time stop (the alert plan's, else its ticker's)
@@ -115,7 +122,7 @@ class EntryStrategy:
 
     def plan_for(self, signal: ClaimedSignal) -> TradePlan:
         """The alert's plan (empty when it carried none); raises its PlanError when it cannot be read."""
-        plan = self.plans.get(signal.id, TradePlan())
+        plan = self.plans.get(signal.id, NO_PLAN)
         if isinstance(plan, PlanError):
             raise plan
         return plan
@@ -166,6 +173,8 @@ class EntryStrategy:
         checks = [Check("sizing", sized.contracts > 0, sized.reason, inputs)]
         if sized.contracts == 0:
             return checks, 0
+        if not self.capped:  # portfolio_checks has no cap to check, and nothing reads the book
+            return checks, sized.contracts
         g = quote.greeks
         line = BookLine(
             signal.ticker,
@@ -244,7 +253,10 @@ class EntryStrategy:
 
 
 def _first(*values: Any) -> Any:
-    return next((v for v in values if v is not None), None)
+    for value in values:  # a loop, not next(generator): six times per entry order
+        if value is not None:
+            return value
+    return None
 
 
 def plan_contract_settings(

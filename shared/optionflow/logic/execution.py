@@ -32,7 +32,7 @@ from optionflow.states import OrderStatus, PositionStatus, SignalStatus
 if TYPE_CHECKING:
     from optionflow.composition import Dependencies
 
-BATCH = 200
+BATCH = 500
 
 
 def session_close_for(created_at: datetime, calendar: NyseCalendar) -> datetime:
@@ -80,8 +80,12 @@ def _open_all(
     a handful of statements for the whole batch."""
     if not fills:
         return []
-    orders_db.mark_filled_many(cur, [(order.id, price, order.quantity) for order, price in fills], now)
-    position_ids = positions_db.open_from_fills(cur, fills, now, fee_per_contract)
+    # the positions first, so one UPDATE fills each order and points it at its position (a second UPDATE
+    # of the rows just updated wrote every order twice and re-checked its foreign keys)
+    position_ids = positions_db.open_positions(cur, fills, now, fee_per_contract)
+    orders_db.mark_filled_many(
+        cur, [(order.id, price, order.quantity) for order, price in fills], now, positions=position_ids
+    )
     notifications_db.entries_filled(cur, list(position_ids.values()), now)
     positions_db.record_trades(
         cur, [(order, position_ids[order.id], price) for order, price in fills], now, fee_per_contract

@@ -30,6 +30,7 @@ from optionflow.logic.results import OrdersResult
 from optionflow.logic.risk import Check, kill_switch_check
 from optionflow.logic.runs import drain
 from optionflow.logic.sizing import contracts_for
+from optionflow.market.memo import AnswersOnce
 from optionflow.market.ports import ListedOption, OptionQuote
 from optionflow.observability import logger
 from optionflow.pricing.contract_choice import (
@@ -51,7 +52,7 @@ from optionflow.states import PositionStatus, SignalStatus, require
 if TYPE_CHECKING:
     from optionflow.composition import Dependencies
 
-BATCH = 200
+BATCH = 500
 
 
 def choose_contract(
@@ -267,17 +268,28 @@ def plan_strategy_entry(
     rules: ExitRules,
     mode: str,
     strategy: EntryStrategy,
+    priced_before: dict[tuple[Any, ...], tuple[Check | None, PricedContract | None]] | None = None,
 ) -> tuple[list[Check], dict[str, Any] | None]:
     """As plan_entry, by the strategy engine (logic/entry_strategy.py): the alert's plan may choose the
     contract (by delta, steps or DTE, from the listed chain), the sizing method in force sizes it, and every
-    configured portfolio cap must hold on the book after the fill."""
+    configured portfolio cap must hold on the book after the fill.
+
+    `priced_before` (a batch's, at `now`) remembers the contract and quote of each contract question asked
+    on the configured settings, so the batch's entries for one contract price it once."""
     window = strategy.time_stop_window(signal, now, deps.calendar)
     if window is not None and not window.passed:
         return [window], None
     plan = strategy.contract_plan(signal)
     contract_deps, exit_min_dte, chosen = plan_contract_settings(deps, plan, rules.min_dte)
     from_chain = deps.settings.contract_from_chain or plan.chooses_contract
-    failed, priced = price_contract(contract_deps, signal, now, exit_min_dte, from_chain=from_chain)
+    if priced_before is None or contract_deps is not deps:  # a plan's own settings: priced on its own
+        failed, priced = price_contract(contract_deps, signal, now, exit_min_dte, from_chain=from_chain)
+    else:
+        # every input of price_contract but the signal's contract fields is the batch's own
+        key = (signal.ticker, signal.direction, signal.strike, signal.expiry, exit_min_dte, from_chain)
+        if key not in priced_before:  # one that raises is not remembered
+            priced_before[key] = price_contract(deps, signal, now, exit_min_dte, from_chain=from_chain)
+        failed, priced = priced_before[key]
     if priced is None:
         assert failed is not None
         return [failed], None
@@ -396,6 +408,8 @@ class _Batch:
 
 
 def _order_batch(deps: Dependencies, now: datetime, batch: int) -> int:
+    # the batch's entries are priced at one instant: each quote, spot and chain is asked for once
+    deps = deps.replace(market=AnswersOnce(deps.market))
     mode = deps.settings.app_mode
     market_open = deps.calendar.is_open(now)
     failures: list[UUID] = []
@@ -408,6 +422,7 @@ def _order_batch(deps: Dependencies, now: datetime, batch: int) -> int:
         # locks the book for the portfolio caps until this transaction commits
         strategy = EntryStrategy.open(cur, signals)
         pending = _Batch(strategy)
+        priced_before: dict[tuple[Any, ...], tuple[Check | None, PricedContract | None]] = {}
         for signal in signals:
             try:
                 if signal.action != "BUY":
@@ -437,7 +452,9 @@ def _order_batch(deps: Dependencies, now: datetime, batch: int) -> int:
                     pending.trail.append((signal.id, Check("market_open_at_order", False, detail)))
                     pending.outcomes.append((signal.id, SignalStatus.REJECTED, [detail]))
                     continue
-                checks, order = plan_strategy_entry(deps, signal, now, limits, rules, mode, strategy)
+                checks, order = plan_strategy_entry(
+                    deps, signal, now, limits, rules, mode, strategy, priced_before
+                )
             except Exception as exc:
                 if is_transient(exc):
                     raise
