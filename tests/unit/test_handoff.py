@@ -46,3 +46,12 @@ def test_with_the_fast_path_off_nothing_is_sent_and_no_wake_up_is_left_pending()
     handoff.fast_path.value = 1
     handoff.dispatch(events.SIGNAL_RECEIVED, {"signal_id": "2"})
     assert _drain(handoff) == [("event", events.SIGNAL_RECEIVED, {"signal_id": "2"})]
+
+
+def test_a_wake_up_lost_on_its_way_holds_the_fast_path_back_only_until_it_expires(monkeypatch):
+    handoff = Handoff()
+    handoff.dispatch(events.SIGNAL_RECEIVED, {"signal_id": "1"})
+    _drain(handoff)  # received, say, by nobody: no run has started
+    monkeypatch.setattr(Handoff, "WAKE_UP_EXPIRY", 0.0)
+    handoff.dispatch(events.SIGNAL_RECEIVED, {"signal_id": "2"})
+    assert _drain(handoff) == [("event", events.SIGNAL_RECEIVED, {"signal_id": "2"})]

@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 from queue import Empty
 from typing import Any
@@ -35,15 +36,20 @@ class Handoff:
 
     An event that wakes a worker sweeping everything pending (the webhook's signal.received) is a wake-up,
     not a message: while one is on its way, another would only start a run that finds nothing more. So it
-    is sent only when its flag is down; the flag goes up with it and down again just before that worker's
-    next run starts (`woken`). A row committed before the flag was seen up is read by that run. Under
-    eight clients this spares the queue (pickling, a pipe write, the worker's read) for most alerts.
+    is sent only when its flag is down; the flag goes up with it (holding when, on the machine's monotonic
+    clock) and down again just before that worker's next run starts (`woken`). A row committed before the
+    flag was seen up is read by that run. A flag up for longer than WAKE_UP_EXPIRY is ignored, so a wake-up
+    lost on its way (an API process killed before its queue was flushed) delays the fast path by that long,
+    never until the next sweep. Under eight clients this spares the queue (pickling, a pipe write, the
+    worker's read) for most alerts.
     """
+
+    WAKE_UP_EXPIRY = 1.0  # seconds
 
     def __init__(self) -> None:
         self.queue: Any = _SPAWN.Queue()
         self.fast_path: Any = _SPAWN.RawValue("b", 1)
-        self._waking: dict[str, Any] = {event: _SPAWN.RawValue("b", 0) for event in _coalesced_events()}
+        self._waking: dict[str, Any] = {event: _SPAWN.RawValue("d", 0.0) for event in _coalesced_events()}
 
     def dispatch(self, detail_type: str, detail: dict[str, Any]) -> None:
         """An API process's event bus: hand the event to the worker process (never blocks)."""
@@ -51,9 +57,10 @@ class Handoff:
             return
         waking = self._waking.get(detail_type)
         if waking is not None:
-            if waking.value:
+            now, raised = time.monotonic(), waking.value
+            if raised and now - raised < self.WAKE_UP_EXPIRY:
                 return  # a wake-up is on its way: the run it starts reads this row too
-            waking.value = 1  # two processes may both send one: a spare run, never a missed one
+            waking.value = now  # two processes may both send one: a spare run, never a missed one
         self.queue.put_nowait(("event", detail_type, detail))
 
     def woken(self, detail_types: tuple[str, ...]) -> None:
@@ -62,7 +69,7 @@ class Handoff:
         for detail_type in detail_types:
             waking = self._waking.get(detail_type)
             if waking is not None:
-                waking.value = 0
+                waking.value = 0.0
 
     def run(self, worker: str, event: dict[str, Any]) -> None:
         """An API process's worker invoker: run `worker` now with `event` there (never blocks)."""
