@@ -273,6 +273,10 @@ def test_fast_path_refresh_prices_only_the_positions_its_event_names(
     priced = {r["id"]: r["priced_at"] for r in rows(db, "SELECT id, priced_at FROM positions")}
     assert priced[first] == frozen_clock.now()
     assert priced[second] < frozen_clock.now()
+    # the book's totals read every open position: a scoped run leaves them to the sweep
+    assert result["result"]["open_positions"] is None
+    assert result["result"]["total_unrealized_pnl"] is None
+    assert run("position_refresher")["result"]["open_positions"] == 2
 
 
 def test_an_alert_whose_rule_stops_firing_is_resolved(db, market, frozen_clock):

@@ -171,3 +171,21 @@ def test_a_clock_at_a_hundred_times_speed_sweeps_every_simulated_minute():
         runner.stop()
 
     assert _schedule_runs() == 2
+
+
+def test_each_run_is_announced_just_before_it_starts():
+    announced: list[tuple[str, int]] = []
+    runner = WorkerRunner([SPEC], before_run=lambda name: announced.append((name, len(held_worker.events))))
+    held_worker.events.clear()
+    held_worker.release.clear()
+    held_worker.started.clear()
+    try:
+        runner.trigger("held")
+        assert held_worker.started.wait(5)
+        runner.dispatch("thing.happened", {})
+        held_worker.release.set()
+        _wait_for_runs(2)
+    finally:
+        runner.stop()
+
+    assert announced == [("held", 0), ("held", 1)]  # before the first run, and before the one it woke

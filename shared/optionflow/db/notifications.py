@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from psycopg2.extras import Json, RealDictCursor, execute_values
+from psycopg2.extras import Json, RealDictCursor
 
 from optionflow.db.rows import ChannelRule, DueDelivery, SessionFigures, UnroutedNotice
 from optionflow.states import NOTICE_SEVERITY, DeliveryStatus, NoticeKind
@@ -221,13 +221,15 @@ def unrouted(cur: RealDictCursor, limit: int) -> list[UnroutedNotice]:
 
 
 def route(cur: RealDictCursor, ids: list[int], deliveries: list[tuple[int, str]], at: datetime) -> None:
-    """Give each (notification, channel) a PENDING delivery due now, and mark `ids` routed."""
+    """Give each (notification, channel) a PENDING delivery due now, and mark `ids` routed. The deliveries go
+    as two arrays (one element per delivery), not a VALUES row each to adapt and parse."""
     if deliveries:
-        execute_values(
-            cur,
+        cur.execute(
             """INSERT INTO notification_deliveries (notification_id, channel, next_attempt_at, updated_at)
-               VALUES %s ON CONFLICT DO NOTHING""",
-            [(nid, channel, at, at) for nid, channel in deliveries],
+               SELECT d.notification_id, d.channel, %s, %s FROM unnest(%s::bigint[], %s::text[])
+                   AS d (notification_id, channel)
+               ON CONFLICT DO NOTHING""",
+            (at, at, [nid for nid, _ in deliveries], [channel for _, channel in deliveries]),
         )
     cur.execute("UPDATE notifications SET routed_at = %s WHERE id = ANY(%s)", (at, ids))
 

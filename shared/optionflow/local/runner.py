@@ -53,7 +53,8 @@ class _State:
 class WorkerRunner:
     """`clock` tells the application's time, `pace` how many of its seconds pass per wall second (0 while a
     simulated clock is paused), and `swept_to` up to when the schedules' ticks need no sweep (an advance ran
-    them, or a set jumped over them): the schedules fire on that clock (see `_tick`)."""
+    them, or a set jumped over them): the schedules fire on that clock (see `_tick`). `before_run(name)` is
+    called just before each run of a worker starts."""
 
     def __init__(
         self,
@@ -65,6 +66,7 @@ class WorkerRunner:
         max_threads: int = 5,
         poll_seconds: float = 1.0,
         burst_wait_seconds: float = BURST_WAIT_SECONDS,
+        before_run: Callable[[str], None] | None = None,
     ) -> None:
         self.specs = {spec.name: spec for spec in specs}
         self._routes = {dt: spec.name for spec in specs for dt in spec.detail_types}
@@ -77,6 +79,7 @@ class WorkerRunner:
         self._poll = poll_seconds
         self._burst_wait = burst_wait_seconds
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
+        self._before_run = before_run or (lambda name: None)
 
     def _require(self, name: str) -> None:
         if name not in self.specs:
@@ -122,6 +125,7 @@ class WorkerRunner:
     def _run_until_idle(self, name: str, event: dict[str, Any]) -> None:
         state = self._state[name]
         while True:
+            self._before_run(name)  # e.g. the handoff's wake-up flags: this run reads what they announced
             self.invoke(name, event)
             with state.lock:
                 if state.pending is None or self._stop.is_set():

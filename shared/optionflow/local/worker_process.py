@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 from queue import Empty
 from typing import Any
@@ -21,18 +22,54 @@ from optionflow.config import Settings
 _SPAWN = multiprocessing.get_context("spawn")  # no fork: threads and connections must not be copied
 
 
+def _coalesced_events() -> tuple[str, ...]:
+    """The events whose worker sweeps everything pending whatever the event says (not scoped to the
+    positions it names): for those, one wake-up stands for any number."""
+    from optionflow.workers import FAST_PATH
+
+    return tuple(event for worker in FAST_PATH if not worker.scoped for event in worker.events)
+
+
 class Handoff:
     """The way into the worker process, which every API process holds: fast-path events and manual runs,
-    over one queue. `fast_path` (shared by all processes) can turn the events off, leaving the schedules."""
+    over one queue. `fast_path` (shared by all processes) can turn the events off, leaving the schedules.
+
+    An event that wakes a worker sweeping everything pending (the webhook's signal.received) is a wake-up,
+    not a message: while one is on its way, another would only start a run that finds nothing more. So it
+    is sent only when its flag is down; the flag goes up with it (holding when, on the machine's monotonic
+    clock) and down again just before that worker's next run starts (`woken`). A row committed before the
+    flag was seen up is read by that run. A flag up for longer than WAKE_UP_EXPIRY is ignored, so a wake-up
+    lost on its way (an API process killed before its queue was flushed) delays the fast path by that long,
+    never until the next sweep. Under eight clients this spares the queue (pickling, a pipe write, the
+    worker's read) for most alerts.
+    """
+
+    WAKE_UP_EXPIRY = 1.0  # seconds
 
     def __init__(self) -> None:
         self.queue: Any = _SPAWN.Queue()
         self.fast_path: Any = _SPAWN.RawValue("b", 1)
+        self._waking: dict[str, Any] = {event: _SPAWN.RawValue("d", 0.0) for event in _coalesced_events()}
 
     def dispatch(self, detail_type: str, detail: dict[str, Any]) -> None:
         """An API process's event bus: hand the event to the worker process (never blocks)."""
-        if self.fast_path.value:
-            self.queue.put_nowait(("event", detail_type, detail))
+        if not self.fast_path.value:
+            return
+        waking = self._waking.get(detail_type)
+        if waking is not None:
+            now, raised = time.monotonic(), waking.value
+            if raised and now - raised < self.WAKE_UP_EXPIRY:
+                return  # a wake-up is on its way: the run it starts reads this row too
+            waking.value = now  # two processes may both send one: a spare run, never a missed one
+        self.queue.put_nowait(("event", detail_type, detail))
+
+    def woken(self, detail_types: tuple[str, ...]) -> None:
+        """The worker process, just before a run of the worker these events wake: the next event sends a
+        wake-up again (the run about to start reads every row committed before now)."""
+        for detail_type in detail_types:
+            waking = self._waking.get(detail_type)
+            if waking is not None:
+                waking.value = 0.0
 
     def run(self, worker: str, event: dict[str, Any]) -> None:
         """An API process's worker invoker: run `worker` now with `event` there (never blocks)."""
@@ -45,7 +82,7 @@ class WorkerProcess:
         self._queue = self.handoff.queue
         self._process = _SPAWN.Process(
             target=_serve,
-            args=(settings, str(root), schedules, self._queue),
+            args=(settings, str(root), schedules, self.handoff),
             name="optionflow-workers",
             daemon=True,
         )
@@ -99,7 +136,7 @@ def yield_to_the_api(niceness: int) -> None:
     after_connect(lower_backend)
 
 
-def _serve(settings: Settings, root: str, schedules: bool, queue: Any) -> None:
+def _serve(settings: Settings, root: str, schedules: bool, handoff: Handoff) -> None:
     # Ctrl-C, and a SIGTERM sent to the whole process group, reach every process; the parent decides when
     # the workers stop, after the run under way.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -118,12 +155,16 @@ def _serve(settings: Settings, root: str, schedules: bool, queue: Any) -> None:
     set_database_url(settings.database_url)
     app_clock = clock.get_clock()
     simulated = app_clock if isinstance(app_clock, clock.SimulatedClock) else None
+    specs = registry_specs()
+    events_of = {spec.name: spec.detail_types for spec in specs}
     runner = WorkerRunner(
-        registry_specs(),
+        specs,
         clock=app_clock.now,
         pace=simulated.pace if simulated else None,
         swept_to=simulated.swept_to if simulated else None,
+        before_run=lambda name: handoff.woken(events_of[name]),
     )
+    queue = handoff.queue
     set_bus(InProcessBus(runner.dispatch))
     if schedules:
         runner.start_schedules()

@@ -129,7 +129,9 @@ def refresh_all(deps: Dependencies, now: datetime, only: list[str] | None = None
             after = page[-1].id
         if len(page) < PAGE:  # the last page: asking again would only find nothing
             break
-    totals = deps.db.run_statement(positions_db.totals)  # one read: no transaction round trips
+    # The book's totals read every open position: a sweep reports them, a run scoped to the positions an
+    # event names (one per fast-path burst) does not pay a read of the whole book for them.
+    totals = None if only is not None else deps.db.run_statement(positions_db.totals)
     observability.count(observability.QUOTES_FAILED, stale)
     if refreshed:
         deps.publish(
@@ -140,8 +142,8 @@ def refresh_all(deps: Dependencies, now: datetime, only: list[str] | None = None
         stale=stale,
         expired=expired,
         priced_as_of=at.isoformat(),
-        open_positions=totals.open_positions,
-        total_unrealized_pnl=totals.unrealized_pnl,
-        market_value=totals.market_value,
-        delta_shares=totals.delta_shares,
+        open_positions=totals.open_positions if totals else None,
+        total_unrealized_pnl=totals.unrealized_pnl if totals else None,
+        market_value=totals.market_value if totals else None,
+        delta_shares=totals.delta_shares if totals else None,
     )

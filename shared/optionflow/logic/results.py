@@ -75,16 +75,18 @@ class ExecutionResult(StageResult):
 
 @dataclass(frozen=True)
 class MarksResult(StageResult):
-    """Position refresher: the positions re-priced, and the held book's totals after it."""
+    """Position refresher: the positions re-priced, and the held book's totals after it (None after a run
+    scoped to the positions an event names: totalling the whole book there cost a read of every open
+    position per fast-path run; the sweep reports them)."""
 
     refreshed: int
     stale: int  # quotes that failed: those positions are flagged stale
     expired: int  # contracts past expiry, left for the exit monitor to settle
     priced_as_of: str  # ISO instant the marks are for
-    open_positions: int
-    total_unrealized_pnl: Decimal
-    market_value: Decimal
-    delta_shares: Decimal
+    open_positions: int | None
+    total_unrealized_pnl: Decimal | None
+    market_value: Decimal | None
+    delta_shares: Decimal | None
 
     @property
     def processed(self) -> int:
