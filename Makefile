@@ -7,7 +7,7 @@ DEV_STAMP = $(VENV)/.installed-dev
 export SAM_CLI_TELEMETRY = 0
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run install install-dev browser test check lint format typecheck unit validate build openapi soak bench cold-start clean
+.PHONY: run install install-dev browser test check lint format typecheck unit validate build openapi soak bench profile cold-start clean
 
 run: $(RUN_STAMP)  ## start the whole stack locally (embedded Postgres unless DATABASE_URL is set)
 	$(BIN)/optionflow dev
@@ -65,6 +65,9 @@ soak: $(DEV_STAMP)  ## the concurrency, reliability and book-model tests at 10x 
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m benchmarks.run
+
+profile: $(DEV_STAMP)  ## where the webhook's and the pipeline's time goes (PROFILE_SIGNALS=3000)
+	$(BIN)/python -m benchmarks.profile
 
 cold-start: build  ## the functions' import on the sam build layout (needs a Python 3.12: PYTHON312=...)
 	$(BIN)/python -m benchmarks.cold_start --python $${PYTHON312:-python3.12}
