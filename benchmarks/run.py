@@ -566,7 +566,8 @@ def target_round(running: Any, conn_url: str, n: int, scale: int) -> dict[str, A
 
 
 def main() -> None:
-    sys.path.insert(0, str(ROOT / "functions"))
+    # this checkout's code, whichever checkout a shared environment installed: the stack's processes inherit it
+    sys.path[:0] = [str(ROOT / "shared"), str(ROOT / "functions")]
     from optionflow.config import Settings
     from optionflow.local import stack
 
