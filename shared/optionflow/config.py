@@ -169,6 +169,9 @@ class Settings(BaseModel):
     notify_backoff_seconds: int = Field(default=30, ge=1, le=3600)
     # Connect and read timeout of one webhook call, seconds: a hanging channel costs at most this per try.
     notify_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # Days a notification whose every delivery was sent is kept; the notifier then deletes it. A delivery
+    # that is DEAD, or still due, keeps its notification (and stays in /health) whatever its age.
+    notify_retention_days: int = Field(default=30, ge=1, le=3650)
 
     @field_validator("market_data", mode="before")
     @classmethod
@@ -337,6 +340,7 @@ _ENV = {
     "notify_max_attempts": "NOTIFY_MAX_ATTEMPTS",
     "notify_backoff_seconds": "NOTIFY_BACKOFF_SECONDS",
     "notify_timeout_seconds": "NOTIFY_TIMEOUT_SECONDS",
+    "notify_retention_days": "NOTIFY_RETENTION_DAYS",
     "market_data": "MARKET_DATA",
     "market_data_key": "MARKET_DATA_KEY",
     "market_data_key_id": "MARKET_DATA_KEY_ID",

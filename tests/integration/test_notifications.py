@@ -307,3 +307,37 @@ def test_a_mark_going_stale_is_notified_once_per_episode(db, market, frozen_cloc
         notice["facts"]["positions"][0]["option_symbol"]
         == one(db, "SELECT option_symbol FROM positions")["option_symbol"]
     )
+
+
+def test_a_delivered_notification_is_kept_for_the_retention_days_then_deleted_and_a_dead_one_stays(
+    db, market, sink, frozen_clock
+):
+    alert("SPY", "BUY", "CALL", alert_id="delivered")
+    run_entry_chain()
+    notify()  # sent
+    sink.script("POST", HOOK, Reply(400, {"message": "refused"}))  # refused: DEAD at once
+    alert("QQQ", "BUY", "CALL", alert_id="refused")
+    run_entry_chain()
+    notify()
+    entries = """SELECT n.facts->>'ticker' AS ticker, d.status FROM notifications n
+                 JOIN notification_deliveries d ON d.notification_id = n.id
+                 WHERE n.kind = 'ENTRY_FILLED' ORDER BY n.id"""
+    assert [(r["ticker"], r["status"]) for r in rows(db, entries)] == [("SPY", "SENT"), ("QQQ", "DEAD")]
+
+    frozen_clock.advance(timedelta(days=29))
+    assert notify()["pruned"] == 0  # within NOTIFY_RETENTION_DAYS (30) everything stays
+    frozen_clock.advance(timedelta(days=2))
+    assert notify()["pruned"] >= 1
+    # the delivered one is gone with its delivery; the dead letter stays, whatever its age
+    assert [(r["ticker"], r["status"]) for r in rows(db, entries)] == [("QQQ", "DEAD")]
+    assert (
+        one(
+            db,
+            "SELECT count(*) AS n FROM notification_deliveries d WHERE NOT EXISTS "
+            "(SELECT 1 FROM notifications n WHERE n.id = d.notification_id)",
+        )["n"]
+        == 0
+    )
+    young = "SELECT count(*) AS n FROM notifications WHERE created_at >= %s"
+    kept = one(db, young, frozen_clock.now() - timedelta(days=30))["n"]
+    assert kept >= 1 and notify()["pruned"] == 0  # what is younger than 30 days stays

@@ -202,6 +202,23 @@ def differences_appeared(cur: RealDictCursor, difference_ids: list[Any], at: dat
     return int(cur.rowcount)
 
 
+def prune_delivered(cur: RealDictCursor, before: datetime, limit: int) -> int:
+    """Delete up to `limit` notifications created before `before` whose every delivery was SENT (their
+    deliveries go with them); how many. One with a DEAD or a still-due delivery is kept whatever its age,
+    and one another notifier holds is skipped."""
+    cur.execute(
+        """WITH old AS (
+               SELECT n.id FROM notifications n
+               WHERE n.created_at < %s AND n.routed_at IS NOT NULL
+                 AND NOT EXISTS (SELECT 1 FROM notification_deliveries d
+                                 WHERE d.notification_id = n.id AND d.status <> 'SENT')
+               ORDER BY n.id LIMIT %s FOR UPDATE SKIP LOCKED)
+           DELETE FROM notifications n USING old WHERE n.id = old.id""",
+        (before, limit),
+    )
+    return int(cur.rowcount)
+
+
 def kill_switch_changed(cur: RealDictCursor, on: bool, actor: str, reason: str | None, at: datetime) -> int:
     record(cur, NoticeKind.KILL_SWITCH, {"on": on, "actor": actor, "reason": reason}, at)
     return 1

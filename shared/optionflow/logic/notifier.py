@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 ROUTE_BATCH = 500
 SEND_BATCH = 20
+PRUNE_BATCH = 1000
 # Longer than any one send (the timeouts are seconds): a live claim is never taken over.
 LEASE = timedelta(minutes=2)
 MAX_BACKOFF = timedelta(hours=1)
@@ -67,7 +68,7 @@ def targets(notice: UnroutedNotice, channels: list[str], rules: dict[str, Channe
 def deliver(deps: Dependencies, now: datetime) -> DeliveryResult:
     """One notifier run: queue the daily summary when a session has closed, route, then send what is due."""
     channels = configured(deps.settings)
-    outcome = {"routed": 0, "sent": 0, "retrying": 0, "dead": 0, "postponed": 0, "summaries": 0}
+    outcome = {"routed": 0, "sent": 0, "retrying": 0, "dead": 0, "postponed": 0, "summaries": 0, "pruned": 0}
     outcome["summaries"] = int(daily_summary.queue_if_due(deps, now))
     outcome["routed"] = drain(lambda batch: route_new(deps, now, list(channels), batch), ROUTE_BATCH)
     failed_channels: dict[str, datetime] = {}
@@ -83,6 +84,11 @@ def deliver(deps: Dependencies, now: datetime) -> DeliveryResult:
         return len(claimed)
 
     drain(step, SEND_BATCH, budget_seconds=SEND_BUDGET_SECONDS)
+    # what was delivered long ago goes, a bounded batch a run, so the outbox does not grow for ever
+    kept_since = now - timedelta(days=deps.settings.notify_retention_days)
+    outcome["pruned"] = deps.db.run_statement(
+        lambda cur: notifications_db.prune_delivered(cur, kept_since, PRUNE_BATCH)
+    )
     return DeliveryResult(**outcome)
 
 

@@ -170,6 +170,7 @@ class DeliveryResult(StageResult):
     dead: int = 0
     postponed: int = 0  # not tried: their channel failed earlier in the run
     summaries: int = 0  # daily summaries queued
+    pruned: int = 0  # delivered notifications past NOTIFY_RETENTION_DAYS, deleted
 
     @property
     def processed(self) -> int:
