@@ -142,7 +142,17 @@ def book(db: Any, market: Any, frozen_clock: Any) -> dict[str, Any]:
     return position
 
 
-def test_dashboard_renders_positions_signals_exit_alerts_and_the_equity_curve(api_server, book, tmp_path):
+def test_dashboard_renders_positions_signals_exit_alerts_and_the_equity_curve(api_server, book, db, tmp_path):
+    # a message a channel refused for good: the board lists it with the channel's answer
+    db.execute("""INSERT INTO notifications (kind, severity, facts, created_at, routed_at)
+                  VALUES ('ENTRY_FILLED', 'INFO', '{}', now(), now()) RETURNING id""")
+    (notice,) = db.fetchone().values()
+    db.execute(
+        """INSERT INTO notification_deliveries (notification_id, channel, status, attempts, next_attempt_at,
+                                                last_error, updated_at)
+           VALUES (%s, 'slack', 'DEAD', 8, now(), 'slack POST : HTTP 404: no_service', now())""",
+        (notice,),
+    )
     url = f"{api_server}/#token={token('read')}"
     page = Sections()
     page.feed(browse(url, tmp_path / "profile-dom", "--dump-dom"))
@@ -160,6 +170,9 @@ def test_dashboard_renders_positions_signals_exit_alerts_and_the_equity_curve(ap
     assert "REJECTED" in page.of("signals")
     assert MARKUP in page.of("signals") and "xss" not in page.ids, "alert text was parsed as HTML"
     assert "MAX_HOLD" in page.of("exits") and book["option_symbol"] in page.of("exits")
+    notices = page.of("notifications")
+    assert "entry filled" in notices and "slack" in notices and "DEAD" in notices
+    assert "HTTP 404: no_service" in notices and "1 dead · 0 waiting" in page.of("notify-note")
     assert "no statistics yet" not in page.of("board")
     assert "Win rate 50.0%" in page.of("overall")
     equity = [p for p in page.paths if "equity" in p.get("class", "").split()]
@@ -226,6 +239,7 @@ def test_an_empty_book_shows_empty_tables_and_no_statistics_yet(api_server, db, 
     assert page.of("positions").endswith("no open positions")
     assert page.of("signals").endswith("no signals yet")
     assert page.of("exits").endswith("no active exit alerts")
+    assert page.of("notifications").endswith("nothing waiting: every notification was delivered")
     assert page.of("chart") == "no statistics yet"
     assert not [p for p in page.paths if "equity" in p.get("class", "").split()]
 
