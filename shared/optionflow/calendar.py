@@ -52,11 +52,15 @@ def _year(year: int) -> tuple[frozenset[date], frozenset[date]]:
     return frozenset(_named_closures(year)), frozenset(early)
 
 
+def _is_trading_day(d: date) -> bool:
+    return d.weekday() < 5 and d not in _year(d.year)[0]
+
+
 @lru_cache(maxsize=1024)
 def _session(d: date) -> Session | None:
     """NyseCalendar.session, remembered: the pipeline asks for today's session for every signal and order
     (a Session is immutable, so one instance serves every caller)."""
-    if d.weekday() >= 5 or d in _year(d.year)[0]:
+    if not _is_trading_day(d):
         return None
     close = EARLY_CLOSE if d in _year(d.year)[1] else CLOSE
     # combine() with a ZoneInfo picks the right UTC offset for that date, so DST needs no special case
@@ -74,7 +78,7 @@ class NyseCalendar:
     """Regular sessions of the New York Stock Exchange; US equity options follow the same days."""
 
     def is_trading_day(self, d: date) -> bool:
-        return d.weekday() < 5 and d not in _year(d.year)[0]
+        return _is_trading_day(d)
 
     def holiday_name(self, d: date) -> str | None:
         """The name of the exchange holiday on `d` (e.g. "Good Friday"), or None when it is not one."""
