@@ -115,15 +115,11 @@ def mark_filled_many(
             "ids": ids,
             "prices": [price for _, price, _ in fills],
             "qtys": [quantity for _, _, quantity in fills],
-            "pids": [_text(positions.get(order_id)) for order_id, _, _ in fills],
+            "pids": [_adapted(positions.get(order_id)) for order_id, _, _ in fills],
         },
     )
     if cur.rowcount != len(fills):
         raise RuntimeError(f"{len(fills) - cur.rowcount} order(s) were no longer working when they filled")
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 def mark_ended(cur: RealDictCursor, order_id: UUID, status: str, reason: str, at: datetime) -> None:
