@@ -356,7 +356,8 @@ def webhook_profile(url: str, n: int) -> None:
     from optionflow.local.http_bridge import make_server, to_event
     from optionflow.local.lambda_context import LocalContext
 
-    use_database(fresh_database(url, f"{PREFIX}_profile_webhook"))
+    stored = fresh_database(url, f"{PREFIX}_profile_webhook")
+    use_database(stored)
     # as a local API process runs it (see optionflow.local.api_process): metrics off, one connection, the
     # INSERT prepared once on it
     observability.keep_metrics(False)
@@ -520,6 +521,66 @@ def webhook_profile(url: str, n: int) -> None:
         f"     so per request: HTTP layer ~{floor['p50_ms'] * 1000:.0f} µs + handler ~{statistics.median(walls) * 1e6:.0f} µs "
         f"in process = {floor['p50_ms'] * 1000 + statistics.median(walls) * 1e6:.0f} µs (measured {over_http['p50_ms'] * 1000:.0f} µs)"
     )
+    row_against_the_floor(stored, n)
+
+
+def row_against_the_floor(url: str, n: int) -> None:
+    """What storing a signal costs Postgres against the floor's one-column row: the two INSERTs (each its
+    own commit, autocommit) alternated on one connection, with the WAL each writes."""
+    import json
+    import uuid
+    from datetime import UTC, datetime
+
+    from optionflow.db import signals as signals_db
+    from optionflow.logic.intake import parse_alert
+    from psycopg2.extras import RealDictCursor
+
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    cur = conn.cursor(cursor_factory=RealDictCursor)
+    cur.execute("CREATE TABLE IF NOT EXISTS profile_floor (id bigserial PRIMARY KEY, body text NOT NULL)")
+    samples: dict[str, list[float]] = {"floor": [], "signal": []}
+    wal = dict.fromkeys(samples, 0.0)
+
+    def floor_row(body: bytes, payload: dict[str, Any], alert: Any) -> None:
+        cur.execute("INSERT INTO profile_floor (body) VALUES (%s) RETURNING id", (body.decode(),))
+        cur.fetchone()
+
+    def signal_row(body: bytes, payload: dict[str, Any], alert: Any) -> None:
+        key = uuid.uuid4().hex
+        signals_db.insert_if_new(
+            cur,
+            alert=alert,
+            dedupe_key=f"id:profile-{key}",
+            raw_payload=payload,
+            body_sha256=key,
+            received_at=datetime.now(UTC),
+        )
+
+    for round_ in range(4):  # alternated, so a busier minute falls on both
+        for name, insert in (("floor", floor_row), ("signal", signal_row)):
+            cur.execute("SELECT pg_current_wal_lsn() AS lsn")
+            lsn = cur.fetchone()["lsn"]
+            for i in range(n // 4):
+                body = alert_body(round_ * n + i)
+                payload = json.loads(body)
+                alert = parse_alert(payload)  # the handler's Python, not timed here
+                start = time.perf_counter()
+                insert(body, payload, alert)
+                samples[name].append(time.perf_counter() - start)
+            cur.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s) AS bytes", (lsn,))
+            wal[name] += float(cur.fetchone()["bytes"])
+    conn.close()
+    print(f"   the row itself, one connection, {n} INSERTs each with its commit, alternated in 4 rounds:")
+    for name, label in (
+        ("floor", "the floor's row (one text column, one index)"),
+        ("signal", "a signal (insert_if_new, prepared as locally)"),
+    ):
+        count = len(samples[name])
+        print(
+            f"     {label:<46} p50 {statistics.median(samples[name]) * 1e6:5.0f} µs"
+            f"  WAL {wal[name] / count:6.0f} bytes each"
+        )
 
 
 # -- 2. the pipeline at scale ----------------------------------------------------------------------------
