@@ -28,7 +28,7 @@ WEBHOOK_SECRET = "local-webhook-secret"  # the secret the events/api fixtures ca
 JWT_SECRET = "test-jwt-secret-with-at-least-32-bytes!!"
 # A Monday, 10:00 in New York: the market is open.
 MARKET_OPEN = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("America/New_York"))
-RESETTABLE = "signals, decisions, orders, positions, trades, exit_signals, worker_runs, worker_controls, settings_changes, simulated_clock, notifications, notification_deliveries, notification_channel_settings"
+RESETTABLE = "signals, decisions, decision_sets, orders, positions, trades, exit_signals, worker_runs, worker_controls, settings_changes, simulated_clock, notifications, notification_deliveries, notification_channel_settings"
 
 
 def load_event(relative: str) -> dict[str, Any]:

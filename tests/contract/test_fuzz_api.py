@@ -17,6 +17,7 @@ schema = schemathesis.openapi.from_dict(deployed_document())
 TABLES = (
     "signals",
     "decisions",
+    "decision_sets",
     "orders",
     "positions",
     "trades",

@@ -76,7 +76,7 @@ def test_01_a_signal_that_raises_while_ordered_fails_alone_and_later_signals_go_
     for _ in range(2):  # a second run must not find the broken signal again
         run_entry_chain()
     assert status(db, broken) == "FAILED"
-    trail = one(db, "SELECT detail FROM decisions WHERE signal_id = %s AND check_name = 'order'", broken)
+    trail = one(db, "SELECT detail FROM decision_lines WHERE signal_id = %s AND check_name = 'order'", broken)
     assert "ConnectionError" in trail["detail"]
     assert [status(db, s) for s in (first, later, close)] == ["EXECUTED", "EXECUTED", "EXECUTED"]
     assert one(db, "SELECT count(*) AS n FROM positions WHERE ticker = 'SPY' AND status = 'CLOSED'")["n"] == 1
@@ -469,7 +469,7 @@ def test_15_no_entry_inside_the_end_of_day_window(db: Any, market: Any, frozen_c
     run("signal_processor")
     assert status(db, signal) == "REJECTED"
     assert one(
-        db, "SELECT passed FROM decisions WHERE signal_id = %s AND check_name = 'entry_window'", signal
+        db, "SELECT passed FROM decision_lines WHERE signal_id = %s AND check_name = 'entry_window'", signal
     ) == {"passed": False}
 
 

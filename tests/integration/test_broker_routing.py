@@ -231,7 +231,7 @@ def test_a_broker_reject_is_final_with_its_reason_in_the_trail(db, fake):
     assert failed["status"] == "FAILED" and "buying power" in failed["rejection_reasons"][0].lower()
     trail = one(
         db,
-        "SELECT passed, detail FROM decisions WHERE signal_id = %s AND check_name = 'broker_order'",
+        "SELECT passed, detail FROM decision_lines WHERE signal_id = %s AND check_name = 'broker_order'",
         signal_id,
     )
     assert trail["passed"] is False and "buying power" in trail["detail"].lower()

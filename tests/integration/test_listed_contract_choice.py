@@ -80,7 +80,7 @@ def test_a_wide_spread_rejects_the_signal_with_the_numbers_in_the_trail(db, chai
     chain_settings(strike_selection="steps", strike_steps=40, max_spread_share=Decimal("0.10"))
     signal = _enter(db)
     assert signal["status"] == "REJECTED"
-    decision = one(db, "SELECT passed, detail, inputs FROM decisions WHERE check_name = 'contract'")
+    decision = one(db, "SELECT passed, detail, inputs FROM decision_lines WHERE check_name = 'contract'")
     assert decision["passed"] is False
     assert "of mid" in decision["detail"] and "above the 10% limit" in decision["detail"]
     assert decision["inputs"]["max_spread_share"] == "0.10"
@@ -89,14 +89,14 @@ def test_a_wide_spread_rejects_the_signal_with_the_numbers_in_the_trail(db, chai
 def test_thin_open_interest_rejects_and_a_window_with_no_expiry_says_what_is_listed(db, chain_settings):
     chain_settings(min_open_interest=10_000_000)
     _enter(db)
-    detail = one(db, "SELECT detail FROM decisions WHERE check_name = 'contract'")["detail"]
+    detail = one(db, "SELECT detail FROM decision_lines WHERE check_name = 'contract'")["detail"]
     assert "is below the minimum of 10000000" in detail
     db.execute("TRUNCATE orders, signals, decisions CASCADE")
     chain_settings(contract_min_dte=3, contract_max_dte=3)  # Thursday: SPY's dailies cover it; AAPL has none
     alert("AAPL", "BUY", "PUT")
     run("signal_processor")
     run("order_creator")
-    detail = one(db, "SELECT detail FROM decisions WHERE check_name = 'contract'")["detail"]
+    detail = one(db, "SELECT detail FROM decision_lines WHERE check_name = 'contract'")["detail"]
     assert detail.startswith("no AAPL expiry listed 3 to 3 days out (listed: ")
 
 
@@ -107,5 +107,5 @@ def test_an_alert_naming_an_unlisted_strike_is_rejected_with_the_nearest_listed(
     alert("SPY", "BUY", "CALL", strike=600, expiry=expiry.isoformat())
     run("signal_processor")
     run("order_creator")
-    decision = one(db, "SELECT detail FROM decisions WHERE check_name = 'contract'")
+    decision = one(db, "SELECT detail FROM decision_lines WHERE check_name = 'contract'")
     assert decision["detail"].startswith("strike 600 is not listed for SPY 2026-11-27 CALLs (nearest listed ")

@@ -70,7 +70,9 @@ def test_an_alert_fills_on_paper_at_the_recorded_ask_plus_slippage(db, tradier):
         Decimal("4.22"),
     )
     assert position["underlying_price"] == Decimal("600.45") and position["price_stale"] is False
-    trail = one(db, "SELECT detail FROM decisions WHERE signal_id = %s AND check_name = 'sizing'", signal_id)
+    trail = one(
+        db, "SELECT detail FROM decision_lines WHERE signal_id = %s AND check_name = 'sizing'", signal_id
+    )
     assert trail["detail"]
     # the creator lists the expiries once; each run that priced (creator, executor, refresher) fetches
     # the chosen expiry's chain once

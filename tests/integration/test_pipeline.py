@@ -36,7 +36,9 @@ def test_buy_call_alert_becomes_a_filled_order_and_an_open_position(db, market, 
     assert trade["price"] == order["avg_fill_price"] and trade["quantity"] == order["quantity"]
     checks = [
         r["check_name"]
-        for r in rows(db, "SELECT check_name FROM decisions WHERE signal_id = %s ORDER BY id", signal_id)
+        for r in rows(
+            db, "SELECT check_name FROM decision_lines WHERE signal_id = %s ORDER BY place", signal_id
+        )
     ]
     assert checks == [
         "market_open",
@@ -107,7 +109,9 @@ def test_max_open_positions_counts_entries_accepted_in_the_same_batch(db, market
     statuses = [one(db, "SELECT status FROM signals WHERE id = %s", i)["status"] for i in ids]
     assert statuses == ["ACCEPTED", "ACCEPTED", "REJECTED"]
     detail = one(
-        db, "SELECT detail FROM decisions WHERE signal_id = %s AND check_name = 'max_open_positions'", ids[2]
+        db,
+        "SELECT detail FROM decision_lines WHERE signal_id = %s AND check_name = 'max_open_positions'",
+        ids[2],
     )["detail"]
     assert "2 open or pending of max 2" in detail
 

@@ -44,6 +44,7 @@ ALERTS: list[tuple[time, dict[str, Any]]] = [
 REAL_TABLES = (
     "signals",
     "decisions",
+    "decision_sets",
     "orders",
     "positions",
     "trades",

@@ -54,7 +54,7 @@ def test_a_burst_of_correlated_alerts_stops_at_the_heat_cap_and_says_so(db, mark
     for rejected in ids[2:]:
         heat = one(
             db,
-            "SELECT passed, detail, inputs FROM decisions WHERE signal_id = %s AND check_name = 'portfolio_heat'",
+            "SELECT passed, detail, inputs FROM decision_lines WHERE signal_id = %s AND check_name = 'portfolio_heat'",
             rejected,
         )
         assert heat["passed"] is False
@@ -65,7 +65,7 @@ def test_a_burst_of_correlated_alerts_stops_at_the_heat_cap_and_says_so(db, mark
         ]
         assert any("premium at risk" in r for r in reasons)
     admitted = one(
-        db, "SELECT inputs FROM decisions WHERE signal_id = %s AND check_name = 'portfolio_heat'", ids[1]
+        db, "SELECT inputs FROM decision_lines WHERE signal_id = %s AND check_name = 'portfolio_heat'", ids[1]
     )
     assert Decimal(str(admitted["inputs"]["pct_after"])) <= cap_pct
     held = one(db, "SELECT sum(entry_price * quantity * 100) AS premium FROM positions WHERE status = 'OPEN'")
@@ -88,7 +88,7 @@ def test_a_burst_stops_at_the_net_delta_cap_in_shares(db, market):
     assert statuses == ["EXECUTED", "REJECTED", "REJECTED"]
     check = one(
         db,
-        "SELECT passed, detail, inputs FROM decisions WHERE signal_id = %s AND check_name = 'portfolio_delta_shares'",
+        "SELECT passed, detail, inputs FROM decision_lines WHERE signal_id = %s AND check_name = 'portfolio_delta_shares'",
         ids[1],
     )
     assert check["passed"] is False and "net delta" in check["detail"] and "shares" in check["detail"]

@@ -16,7 +16,7 @@ def test_an_alert_against_the_higher_timeframe_trend_is_rejected_with_the_indica
     decided = {
         sid: one(
             db,
-            "SELECT passed, detail, inputs FROM decisions WHERE signal_id = %s AND check_name = 'mtf_alignment'",
+            "SELECT passed, detail, inputs FROM decision_lines WHERE signal_id = %s AND check_name = 'mtf_alignment'",
             sid,
         )
         for sid in (call, put)
@@ -45,21 +45,25 @@ def test_market_context_filters_apply_to_the_ticker_that_switches_them_on(db, ma
     assert one(db, "SELECT status FROM signals WHERE id = %s", spy)["status"] == "ACCEPTED"
     assert (
         one(
-            db, "SELECT count(*) AS n FROM decisions WHERE signal_id = %s AND check_name = 'price_moved'", spy
+            db,
+            "SELECT count(*) AS n FROM decision_lines WHERE signal_id = %s AND check_name = 'price_moved'",
+            spy,
         )["n"]
         == 0
     )
     moved = one(
         db,
-        "SELECT passed, detail, inputs FROM decisions WHERE signal_id = %s AND check_name = 'price_moved'",
+        "SELECT passed, detail, inputs FROM decision_lines WHERE signal_id = %s AND check_name = 'price_moved'",
         qqq,
     )
     assert moved["passed"] is False and "from the alert's $1.00" in moved["detail"]
     assert float(moved["inputs"]["max_price_move_pct"]) == 0.5
-    close = one(db, "SELECT passed FROM decisions WHERE signal_id = %s AND check_name = 'time_to_close'", qqq)
+    close = one(
+        db, "SELECT passed FROM decision_lines WHERE signal_id = %s AND check_name = 'time_to_close'", qqq
+    )
     assert close["passed"] is True  # 10:00, six hours to go
     spread = one(
-        db, "SELECT passed, inputs FROM decisions WHERE signal_id = %s AND check_name = 'spread'", qqq
+        db, "SELECT passed, inputs FROM decision_lines WHERE signal_id = %s AND check_name = 'spread'", qqq
     )
     assert spread["passed"] is True and float(spread["inputs"]["spread_pct"]) > 0
     assert one(db, "SELECT status FROM signals WHERE id = %s", qqq)["status"] == "REJECTED"

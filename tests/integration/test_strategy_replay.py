@@ -18,7 +18,7 @@ def test_replay_reproduces_a_day_traded_with_filters_sizing_and_caps_and_can_try
                   vol_measure = 'IV', vol_target_pct = 30, max_delta_shares = 150 WHERE name = 'default'""")
     db.execute("INSERT INTO strategy_settings (name, mtf_on) VALUES ('AMD', false)")
     live_day(frozen_clock, recording_bus)
-    db.execute("SELECT count(*) AS n FROM decisions WHERE check_name = 'mtf_alignment' AND NOT passed")
+    db.execute("SELECT count(*) AS n FROM decision_lines WHERE check_name = 'mtf_alignment' AND NOT passed")
     assert db.fetchone()["n"] >= 1  # the day exercised the filter
 
     same = _replay(settings)

@@ -79,7 +79,7 @@ def test_a_ticker_switched_to_fixed_sizing_through_the_api_buys_that_many(db, ma
     run("signal_processor")
     run("order_creator")
     assert one(db, "SELECT quantity FROM orders WHERE signal_id = %s", spy)["quantity"] == 3
-    sizing = one(db, "SELECT inputs FROM decisions WHERE signal_id = %s AND check_name = 'sizing'", qqq)[
+    sizing = one(db, "SELECT inputs FROM decision_lines WHERE signal_id = %s AND check_name = 'sizing'", qqq)[
         "inputs"
     ]
     assert sizing["method"] == "DOLLAR_RISK"
@@ -126,7 +126,7 @@ def test_volatility_sizing_by_atr_writes_the_atr_and_the_scaled_budget_to_the_tr
     spy = alert("SPY", "BUY", "CALL", alert_id="atr")
     run("signal_processor")
     run("order_creator")
-    inputs = one(db, "SELECT inputs FROM decisions WHERE signal_id = %s AND check_name = 'sizing'", spy)[
+    inputs = one(db, "SELECT inputs FROM decision_lines WHERE signal_id = %s AND check_name = 'sizing'", spy)[
         "inputs"
     ]
     assert inputs["method"] == "VOLATILITY" and inputs["vol_measure"] == "ATR"

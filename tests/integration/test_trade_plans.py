@@ -101,16 +101,18 @@ def test_a_plan_is_bounded_by_the_configured_limits(db, market):
     assert one(db, "SELECT status FROM signals WHERE id = %s", over)["status"] == "REJECTED"
     reasons = one(db, "SELECT rejection_reasons FROM signals WHERE id = %s", over)["rejection_reasons"]
     assert any("limit is 10" in r for r in reasons)
-    sizing = one(db, "SELECT inputs FROM decisions WHERE signal_id = %s AND check_name = 'sizing'", capped)[
-        "inputs"
-    ]
+    sizing = one(
+        db, "SELECT inputs FROM decision_lines WHERE signal_id = %s AND check_name = 'sizing'", capped
+    )["inputs"]
     assert float(sizing["budget"]) == 500.0  # risk_per_trade, not the plan's $99,999
 
 
 def test_a_plan_can_choose_the_strike_by_delta(db, market):
     planned = alert("SPY", "BUY", "CALL", alert_id="delta", plan={"strike_delta": "0.30"})
     run_entry_chain()
-    sizing = one(db, "SELECT inputs FROM decisions WHERE signal_id = %s AND check_name = 'sizing'", planned)
+    sizing = one(
+        db, "SELECT inputs FROM decision_lines WHERE signal_id = %s AND check_name = 'sizing'", planned
+    )
     stored = one(db, "SELECT plan, delta FROM entry_plans WHERE signal_id = %s", planned)
     assert float(stored["plan"]["strike_delta"]) == 0.3
     assert abs(stored["delta"] - 0.30) < 0.06  # the listed strike nearest 30-delta
@@ -142,7 +144,7 @@ def test_no_entry_inside_the_window_its_own_plan_time_stop_would_close_it_in(db,
     run_entry_chain()
     window = one(
         db,
-        "SELECT passed, detail FROM decisions WHERE signal_id = %s AND check_name = 'plan_entry_window'",
+        "SELECT passed, detail FROM decision_lines WHERE signal_id = %s AND check_name = 'plan_entry_window'",
         late,
     )
     assert window["passed"] is False and "30-minute end-of-day window" in window["detail"]

@@ -26,7 +26,7 @@ def test_kill_switch_on_rejects_the_next_buy_with_that_reason_but_a_close_still_
     signal = one(db, "SELECT status, rejection_reasons FROM signals WHERE id = %s", blocked)
     assert signal == {"status": "REJECTED", "rejection_reasons": ["kill switch is ON: no new entries"]}
     check = one(
-        db, "SELECT passed FROM decisions WHERE signal_id = %s AND check_name = 'kill_switch'", blocked
+        db, "SELECT passed FROM decision_lines WHERE signal_id = %s AND check_name = 'kill_switch'", blocked
     )
     assert check["passed"] is False
     assert one(db, "SELECT count(*) AS n FROM orders WHERE signal_id = %s", blocked)["n"] == 0
@@ -47,7 +47,7 @@ def test_kill_switch_on_stops_an_entry_accepted_before_it_but_not_yet_ordered(db
     assert signal == {"status": "REJECTED", "rejection_reasons": ["kill switch is ON: no new entries"]}
     assert one(db, "SELECT count(*) AS n FROM orders")["n"] == 0
     trail = one(
-        db, "SELECT passed FROM decisions WHERE signal_id = %s AND check_name = 'kill_switch'", signal_id
+        db, "SELECT passed FROM decision_lines WHERE signal_id = %s AND check_name = 'kill_switch'", signal_id
     )
     assert trail["passed"] is False
 

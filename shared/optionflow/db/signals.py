@@ -112,9 +112,11 @@ def get(cur: RealDictCursor, signal_id: UUID, row_type: Callable[[dict[str, Any]
 
 
 def decisions(cur: RealDictCursor, signal_id: UUID) -> list[Decision]:
-    """The signal's decision trail, in the order its checks ran."""
+    """The signal's decision trail, in the order its checks ran (a check recorded again keeps its place and
+    shows its latest outcome)."""
     cur.execute(
-        f"SELECT {columns(Decision)} FROM decisions WHERE signal_id = %s ORDER BY id", (str(signal_id),)
+        f"SELECT {columns(Decision)} FROM decision_lines WHERE signal_id = %s ORDER BY place",
+        (str(signal_id),),
     )
     return [Decision(**row) for row in cur.fetchall()]
 
@@ -200,26 +202,26 @@ def _json_list(values: list[str] | None) -> str | None:
 
 
 def record_decisions(cur: RealDictCursor, trail: list[tuple[UUID, Any]], at: datetime) -> None:
-    """Write decision-trail lines (signal id, Check) in one statement; a re-run replaces a check's outcome.
-    The lines get their ids in `trail`'s order, which is the order the trail is read back in."""
+    """Append decision-trail lines (signal id, Check) in one statement: one row per signal, its checks in
+    `trail`'s order, which is the order the trail is read back in. A check recorded again for a signal keeps
+    its place in the trail and shows its latest outcome (see `decisions`)."""
     if not trail:
         return
+    sets: dict[UUID, list[dict[str, Any]]] = {}
+    for signal_id, c in trail:
+        sets.setdefault(signal_id, []).append(
+            {"check_name": c.name, "passed": c.passed, "detail": c.detail, "inputs": c.inputs}
+        )
     cur.execute(
-        # a column per array and every check's inputs in one JSON array (one json.dumps, not one a line)
-        """INSERT INTO decisions (signal_id, check_name, passed, detail, inputs, decided_at)
-           SELECT v.signal_id, v.check_name, v.passed, v.detail, %(inputs)s::jsonb -> (v.n::int - 1), %(at)s
-           FROM unnest(%(ids)s::uuid[], %(names)s::text[], %(passed)s::boolean[], %(details)s::text[])
-                WITH ORDINALITY AS v (signal_id, check_name, passed, detail, n)
-           ON CONFLICT (signal_id, check_name) DO UPDATE
-           SET passed = EXCLUDED.passed, detail = EXCLUDED.detail, inputs = EXCLUDED.inputs,
-               decided_at = EXCLUDED.decided_at""",
+        # One JSON array of every signal's checks (one json.dumps, not one a signal), walked once beside the
+        # ids. json, not jsonb: the server only checks the text (jsonb would build it, then take it apart).
+        """INSERT INTO decision_sets (signal_id, checks, decided_at)
+           SELECT v.signal_id, v.checks, %(at)s
+           FROM ROWS FROM (unnest(%(ids)s::uuid[]), json_array_elements(%(checks)s::json)) AS v (signal_id, checks)""",
         {
             "at": at,
-            "ids": [str(signal_id) for signal_id, _ in trail],
-            "names": [c.name for _, c in trail],
-            "passed": [c.passed for _, c in trail],
-            "details": [c.detail for _, c in trail],
-            "inputs": json.dumps([c.inputs for _, c in trail], default=str),
+            "ids": [str(signal_id) for signal_id in sets],
+            "checks": json.dumps(list(sets.values()), default=str),
         },
     )
 
