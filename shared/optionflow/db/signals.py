@@ -221,7 +221,7 @@ def record_decisions(cur: RealDictCursor, trail: list[tuple[UUID, Any]], at: dat
         {
             "at": at,
             "ids": [str(signal_id) for signal_id in sets],
-            "checks": json.dumps(list(sets.values()), default=str),
+            "checks": json.dumps(list(sets.values()), default=str, separators=(",", ":")),
         },
     )
 
