@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import timedelta
 from typing import Any
 
 import psycopg2
@@ -237,3 +238,16 @@ def test_broken_warm_connection_is_reopened(db, settings):
     killer.close()
     status, _ = call(request("POST", "/webhook", body=ALERT))
     assert status == 202
+
+
+def test_a_resend_in_the_next_bucket_is_caught_by_the_offset_key_alone(db, frozen_clock, recording_bus):
+    # 30 s window: buckets of 60 s on the main grid, and on the offset grid shifted by 30 s. At :59 and :61
+    # the main grid's buckets differ and only the offset key matches (migration 016 keeps it unique where set).
+    start = frozen_clock.now().replace(second=59, microsecond=0)
+    frozen_clock.set(start)
+    first_status, first = call(request("POST", "/webhook", body=ALERT))
+    frozen_clock.set(start + timedelta(seconds=2))
+    again_status, again = call(request("POST", "/webhook", body=ALERT))
+    assert (first_status, again_status) == (202, 200)
+    assert again["signal_id"] == first["signal_id"] and again["duplicate"] is True
+    assert signal_count(db) == 1

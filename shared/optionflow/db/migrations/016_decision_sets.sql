@@ -40,3 +40,11 @@ FROM (
     ) l
 ) numbered
 WHERE latest = 1;
+
+-- The offset key is NULL for every alert that names its alert_id (only an alert without one is deduplicated
+-- by its body, on two grids). NULLs never conflict, so an index of the keys that are set enforces the same
+-- uniqueness, and the insert of such a signal and each of its status updates (three a filled alert, none of
+-- them heap-only: status is in the partial indexes) no longer add an entry for a NULL. INSERT … ON CONFLICT
+-- DO NOTHING, which names no index, checks it as it did the old one.
+CREATE UNIQUE INDEX signals_dedupe_key_offset_set ON signals (dedupe_key_offset) WHERE dedupe_key_offset IS NOT NULL;
+DROP INDEX signals_dedupe_key_offset_unique;
