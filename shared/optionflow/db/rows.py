@@ -107,6 +107,15 @@ class UnfinishedEntry:
 
 
 @dataclass(frozen=True)
+class CancelledEntry:
+    """An entry order cancelled while still working: `filled` of its `quantity` contracts had filled."""
+
+    signal_id: UUID
+    filled: int
+    quantity: int
+
+
+@dataclass(frozen=True)
 class PricedPosition(HeldPosition):
     """A held position with its entry and last mark, as the refresher and the exit monitor read it."""
 

@@ -25,7 +25,7 @@ from optionflow.db.rows import HeldPosition, PricedPosition
 from optionflow.events import names as events
 from optionflow.logic.exits import PositionView, evaluate
 from optionflow.logic.greek_exits import greek_exits, rules_in_force
-from optionflow.logic.orders import exit_order
+from optionflow.logic.orders import exit_order, settle_cancelled_entries
 from optionflow.logic.results import ExitsResult
 from optionflow.logic.runs import drain
 from optionflow.observability import logger
@@ -93,6 +93,23 @@ def _settle_page(deps: Dependencies, now: datetime, calendar: NyseCalendar, limi
     return len(settled)
 
 
+def _rest_of_entry_cancelled(cur: Any, position: HeldPosition, rule: str, now: datetime) -> bool:
+    """Before a position is exited, what is still working of its entry (the rest of a partial fill at a
+    broker) is cancelled: filled later, it would grow a position already being sold, and the exit would
+    close in the book contracts the broker still holds. False when the executor holds that order right now
+    (the exit is placed on the next run)."""
+    if position.signal_id is None:
+        return True
+    rest = orders_db.cancel_rest_of_entry(
+        cur, position.signal_id, f"cancelled when its position's {rule} exit fired", now
+    )
+    if rest is True:
+        return False
+    if rest is not False:
+        settle_cancelled_entries(cur, [rest], f"cancelled when its position's {rule} exit fired", now)
+    return True
+
+
 def monitor(deps: Dependencies, now: datetime, only: list[str] | None = None) -> ExitsResult:
     """Settle expiries, then evaluate every open position (or just those in `only`, after a fast-path
     refresh)."""
@@ -105,6 +122,7 @@ def monitor(deps: Dependencies, now: datetime, only: list[str] | None = None) ->
         "evaluated": 0,
         "alerts": 0,
         "exit_orders": 0,
+        "exit_orders_deferred": 0,
         "settled": settle_expired(deps, now, calendar),
         "stale": 0,
     }
@@ -164,6 +182,9 @@ def monitor(deps: Dependencies, now: datetime, only: list[str] | None = None) ->
                     alert, alert_id = closing
                     # every closing rule that fired is named, e.g. PROFIT_TARGET+TRAILING_STOP
                     reason = "+".join(a.rule for a in alerts if a.closes)
+                    if not _rest_of_entry_cancelled(cur, position, reason, now):
+                        counts["exit_orders_deferred"] += 1
+                        continue
                     order_id = orders_db.insert(cur, exit_order(position, settings.app_mode, reason, now))
                     if order_id:
                         require("position", position.status, PositionStatus.CLOSING)

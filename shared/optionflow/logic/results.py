@@ -100,6 +100,9 @@ class ExitsResult(StageResult):
     evaluated: int = 0
     alerts: int = 0
     exit_orders: int = 0
+    # exits waiting for the next run: the executor held the position's entry order, whose working rest
+    # must be cancelled first
+    exit_orders_deferred: int = 0
     settled: int = 0
     stale: int = 0  # positions whose price rules wait for a fresh mark
 
