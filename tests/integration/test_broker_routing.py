@@ -7,7 +7,7 @@ import dataclasses
 import functools
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -689,3 +689,41 @@ def test_a_close_that_cancels_the_rest_of_a_partly_filled_entry_leaves_its_signa
     run("paper_executor")
     [exit_order] = fake.live_orders()
     assert exit_order.quantity == 1
+
+
+def test_a_contract_that_expires_while_its_exit_had_sold_part_settles_only_the_rest(db, fake, frozen_clock):
+    db.execute("UPDATE risk_limits SET risk_per_trade = 5000")
+    db.execute("UPDATE exit_rules SET min_dte = NULL, max_hold_days = NULL, stop_loss_pct = NULL")
+    db.execute("UPDATE exit_rules SET profit_target_pct = NULL")
+    config.use_settings(config.get_settings().model_copy(update={"max_reprices": 0}))
+    fake.next_submits("fill")
+    alert("SPY", quantity=3)
+    run("signal_processor")
+    run("order_creator")
+    run("paper_executor")
+    held = one(db, "SELECT expiry, entry_price FROM positions")
+    expiry, entry_price = held["expiry"], held["entry_price"]
+    frozen_clock.set(datetime(expiry.year, expiry.month, expiry.day, 17, 50, tzinfo=UTC))  # its last session
+    fake.next_submits("partial:1")
+    closing = close_alert()
+    run("paper_executor")  # the exit sells 1 of 3 ...
+    sold_at = one(db, "SELECT avg_fill_price FROM orders WHERE purpose = 'EXIT'")["avg_fill_price"]
+    frozen_clock.set(datetime(expiry.year, expiry.month, expiry.day, 22, 0, tzinfo=UTC))
+    run("exit_monitor")  # ... and the contract expires before the executor reads the exit's end
+    run("paper_executor")
+    lots = rows(db, "SELECT quantity, exit_price, exit_reason, realized_pnl FROM positions ORDER BY quantity")
+    settlement = lots[1]["exit_price"]
+    assert [(lot["quantity"], lot["exit_price"], lot["exit_reason"]) for lot in lots] == [
+        (1, sold_at, "CLOSE alert"),
+        (2, settlement, "EXPIRED"),
+    ]
+    assert (
+        sum(lot["realized_pnl"] for lot in lots)
+        == (sold_at - entry_price) * 100 + (settlement - entry_price) * 2 * 100
+    )
+    assert signal(db, closing) == {
+        "status": "EXECUTED",
+        "rejection_reasons": [
+            f"1 of 3 contracts sold at ${sold_at:.2f}, 2 settled at ${settlement:.2f} when the contract expired"
+        ],
+    }

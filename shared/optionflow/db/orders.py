@@ -8,7 +8,7 @@ from uuid import UUID
 
 from psycopg2.extras import RealDictCursor
 
-from optionflow.db.rows import ORDER_COLUMNS, CancelledEntry, WorkingOrder
+from optionflow.db.rows import ORDER_COLUMNS, CancelledEntry, CancelledExit, WorkingOrder
 from optionflow.states import OrderStatus
 
 
@@ -181,13 +181,22 @@ def cancel_rest_of_entry(
     return bool(working and working["exists"])
 
 
-def cancel_working_exit(cur: RealDictCursor, position_id: Any, reason: str, at: datetime) -> None:
-    """Cancel a position's working exit order, if it has one (an expiry settles the position instead)."""
+def cancel_working_exit(
+    cur: RealDictCursor, position_id: Any, reason: str, at: datetime
+) -> CancelledExit | None:
+    """Cancel a position's working exit order, if it has one (an expiry settles the position instead);
+    returns it, with what of it had sold. Its own reason is kept in the result, the new one is stored."""
     cur.execute(
-        f"""UPDATE orders SET status = 'CANCELLED', reason = %s, updated_at = %s
-           WHERE purpose = 'EXIT' AND position_id = %s AND status IN {_WORKING}""",
-        (reason, at, str(position_id)),
+        f"""WITH working AS (
+               SELECT id, reason FROM orders
+               WHERE purpose = 'EXIT' AND position_id = %s AND status IN {_WORKING} FOR UPDATE)
+           UPDATE orders AS o SET status = 'CANCELLED', reason = %s, updated_at = %s
+           FROM working WHERE o.id = working.id
+           RETURNING o.signal_id, o.filled_quantity AS filled, o.quantity, o.avg_fill_price, working.reason""",
+        (str(position_id), reason, at),
     )
+    row = cur.fetchone()
+    return CancelledExit(**row) if row else None
 
 
 def insert_filled(cur: RealDictCursor, order: dict[str, Any], price: Any, at: datetime) -> WorkingOrder:
