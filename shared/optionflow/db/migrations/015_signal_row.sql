@@ -8,6 +8,10 @@
 -- and meet the same unique keys, so its retries and this release's are still one signal. Only its lookup
 -- of the existing signal after a duplicate (`WHERE dedupe_key = … OR dedupe_key_offset = …`) no longer
 -- has an index of its own, and reads the table while both releases run.
+--
+-- It builds four indexes, holding off inserts meanwhile: about 2 s over 300,000 signals on the development
+-- machine. On a larger book, deploy it at a quiet hour (an alert that waits longer than about 3 s is given
+-- up by TradingView).
 
 -- Time-ordered ids (UUID version 7: 48 bits of Unix milliseconds, then the random bits of a version 4), so
 -- the primary key and the keys that reference it (decisions, orders, positions) grow at their right end.
