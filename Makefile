@@ -61,7 +61,7 @@ openapi: $(DEV_STAMP)  ## accept the current API as the new contract snapshot
 	$(BIN)/python -m tests.contract.openapi_snapshot > tests/contract/openapi.json
 
 soak: $(DEV_STAMP)  ## the concurrency, reliability and book-model tests at 10x size
-	OPTIONFLOW_SOAK=10 $(BIN)/python -m pytest -q tests/integration/test_concurrency.py tests/integration/test_reliability.py tests/integration/test_book_model.py
+	OPTIONFLOW_SOAK=10 $(BIN)/python -m pytest -q tests/integration/test_concurrency.py tests/integration/test_reliability.py tests/integration/test_book_model.py tests/integration/test_broker_interleavings.py
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m benchmarks.run

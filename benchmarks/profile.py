@@ -527,12 +527,13 @@ def webhook_profile(url: str, n: int) -> None:
 def row_against_the_floor(url: str, n: int) -> None:
     """What storing a signal costs Postgres against the floor's one-column row: the two INSERTs (each its
     own commit, autocommit) alternated on one connection, with the WAL each writes."""
+    import hashlib
     import json
     import uuid
     from datetime import UTC, datetime
 
     from optionflow.db import signals as signals_db
-    from optionflow.logic.intake import parse_alert
+    from optionflow.logic.intake import dedupe_keys, parse_alert
     from psycopg2.extras import RealDictCursor
 
     conn = psycopg2.connect(url)
@@ -547,14 +548,18 @@ def row_against_the_floor(url: str, n: int) -> None:
         cur.fetchone()
 
     def signal_row(body: bytes, payload: dict[str, Any], alert: Any) -> None:
-        key = uuid.uuid4().hex
+        # the webhook's keys: each body is unique (an alert_id would make a key of another shape)
+        digest = hashlib.sha256(body + uuid.uuid4().bytes).hexdigest()
+        received_at = datetime.now(UTC)
+        key, offset_key = dedupe_keys(alert, digest, received_at, 30)
         signals_db.insert_if_new(
             cur,
             alert=alert,
-            dedupe_key=f"id:profile-{key}",
+            dedupe_key=key,
             raw_payload=payload,
-            body_sha256=key,
-            received_at=datetime.now(UTC),
+            body_sha256=digest,
+            received_at=received_at,
+            offset_key=offset_key,
         )
 
     for round_ in range(4):  # alternated, so a busier minute falls on both

@@ -64,27 +64,49 @@ class Dependencies:
 def for_process() -> Dependencies:
     """The process's dependencies: each provider is built once per process (settings from the environment
     on first use, then the clock, market data, bus and invoker they configure) and read here."""
-    from optionflow.brokers.paper import PaperBroker
-    from optionflow.brokers.provider import order_broker
-    from optionflow.clock import get_clock
-    from optionflow.config import get_settings
-    from optionflow.db.connection import PROCESS_DATABASE
-    from optionflow.events.bus import get_bus
-    from optionflow.events.worker_invoker import get_invoker
-    from optionflow.market.provider import ProcessMarketData, get_calendar
-
-    settings = get_settings()
+    p = _providers[0] if _providers else _import_providers()
+    settings = p.config.get_settings()
     return Dependencies(
         settings=settings,
-        clock=get_clock(),
-        market=ProcessMarketData(),
-        calendar=get_calendar(),
-        broker=PaperBroker(settings.paper_slippage_bps, settings.fee_per_contract),
-        bus=get_bus(),
-        invoker=get_invoker(),
-        db=PROCESS_DATABASE,
-        order_broker=order_broker(settings),
+        clock=p.clock.get_clock(),
+        market=p.market.ProcessMarketData(),
+        calendar=p.market.get_calendar(),
+        broker=p.paper.PaperBroker(settings.paper_slippage_bps, settings.fee_per_contract),
+        bus=p.bus.get_bus(),
+        invoker=p.invoker.get_invoker(),
+        db=p.connection.PROCESS_DATABASE,
+        order_broker=p.brokers.order_broker(settings),
     )
+
+
+# The providers' modules, imported on the first `for_process()` (not at import: a cold start imports only
+# what it uses) and kept: an import statement in `for_process` cost about as much as everything else in it
+# together, on every request. Their functions are still read from the modules at each call.
+_providers: list[Any] = []
+
+
+def _import_providers() -> Any:
+    import types
+
+    from optionflow import clock, config
+    from optionflow.brokers import paper, provider
+    from optionflow.db import connection
+    from optionflow.events import bus, worker_invoker
+    from optionflow.market import provider as market
+
+    _providers.append(
+        types.SimpleNamespace(
+            config=config,
+            clock=clock,
+            market=market,
+            paper=paper,
+            brokers=provider,
+            bus=bus,
+            invoker=worker_invoker,
+            connection=connection,
+        )
+    )
+    return _providers[0]
 
 
 def on_book(base: Dependencies, database_url: str) -> Dependencies:

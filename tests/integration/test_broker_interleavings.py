@@ -1,10 +1,11 @@
 """Property: however submits, timeouts, 5xx answers, crashes before our commit, fills, re-prices and runs
-interleave, one signal never has more than one live broker order, and after the reconciler runs its view
+interleave with exit rules firing, one signal never has more than one live broker order, and after the reconciler runs its view
 of the broker and ours agree (no open difference; every broker order's fills are in our book)."""
 
 from __future__ import annotations
 
 import itertools
+import os
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from tests.broker_fakes import FAKES, broker_settings
 from tests.conftest import MARKET_OPEN, RESETTABLE
 from tests.pipeline_support import alert, rows, run
 
+SOAK = int(os.environ.get("OPTIONFLOW_SOAK", "1"))  # `make soak` runs ten times the examples
 BEHAVIOURS = ["accept", "fill", "partial:1", "timeout", "error500", "refuse500", "reject"]
 
 
@@ -90,6 +92,17 @@ def test_one_live_broker_order_per_signal_and_the_books_agree_after_reconciling(
                 fake.fill(order.broker_id, data.draw(st.integers(1, left)))
 
         @rule()
+        def an_exit_rule_fires_on_every_held_position(self) -> None:
+            # a time stop whose window is the whole session: every held position, partly filled or not,
+            # gets its exit order now
+            db.execute("UPDATE exit_rules SET close_minutes_before_close = 390")
+            try:
+                run("position_refresher")
+                run("exit_monitor")
+            finally:
+                db.execute("UPDATE exit_rules SET close_minutes_before_close = NULL")
+
+        @rule()
         def time_passes(self) -> None:
             frozen_clock.advance(timedelta(seconds=31))
 
@@ -134,7 +147,7 @@ def test_one_live_broker_order_per_signal_and_the_books_agree_after_reconciling(
         run_state_machine_as_test(
             Interleavings,
             settings=hypothesis_settings(
-                max_examples=40,
+                max_examples=40 * SOAK,
                 stateful_step_count=12,
                 deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

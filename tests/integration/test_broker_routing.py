@@ -7,7 +7,7 @@ import dataclasses
 import functools
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -582,3 +582,148 @@ def test_a_slow_broker_answer_holds_only_the_order_it_is_about(db, alpaca, monke
         answer.set()
         router.join(10)
     assert not router.is_alive() and len(polled) == 2  # and the second was polled once freed
+
+
+def _partly_filled_entry_near_the_close(db: Any, fake: FakeBrokerServer, frozen_clock: Any) -> str:
+    """1 of 3 contracts filled, the rest working at the broker, 25 s before a zero-minute time stop."""
+    db.execute("UPDATE risk_limits SET risk_per_trade = 5000")
+    db.execute("UPDATE exit_rules SET close_minutes_before_close = 0")
+    frozen_clock.set(frozen_clock.now().replace(hour=20, minute=58, second=50))  # 15:58:50 in New York
+    fake.next_submits("partial:1")
+    signal_id = alert("SPY", quantity=3)
+    run("signal_processor")
+    run("order_creator")
+    run("paper_executor")
+    assert rows(db, "SELECT status, quantity FROM positions") == [{"status": "OPEN", "quantity": 1}]
+    frozen_clock.advance(timedelta(seconds=25))
+    return signal_id
+
+
+def test_an_exit_rule_on_a_partly_filled_entry_cancels_its_rest_so_the_exit_sells_all_the_broker_holds(
+    db, fake, frozen_clock
+):
+    entry_signal = _partly_filled_entry_near_the_close(db, fake, frozen_clock)
+    [working] = fake.live_orders()
+    run("position_refresher")
+    assert run("exit_monitor")["result"]["exit_orders"] == 1
+    # the rest of the entry is cancelled in the book before the exit goes out ...
+    assert entry(db)["status"] == "CANCELLED" and entry(db)["filled_quantity"] == 1
+    assert signal(db, entry_signal) == {
+        "status": "EXECUTED",
+        "rejection_reasons": [
+            "partially filled: 1 of 3 contracts, then the rest was cancelled when its position's "
+            "TIME_STOP exit fired"
+        ],
+    }
+    run("paper_executor")  # ... and at the broker, while the exit for the one contract held is placed
+    [exit_order] = fake.live_orders()
+    assert exit_order.side == "sell_to_close" and exit_order.quantity == 1
+    assert fake.orders[working.broker_id].status == "canceled"
+    fake.fill(exit_order.broker_id)
+    run("paper_executor")
+    assert rows(db, "SELECT status, quantity FROM positions") == [{"status": "CLOSED", "quantity": 1}]
+    assert not fake.positions
+    assert run("reconciler")["result"]["differences"] == 0  # flat in both books
+
+
+def test_an_exit_rule_waits_a_run_while_the_executor_holds_the_entry_it_must_cancel_first(
+    db, fake, frozen_clock
+):
+    _partly_filled_entry_near_the_close(db, fake, frozen_clock)
+    run("position_refresher")
+    order_id = entry(db)["id"]
+    holder = psycopg2.connect(config.get_settings().database_url)
+    try:
+        with holder.cursor() as cur:  # as the executor would, polling that order at the broker
+            cur.execute("SELECT id FROM orders WHERE id = %s FOR UPDATE", (str(order_id),))
+            result = run("exit_monitor")["result"]
+            assert result["exit_orders"] == 0 and result["exit_orders_deferred"] == 1
+            assert rows(db, "SELECT purpose FROM orders WHERE purpose = 'EXIT'") == []
+        holder.rollback()
+    finally:
+        holder.close()
+    assert run("exit_monitor")["result"]["exit_orders"] == 1  # the next run cancels the rest, then exits
+    assert entry(db)["status"] == "CANCELLED"
+
+
+def test_an_entry_that_fills_more_after_its_position_closed_is_a_difference_told_at_once(db, alpaca):
+    db.execute("UPDATE risk_limits SET risk_per_trade = 5000")
+    alpaca.next_submits("partial:1")
+    alert("SPY", quantity=3)
+    run("signal_processor")
+    run("order_creator")
+    run("paper_executor")
+    [working] = alpaca.live_orders()
+    # closed while the rest still works (every close path cancels the rest first; this is the router's
+    # guard for a close that slipped between)
+    db.execute(
+        "UPDATE positions SET status = 'CLOSED', closed_at = now(), exit_price = entry_price, realized_pnl = 0"
+    )
+    alpaca.fill(working.broker_id)
+    run("paper_executor")
+    difference = one(db, "SELECT kind, broker_quantity, book_quantity FROM reconciliation_differences")
+    assert difference == {"kind": "FILLED_AFTER_CANCEL", "broker_quantity": 3, "book_quantity": 1}
+    assert rows(db, "SELECT quantity FROM positions") == [{"quantity": 1}]  # the closed lot is not regrown
+    told = rows(
+        db, "SELECT facts->>'difference' AS kind FROM notifications WHERE kind = 'RECONCILIATION_DIFFERENCE'"
+    )
+    assert told == [{"kind": "FILLED_AFTER_CANCEL"}]
+
+
+def test_a_close_that_cancels_the_rest_of_a_partly_filled_entry_leaves_its_signal_executed_not_cancelled(
+    db, fake
+):
+    db.execute("UPDATE risk_limits SET risk_per_trade = 5000")
+    fake.next_submits("partial:1")
+    entry_signal = alert("SPY", quantity=3)
+    run("signal_processor")
+    run("order_creator")
+    run("paper_executor")
+    closing = close_alert()
+    [why] = signal(db, entry_signal)["rejection_reasons"]
+    assert signal(db, entry_signal)["status"] == "EXECUTED"  # it bought the one contract the CLOSE sells
+    assert (
+        why
+        == f"partially filled: 1 of 3 contracts, then the rest was cancelled by a later CLOSE alert ({closing})"
+    )
+    run("paper_executor")
+    [exit_order] = fake.live_orders()
+    assert exit_order.quantity == 1
+
+
+def test_a_contract_that_expires_while_its_exit_had_sold_part_settles_only_the_rest(db, fake, frozen_clock):
+    db.execute("UPDATE risk_limits SET risk_per_trade = 5000")
+    db.execute("UPDATE exit_rules SET min_dte = NULL, max_hold_days = NULL, stop_loss_pct = NULL")
+    db.execute("UPDATE exit_rules SET profit_target_pct = NULL")
+    config.use_settings(config.get_settings().model_copy(update={"max_reprices": 0}))
+    fake.next_submits("fill")
+    alert("SPY", quantity=3)
+    run("signal_processor")
+    run("order_creator")
+    run("paper_executor")
+    held = one(db, "SELECT expiry, entry_price FROM positions")
+    expiry, entry_price = held["expiry"], held["entry_price"]
+    frozen_clock.set(datetime(expiry.year, expiry.month, expiry.day, 17, 50, tzinfo=UTC))  # its last session
+    fake.next_submits("partial:1")
+    closing = close_alert()
+    run("paper_executor")  # the exit sells 1 of 3 ...
+    sold_at = one(db, "SELECT avg_fill_price FROM orders WHERE purpose = 'EXIT'")["avg_fill_price"]
+    frozen_clock.set(datetime(expiry.year, expiry.month, expiry.day, 22, 0, tzinfo=UTC))
+    run("exit_monitor")  # ... and the contract expires before the executor reads the exit's end
+    run("paper_executor")
+    lots = rows(db, "SELECT quantity, exit_price, exit_reason, realized_pnl FROM positions ORDER BY quantity")
+    settlement = lots[1]["exit_price"]
+    assert [(lot["quantity"], lot["exit_price"], lot["exit_reason"]) for lot in lots] == [
+        (1, sold_at, "CLOSE alert"),
+        (2, settlement, "EXPIRED"),
+    ]
+    assert (
+        sum(lot["realized_pnl"] for lot in lots)
+        == (sold_at - entry_price) * 100 + (settlement - entry_price) * 2 * 100
+    )
+    assert signal(db, closing) == {
+        "status": "EXECUTED",
+        "rejection_reasons": [
+            f"1 of 3 contracts sold at ${sold_at:.2f}, 2 settled at ${settlement:.2f} when the contract expired"
+        ],
+    }

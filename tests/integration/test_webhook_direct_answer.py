@@ -157,3 +157,19 @@ def test_only_post_webhook_on_the_default_stage_is_answered_directly():
     staged = request("POST", "/webhook", body=b"{}")
     staged["requestContext"]["stage"] = "prod"
     assert not _is_plain_webhook(staged)
+
+
+def test_until_a_signal_is_stored_the_correlation_id_is_the_request_id(db):
+    from api import app
+    from optionflow.local.lambda_context import LocalContext
+
+    refused = request("POST", "/webhook", body={**alert("refused"), "secret": "wrong"})
+    assert app.lambda_handler(refused, LocalContext("ApiFunction"))["statusCode"] == 401
+    assert observability.logger.get_correlation_id() == refused["requestContext"]["requestId"]
+    health = request("GET", "/health")
+    app.lambda_handler(health, LocalContext("ApiFunction"))
+    assert observability.logger.get_correlation_id() == health["requestContext"]["requestId"]
+    # an event whose request context has no id (none of API Gateway's) has no correlation id
+    context = {key: value for key, value in health["requestContext"].items() if key != "requestId"}
+    app.lambda_handler({**health, "requestContext": context}, LocalContext("ApiFunction"))
+    assert observability.logger.get_correlation_id() is None

@@ -64,7 +64,7 @@ def test_the_run_record_shows_each_result_in_the_shape_it_always_had() -> None:
         ' "open_positions": 4, "total_unrealized_pnl": 12.5, "market_value": 830.0, "delta_shares": 41.2}'
     )
     assert shown(ExitsResult(evaluated=6, exit_orders=2)) == (
-        '{"evaluated": 6, "alerts": 0, "exit_orders": 2, "settled": 0, "stale": 0}'
+        '{"evaluated": 6, "alerts": 0, "exit_orders": 2, "settled": 0, "stale": 0, "exit_orders_deferred": 0}'
     )
 
 

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from psycopg2.extras import RealDictCursor
 
-from optionflow.db.rows import ORDER_COLUMNS, WorkingOrder
+from optionflow.db.rows import ORDER_COLUMNS, CancelledEntry, CancelledExit, WorkingOrder
 from optionflow.states import OrderStatus
 
 
@@ -129,11 +129,14 @@ def mark_ended(cur: RealDictCursor, order_id: UUID, status: str, reason: str, at
     )
 
 
+_WORKING = "('PENDING', 'SUBMITTING', 'SUBMITTED', 'PARTIALLY_FILLED')"
+
+
 def cancel_working_entries(
     cur: RealDictCursor, signal_ids: list[Any], reason: str, at: datetime
-) -> list[UUID]:
-    """Cancel the still-working entry orders of these signals; returns the ids of the signals whose entry
-    was cancelled. Waits for (never skips) an order the executor holds: once it commits, a filled order is
+) -> list[CancelledEntry]:
+    """Cancel the still-working entry orders of these signals; returns those cancelled, with what of each
+    had filled. Waits for (never skips) an order the executor holds: once it commits, a filled order is
     no longer working and stays filled."""
     if not signal_ids:
         return []
@@ -143,21 +146,57 @@ def cancel_working_entries(
         ([str(s) for s in signal_ids],),
     )
     cur.execute(
-        """UPDATE orders SET status = 'CANCELLED', reason = %s, updated_at = %s
-           WHERE purpose = 'ENTRY' AND signal_id = ANY(%s::uuid[]) AND status IN ('PENDING', 'SUBMITTING', 'SUBMITTED', 'PARTIALLY_FILLED')
-           RETURNING signal_id""",
+        f"""UPDATE orders SET status = 'CANCELLED', reason = %s, updated_at = %s
+           WHERE purpose = 'ENTRY' AND signal_id = ANY(%s::uuid[]) AND status IN {_WORKING}
+           RETURNING signal_id, filled_quantity AS filled, quantity""",
         (reason, at, [str(s) for s in signal_ids]),
     )
-    return [row["signal_id"] for row in cur.fetchall()]
+    return [CancelledEntry(**row) for row in cur.fetchall()]
 
 
-def cancel_working_exit(cur: RealDictCursor, position_id: Any, reason: str, at: datetime) -> None:
-    """Cancel a position's working exit order, if it has one (an expiry settles the position instead)."""
+def cancel_rest_of_entry(
+    cur: RealDictCursor, signal_id: UUID, reason: str, at: datetime
+) -> CancelledEntry | bool:
+    """Cancel what is still working of a held position's entry order (the rest of a partial fill), unless
+    another worker holds that order now. Returns the cancelled entry; False when nothing of it was working;
+    True when it is working but held (the caller tries again on its next run).
+
+    The exit monitor calls this with the position already locked. The executor locks an order before its
+    position, so this must not wait for the order: SKIP LOCKED, never a circle of waits."""
     cur.execute(
-        """UPDATE orders SET status = 'CANCELLED', reason = %s, updated_at = %s
-           WHERE purpose = 'EXIT' AND position_id = %s AND status IN ('PENDING', 'SUBMITTING', 'SUBMITTED', 'PARTIALLY_FILLED')""",
-        (reason, at, str(position_id)),
+        f"""UPDATE orders SET status = 'CANCELLED', reason = %(reason)s, updated_at = %(at)s
+           WHERE id = (SELECT id FROM orders WHERE purpose = 'ENTRY' AND signal_id = %(s)s
+                          AND status IN {_WORKING} FOR UPDATE SKIP LOCKED)
+           RETURNING signal_id, filled_quantity AS filled, quantity""",
+        {"reason": reason, "at": at, "s": str(signal_id)},
     )
+    row = cur.fetchone()
+    if row:
+        return CancelledEntry(**row)
+    cur.execute(
+        f"SELECT EXISTS (SELECT 1 FROM orders WHERE purpose = 'ENTRY' AND signal_id = %s AND status IN {_WORKING})",
+        (str(signal_id),),
+    )
+    working = cur.fetchone()
+    return bool(working and working["exists"])
+
+
+def cancel_working_exit(
+    cur: RealDictCursor, position_id: Any, reason: str, at: datetime
+) -> CancelledExit | None:
+    """Cancel a position's working exit order, if it has one (an expiry settles the position instead);
+    returns it, with what of it had sold. Its own reason is kept in the result, the new one is stored."""
+    cur.execute(
+        f"""WITH working AS (
+               SELECT id, reason FROM orders
+               WHERE purpose = 'EXIT' AND position_id = %s AND status IN {_WORKING} FOR UPDATE)
+           UPDATE orders AS o SET status = 'CANCELLED', reason = %s, updated_at = %s
+           FROM working WHERE o.id = working.id
+           RETURNING o.signal_id, o.filled_quantity AS filled, o.quantity, o.avg_fill_price, working.reason""",
+        (str(position_id), reason, at),
+    )
+    row = cur.fetchone()
+    return CancelledExit(**row) if row else None
 
 
 def insert_filled(cur: RealDictCursor, order: dict[str, Any], price: Any, at: datetime) -> WorkingOrder:

@@ -107,6 +107,27 @@ class UnfinishedEntry:
 
 
 @dataclass(frozen=True)
+class CancelledEntry:
+    """An entry order cancelled while still working: `filled` of its `quantity` contracts had filled."""
+
+    signal_id: UUID
+    filled: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class CancelledExit:
+    """A position's exit order cancelled while still working (its contract expired): `filled` of its
+    `quantity` contracts had sold, at `avg_fill_price`."""
+
+    signal_id: UUID | None  # the SELL/CLOSE alert it carried out; None for an exit rule's
+    filled: int
+    quantity: int
+    avg_fill_price: Decimal | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
 class PricedPosition(HeldPosition):
     """A held position with its entry and last mark, as the refresher and the exit monitor read it."""
 

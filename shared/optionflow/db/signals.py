@@ -95,8 +95,12 @@ def insert_if_new(
     if row is not None:
         return row["id"], True
     cur.execute(
-        "SELECT id FROM signals WHERE dedupe_key = %s OR dedupe_key_offset = %s ORDER BY seq LIMIT 1",
-        (dedupe_key, offset_key),
+        # through the function the unique indexes are built on (migration 015), so they answer it
+        """SELECT id FROM signals
+           WHERE signal_dedupe_index_key(dedupe_key) = signal_dedupe_index_key(%(key)s)
+              OR signal_dedupe_index_key(dedupe_key_offset) = signal_dedupe_index_key(%(offset)s)
+           ORDER BY seq LIMIT 1""",
+        {"key": dedupe_key, "offset": offset_key},
     )
     existing = cur.fetchone()
     if existing is None:  # pragma: no cover - the conflicting row cannot vanish: signals are never deleted

@@ -8,6 +8,7 @@ underlying's closing price (paper: cash-settled), otherwise worthless.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -20,17 +21,18 @@ from optionflow.db import exit_signals as exit_db
 from optionflow.db import notifications as notifications_db
 from optionflow.db import orders as orders_db
 from optionflow.db import positions as positions_db
+from optionflow.db import signals as signals_db
 from optionflow.db import strategy as strategy_db
-from optionflow.db.rows import HeldPosition, PricedPosition
+from optionflow.db.rows import CancelledExit, HeldPosition, PricedPosition
 from optionflow.events import names as events
 from optionflow.logic.exits import PositionView, evaluate
 from optionflow.logic.greek_exits import greek_exits, rules_in_force
-from optionflow.logic.orders import exit_order
+from optionflow.logic.orders import exit_order, settle_cancelled_entries
 from optionflow.logic.results import ExitsResult
 from optionflow.logic.runs import drain
 from optionflow.observability import logger
 from optionflow.pricing.expiry import expiry_close, settlement_value
-from optionflow.states import PositionStatus, require
+from optionflow.states import PositionStatus, SignalStatus, require
 
 if TYPE_CHECKING:
     from optionflow.composition import Dependencies
@@ -58,7 +60,8 @@ def _settle_page(deps: Dependencies, now: datetime, calendar: NyseCalendar, limi
         return 0
     with deps.db.transaction() as cur:
         closes: dict[tuple[str, date], Decimal] = {}
-        for position in positions_db.expired(cur, due, limit):
+        page = positions_db.expired(cur, due, limit)
+        for position in page:
             key = (position.ticker, position.expiry)
             if key not in closes:
                 closes[key] = market.underlying_price(
@@ -67,7 +70,11 @@ def _settle_page(deps: Dependencies, now: datetime, calendar: NyseCalendar, limi
             underlying = closes[key]
             value = settlement_value(position.option_type, position.strike, underlying)
             at = expiry_close(position.expiry, calendar)
-            orders_db.cancel_working_exit(cur, position.id, "the contract expired", now)
+            stopped = orders_db.cancel_working_exit(cur, position.id, "the contract expired", now)
+            if stopped is not None:
+                position = _close_what_the_exit_sold(deps, cur, position, stopped, value, at)
+                if position.quantity == 0:
+                    continue
             reason = EXPIRED
             order = exit_order(position, mode, reason, at)
             filled = orders_db.insert_filled(cur, order, value, at)
@@ -88,9 +95,61 @@ def _settle_page(deps: Dependencies, now: datetime, calendar: NyseCalendar, limi
             },
         )
     observability.count(observability.EXPIRIES_SETTLED, len(settled))
-    if settled:
+    if page:
         deps.publish(events.NOTICES_QUEUED, {})
-    return len(settled)
+    return len(page)  # every one ended: settled, or sold in full by its exit
+
+
+def _close_what_the_exit_sold(
+    deps: Dependencies,
+    cur: Any,
+    position: HeldPosition,
+    stopped: CancelledExit,
+    settlement: Decimal,
+    at: datetime,
+) -> HeldPosition:
+    """A position expired while its exit order was working. What that order had sold closes at its fill
+    price as a lot of its own (as when a broker ends a partly filled exit); returns the position that is
+    left to settle, with no contracts when the exit had sold them all. The SELL/CLOSE alert the exit
+    carried out is final now, with what became of each part."""
+    sold = min(stopped.filled, position.quantity)
+    if sold:
+        assert stopped.avg_fill_price is not None
+        positions_db.set_status(cur, position.id, PositionStatus.OPEN, at)
+        lot = position.id
+        if sold < position.quantity:
+            lot = positions_db.split(cur, dataclasses.replace(position, status=PositionStatus.OPEN), sold, at)
+        positions_db.close_from_fill(
+            cur, lot, stopped.avg_fill_price, stopped.reason, at, deps.broker.fees(sold)
+        )
+        notifications_db.positions_closed(cur, [lot], at)
+    left = position.quantity - sold
+    if stopped.signal_id is not None:
+        what = (
+            f"{sold} of {stopped.quantity} contracts sold at ${stopped.avg_fill_price:.2f}"
+            if sold
+            else "nothing sold"
+        )
+        settled = f", {left} settled at ${settlement:.2f} when the contract expired" if left else ""
+        signals_db.set_statuses(cur, [(stopped.signal_id, SignalStatus.EXECUTED, [f"{what}{settled}"])], at)
+    return dataclasses.replace(position, quantity=left)
+
+
+def _rest_of_entry_cancelled(cur: Any, position: HeldPosition, rule: str, now: datetime) -> bool:
+    """Before a position is exited, what is still working of its entry (the rest of a partial fill at a
+    broker) is cancelled: filled later, it would grow a position already being sold, and the exit would
+    close in the book contracts the broker still holds. False when the executor holds that order right now
+    (the exit is placed on the next run)."""
+    if position.signal_id is None:
+        return True
+    rest = orders_db.cancel_rest_of_entry(
+        cur, position.signal_id, f"cancelled when its position's {rule} exit fired", now
+    )
+    if rest is True:
+        return False
+    if rest is not False:
+        settle_cancelled_entries(cur, [rest], f"cancelled when its position's {rule} exit fired", now)
+    return True
 
 
 def monitor(deps: Dependencies, now: datetime, only: list[str] | None = None) -> ExitsResult:
@@ -105,6 +164,7 @@ def monitor(deps: Dependencies, now: datetime, only: list[str] | None = None) ->
         "evaluated": 0,
         "alerts": 0,
         "exit_orders": 0,
+        "exit_orders_deferred": 0,
         "settled": settle_expired(deps, now, calendar),
         "stale": 0,
     }
@@ -164,6 +224,9 @@ def monitor(deps: Dependencies, now: datetime, only: list[str] | None = None) ->
                     alert, alert_id = closing
                     # every closing rule that fired is named, e.g. PROFIT_TARGET+TRAILING_STOP
                     reason = "+".join(a.rule for a in alerts if a.closes)
+                    if not _rest_of_entry_cancelled(cur, position, reason, now):
+                        counts["exit_orders_deferred"] += 1
+                        continue
                     order_id = orders_db.insert(cur, exit_order(position, settings.app_mode, reason, now))
                     if order_id:
                         require("position", position.status, PositionStatus.CLOSING)

@@ -22,7 +22,7 @@ from optionflow.db import orders as orders_db
 from optionflow.db import positions as positions_db
 from optionflow.db import signals as signals_db
 from optionflow.db.connection import is_transient, savepoint
-from optionflow.db.rows import ExitRules, HeldPosition, RiskLimits
+from optionflow.db.rows import CancelledEntry, ExitRules, HeldPosition, RiskLimits
 from optionflow.db.signals import ClaimedSignal
 from optionflow.events import names as events
 from optionflow.logic.entry_strategy import EntryStrategy, plan_contract_settings
@@ -348,8 +348,10 @@ def _exits(cur: Any, signal: ClaimedSignal, now: datetime, mode: str) -> tuple[s
     reason = f"cancelled by a later {signal.action} alert ({signal.id})"
     unordered = [s.id for s in earlier if s.status in (SignalStatus.PENDING, SignalStatus.ACCEPTED)]
     ordered = [s.id for s in earlier if s.status == SignalStatus.ORDERED]
-    cancelled = unordered + orders_db.cancel_working_entries(cur, ordered, reason, now)
-    signals_db.set_statuses(cur, [(sid, SignalStatus.CANCELLED, [reason]) for sid in cancelled], now)
+    stopped = orders_db.cancel_working_entries(cur, ordered, reason, now)
+    settle_cancelled_entries(cur, stopped, reason, now)
+    signals_db.set_statuses(cur, [(sid, SignalStatus.CANCELLED, [reason]) for sid in unordered], now)
+    cancelled = unordered + [e.signal_id for e in stopped]
     if cancelled:
         what.append(f"cancelled {len(cancelled)} unfilled entr{'y' if len(cancelled) == 1 else 'ies'}")
     # 2. Open positions close, oldest first; a quantity closes that many contracts and splits a lot.
@@ -377,6 +379,25 @@ def _exits(cur: Any, signal: ClaimedSignal, now: datetime, mode: str) -> tuple[s
     if cancelled:
         return SignalStatus.EXECUTED, what
     return SignalStatus.REJECTED, [f"no open {ticker} position left to close"]
+
+
+def settle_cancelled_entries(cur: Any, entries: list[CancelledEntry], reason: str, now: datetime) -> None:
+    """The signals of entry orders cancelled while working: CANCELLED when nothing had filled; EXECUTED
+    when part had (its position holds what filled), with how much in its reasons."""
+    signals_db.set_statuses(
+        cur,
+        [
+            (e.signal_id, SignalStatus.CANCELLED, [reason])
+            if e.filled == 0
+            else (
+                e.signal_id,
+                SignalStatus.EXECUTED,
+                [f"partially filled: {e.filled} of {e.quantity} contracts, then the rest was {reason}"],
+            )
+            for e in entries
+        ],
+        now,
+    )
 
 
 def create_pending(deps: Dependencies, now: datetime) -> OrdersResult:

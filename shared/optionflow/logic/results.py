@@ -102,6 +102,9 @@ class ExitsResult(StageResult):
     exit_orders: int = 0
     settled: int = 0
     stale: int = 0  # positions whose price rules wait for a fresh mark
+    # exits waiting for the next run: the executor held the position's entry order, whose working rest
+    # must be cancelled first (last, so that a run record keeps the order of the keys it always had)
+    exit_orders_deferred: int = 0
 
     @property
     def processed(self) -> int:
