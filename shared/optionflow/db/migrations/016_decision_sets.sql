@@ -45,6 +45,9 @@ WHERE latest = 1;
 -- by its body, on two grids). NULLs never conflict, so an index of the keys that are set enforces the same
 -- uniqueness, and the insert of such a signal and each of its status updates (three a filled alert, none of
 -- them heap-only: status is in the partial indexes) no longer add an entry for a NULL. INSERT … ON CONFLICT
--- DO NOTHING, which names no index, checks it as it did the old one.
-CREATE UNIQUE INDEX signals_dedupe_key_offset_set ON signals (dedupe_key_offset) WHERE dedupe_key_offset IS NOT NULL;
-DROP INDEX signals_dedupe_key_offset_unique;
+-- DO NOTHING, which names no index, checks it as it did the one it replaces (015's), and the lookup after a
+-- duplicate (`signal_dedupe_index_key(dedupe_key_offset) = …`, never true for a NULL) can still use it.
+-- Like 015's, it is built while inserts wait; it holds only the keys that are set.
+CREATE UNIQUE INDEX signals_dedupe_offset_set ON signals (signal_dedupe_index_key(dedupe_key_offset))
+    WHERE dedupe_key_offset IS NOT NULL;
+DROP INDEX signals_dedupe_offset_unique;
