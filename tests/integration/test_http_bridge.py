@@ -1,6 +1,6 @@
 """The local HTTP server (`make run`) as a raw client sees it: malformed framing gets a 4xx problem document
-and the connection closes, no thread waits for a body that never comes, and an unhandled error is logged
-with its traceback and answered 500."""
+and the connection closes, nothing waits for a body that never comes, a slow client holds up no other, and
+an unhandled error is logged with its traceback and answered 500."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import json
 import logging
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from http.client import HTTPResponse
 from typing import Any
@@ -208,3 +209,135 @@ def test_an_api_process_s_request_threads_share_one_database_connection_as_one_l
     finally:
         connection._local = threading.local()
         connection.set_database_url(connection._url_override)
+
+
+def echo(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A handler that answers with what it was given."""
+    seen = {"method": event["requestContext"]["http"]["method"], "path": event["rawPath"]}
+    seen["body"] = event.get("body")
+    return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": json.dumps(seen)}
+
+
+def test_a_client_that_sends_half_a_request_holds_up_no_other_connection(server_of):
+    base = server_of(echo, read_timeout_seconds=5)
+    with (
+        socket.create_connection(address(base), timeout=10) as half_line,
+        socket.create_connection(address(base), timeout=10) as half_body,
+    ):
+        half_line.sendall(b"GET /hea")
+        half_body.sendall(b"POST /x HTTP/1.1\r\nContent-Length: 100\r\n\r\n{")
+        time.sleep(0.1)
+        started = time.monotonic()
+        answer = exchange(base, b"GET /other HTTP/1.1\r\nConnection: close\r\n\r\n")
+        assert answer.status == 200 and json.loads(answer.body)["path"] == "/other"
+        assert time.monotonic() - started < 2  # not after the other two's 5 s read timeout
+        half_line.sendall(b"lth HTTP/1.1\r\nConnection: close\r\n\r\n")
+        assert Answer(half_line, "GET").status == 200
+
+
+def test_a_request_that_arrives_a_byte_at_a_time_is_answered_as_if_sent_whole(server_of):
+    base = server_of(echo, read_timeout_seconds=5)
+    raw = b"POST /slow?x=1 HTTP/1.1\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
+    with socket.create_connection(address(base), timeout=10) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for i in range(len(raw)):
+            sock.sendall(raw[i : i + 1])
+            time.sleep(0.001)
+        answer = Answer(sock, "POST")
+    assert answer.status == 200
+    assert json.loads(answer.body) == {"method": "POST", "path": "/slow", "body": "hello"}
+    assert answer.closed
+
+
+def test_an_idle_keep_alive_connection_is_closed_after_the_read_timeout(server_of):
+    base = server_of(echo, read_timeout_seconds=0.3)
+    with socket.create_connection(address(base), timeout=10) as sock:
+        sock.sendall(b"GET /a HTTP/1.1\r\n\r\n")
+        response = HTTPResponse(sock)
+        response.begin()
+        response.read()
+        assert response.status == 200
+        started = time.monotonic()
+        assert sock.recv(1) == b""  # the server closed it
+        assert 0.25 < time.monotonic() - started < 3
+
+
+def test_connection_close_is_honoured_and_pipelined_requests_are_answered_in_order(server_of):
+    base = server_of(echo)
+    raw = (
+        b"GET /1 HTTP/1.1\r\n\r\nPOST /2 HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
+        b"GET /3 HTTP/1.1\r\nConnection: close\r\n\r\nGET /never HTTP/1.1\r\n\r\n"
+    )
+    with socket.create_connection(address(base), timeout=10) as sock:
+        sock.sendall(raw)
+        received = sock.makefile("rb").read()  # until the server closes the connection
+
+    class Kept(io.BytesIO):
+        def close(self) -> None:  # HTTPResponse closes its file after each body
+            pass
+
+    stream = Kept(received)
+
+    class Stream:
+        def makefile(self, mode: str) -> Any:
+            return stream
+
+    seen = []
+    for _ in range(3):
+        response = HTTPResponse(Stream())  # type: ignore[arg-type]
+        response.begin()
+        seen.append(json.loads(response.read()))
+    assert stream.read() == b""  # nothing after the third: /never was not answered
+    assert [(s["method"], s["path"], s["body"]) for s in seen] == [
+        ("GET", "/1", None),
+        ("POST", "/2", "abc"),
+        ("GET", "/3", None),
+    ]
+
+
+def test_expect_100_continue_is_answered_before_the_body_is_sent(server_of):
+    base = server_of(echo)
+    with socket.create_connection(address(base), timeout=10) as sock:
+        sock.sendall(
+            b"POST /e HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\n"
+        )
+        assert sock.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(b"{}")
+        answer = Answer(sock, "POST")
+    assert answer.status == 200 and json.loads(answer.body)["body"] == "{}"
+
+
+def test_http_0_9_gets_a_bare_body_and_http_2_0_a_bare_505_problem_document(server_of):
+    # as http.server answers them: an HTTP/0.9 answer has no status line or headers, and a request line
+    # whose version is refused is answered before a version was accepted, so in the same way
+    base = server_of(echo)
+    with socket.create_connection(address(base), timeout=10) as sock:
+        sock.sendall(b"GET /old\r\n\r\n")
+        assert json.loads(sock.makefile("rb").read()) == {"method": "GET", "path": "/old", "body": None}
+    with socket.create_connection(address(base), timeout=10) as sock:
+        sock.sendall(b"GET / HTTP/2.0\r\n\r\n")
+        document = json.loads(sock.makefile("rb").read())
+    assert (document["status"], document["title"]) == (505, "HTTP Version Not Supported")
+
+
+def test_a_request_line_over_64_kib_is_a_414_and_over_100_header_lines_a_431(server_of):
+    base = server_of(echo)
+    answer = exchange(base, b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n")
+    assert answer.status == 414 and answer.problem()["title"] == "Request-URI Too Long"
+    assert answer.closed
+    many = b"".join(b"X%d: y\r\n" % i for i in range(100))
+    answer = exchange(base, b"GET / HTTP/1.1\r\n" + many + b"\r\n")
+    assert answer.status == 431 and answer.problem()["detail"] == "got more than 100 headers"
+    assert answer.closed
+
+
+def test_a_refusal_reaches_a_client_that_is_still_sending_its_body(server_of):
+    base = server_of(echo)
+    with socket.create_connection(address(base), timeout=10) as sock:
+        sock.sendall(b"POST /big HTTP/1.1\r\nContent-Length: 20000000\r\n\r\n")
+        time.sleep(0.2)  # the server answers 413 meanwhile; the client sends on before it looks
+        for _ in range(64):
+            sock.sendall(b"z" * 8192)
+        time.sleep(0.2)
+        answer = Answer(sock, "POST")
+    assert answer.status == 413 and answer.closed

@@ -16,49 +16,50 @@ import queue
 import signal
 import socket
 import sys
-import threading
 import time
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from optionflow.config import Settings
+from optionflow.local.http_bridge import BridgeServer, make_server
 from optionflow.local.worker_process import Handoff
 
 _SPAWN = multiprocessing.get_context("spawn")  # no fork: threads and connections must not be copied
 READY_TIMEOUT_SECONDS = 60.0
-# How many times a busier process steps back (1 ms each) before it accepts a waiting connection anyway.
-_DEFERRALS = 50
+# How long a busier process steps back (1 ms at a time) before it accepts a waiting connection anyway.
+_DEFER_SECONDS = 0.05
 
 
-class FairShare(ThreadingHTTPServer):
+class FairShare(BridgeServer):
     """A server that accepts a new connection only when no other API process holds fewer open ones: the
     first to wake would otherwise take them all, and its clients would queue while the others idle."""
 
-    open_connections: Any = None  # a shared array: open connections per process
+    open_connections_shared: Any = None  # a shared array: open connections per process
     index = 0
+    _deferring_since = 0.0
 
-    def get_request(self) -> tuple[socket.socket, Any]:
-        counts = self.open_connections
-        if counts is not None:
-            for _ in range(_DEFERRALS):
-                if counts[self.index] <= min(counts):
-                    break
-                time.sleep(0.001)
-        return super().get_request()
+    def accepting(self) -> bool:
+        counts = self.open_connections_shared
+        if counts is None or counts[self.index] <= min(counts):
+            self._deferring_since = 0.0
+            return True
+        now = time.monotonic()
+        if not self._deferring_since:
+            self._deferring_since = now
+        if now - self._deferring_since < _DEFER_SECONDS:
+            return False  # step back: a less busy process may take it
+        self._deferring_since = 0.0
+        return True
 
-    def process_request(self, request: Any, client_address: Any) -> None:
-        self._count(+1)
-        super().process_request(request, client_address)
+    def opened(self) -> None:
+        self._count()
 
-    def shutdown_request(self, request: Any) -> None:
-        self._count(-1)
-        super().shutdown_request(request)
+    def closed(self) -> None:
+        self._count()
 
-    def _count(self, change: int) -> None:
-        if self.open_connections is not None:
-            with self.open_connections.get_lock():  # this process's threads open and close them
-                self.open_connections[self.index] += change
+    def _count(self) -> None:
+        if self.open_connections_shared is not None:
+            self.open_connections_shared[self.index] = self.open_connections
 
 
 class ApiProcesses:
@@ -75,9 +76,8 @@ class ApiProcesses:
         # wake, so one that died meanwhile (a SIGKILL) would hang the stop forever.
         self._stop: Any = _SPAWN.RawValue("b", 0)
         ready: Any = _SPAWN.Queue()
-        self._open_connections = open_connections = _SPAWN.Array(
-            "i", count
-        )  # with a lock: counted up and down
+        # each process writes only its own count, and every process reads them all
+        self._open_connections = open_connections = _SPAWN.RawArray("i", count)
         self._processes = [
             _SPAWN.Process(
                 target=_serve,
@@ -150,7 +150,6 @@ def _serve(
     from optionflow.db import connection, signals
     from optionflow.events.bus import InProcessBus, set_bus
     from optionflow.events.worker_invoker import CallbackInvoker, set_invoker
-    from optionflow.local.http_bridge import make_server
 
     observability.keep_metrics(False)
     config.use_settings(settings)
@@ -164,17 +163,14 @@ def _serve(
 
     with contextlib.suppress(Exception):  # warm, as a Lambda's init would; a failure is the first request's
         connection.get_connection()
-    FairShare.open_connections, FairShare.index = open_connections, index
+    FairShare.open_connections_shared, FairShare.index = open_connections, index
     server = make_server("", 0, lambda_handler, listening=listening, server_class=FairShare)
-    threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
     ready.put(True)
     parent = multiprocessing.parent_process()
-    # Until told to stop, or the process that started us is gone (killed outright): an orphan would hold
-    # the port against the next start.
-    while not stop.value:
-        if parent is not None and not parent.is_alive():
-            break
-        time.sleep(0.2)
-    server.shutdown()
+    # One thread serves every connection (see BridgeServer), until told to stop, or the process that
+    # started us is gone (killed outright): an orphan would hold the port against the next start.
+    server.serve_forever(
+        poll_interval=0.2, until=lambda: bool(stop.value) or (parent is not None and not parent.is_alive())
+    )
     server.server_close()
     connection.close_connection()
