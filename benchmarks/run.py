@@ -392,12 +392,11 @@ def pipeline_live(running: Any, n: int, clients: int) -> dict[str, Any]:
     }
 
 
-def fresh_database(url: str, name: str) -> str:
-    """A new, migrated database beside `url`'s, so each pipeline figure starts from an empty book."""
+def empty_database(url: str, name: str) -> str:
+    """A new database beside `url`'s (dropped first if an earlier run left it); returns its URL."""
     from urllib.parse import urlsplit, urlunsplit
 
     from optionflow.db.connection import connect
-    from optionflow.db.migrate import migrate
 
     admin = connect(url)
     admin.autocommit = True
@@ -405,7 +404,15 @@ def fresh_database(url: str, name: str) -> str:
         cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         cur.execute(f'CREATE DATABASE "{name}"')
     admin.close()
-    fresh = urlunsplit(urlsplit(url)._replace(path="/" + name))
+    return urlunsplit(urlsplit(url)._replace(path="/" + name))
+
+
+def fresh_database(url: str, name: str) -> str:
+    """A new, migrated database beside `url`'s, so each pipeline figure starts from an empty book."""
+    from optionflow.db.connection import connect
+    from optionflow.db.migrate import migrate
+
+    fresh = empty_database(url, name)
     conn = connect(fresh)
     migrate(conn)
     with conn.cursor() as cur:
@@ -578,8 +585,12 @@ def main() -> None:
     from optionflow.local import stack
 
     data_dir = Path(tempfile.mkdtemp(prefix="optionflow-bench-"))
+    # The stack gets a database of its own, empty: run in DATABASE_URL's own database it would start from the
+    # book every earlier run left there (79,200 open positions once), and figures that read the book, such
+    # as alert-to-fill, would drift from run to run. The embedded Postgres starts empty in its new data_dir.
+    url = os.environ.get("DATABASE_URL")
     settings = Settings(
-        database_url=os.environ.get("DATABASE_URL") or None,
+        database_url=empty_database(url, f"{PREFIX}_stack") if url else None,
         data_dir=data_dir,
         port=0,
         jwt_secret="bench-jwt-secret-" + "x" * 32,
