@@ -727,3 +727,36 @@ def test_a_contract_that_expires_while_its_exit_had_sold_part_settles_only_the_r
             f"1 of 3 contracts sold at ${sold_at:.2f}, 2 settled at ${settlement:.2f} when the contract expired"
         ],
     }
+
+
+def test_the_kill_switch_cancels_entries_already_working_at_the_broker_not_only_those_unsent(db, fake):
+    db.execute("UPDATE risk_limits SET risk_per_trade = 5000")
+    fake.next_submits("partial:1")
+    partly = alert("SPY", quantity=3)
+    run("signal_processor")
+    run("order_creator")
+    run("paper_executor")
+    fake.next_submits("accept")
+    working = alert("QQQ")
+    run("signal_processor")
+    run("order_creator")
+    run("paper_executor")
+    assert len(fake.live_orders()) == 2
+    status, _ = call(request("POST", "/kill-switch", body={"on": True, "reason": "FOMC"}, scope="admin"))
+    assert status == 200
+    run("paper_executor")
+    assert fake.live_orders() == []  # nothing more can fill at the broker
+    assert signal(db, working) == {
+        "status": "CANCELLED",
+        "rejection_reasons": ["cancelled by the kill switch (no new entries)"],
+    }
+    assert signal(db, partly) == {
+        "status": "EXECUTED",
+        "rejection_reasons": [
+            "partially filled: 1 of 3 contracts, then the rest was cancelled by the kill switch (no new entries)"
+        ],
+    }
+    assert rows(db, "SELECT ticker, quantity, status FROM positions") == [
+        {"ticker": "SPY", "quantity": 1, "status": "OPEN"}  # what filled is held, and exits still run
+    ]
+    assert run("reconciler")["result"]["differences"] == 0

@@ -148,8 +148,31 @@ def cancel_working_entries(
     cur.execute(
         f"""UPDATE orders SET status = 'CANCELLED', reason = %s, updated_at = %s
            WHERE purpose = 'ENTRY' AND signal_id = ANY(%s::uuid[]) AND status IN {_WORKING}
-           RETURNING signal_id, filled_quantity AS filled, quantity""",
+           RETURNING id AS order_id, signal_id, filled_quantity AS filled, quantity""",
         (reason, at, [str(s) for s in signal_ids]),
+    )
+    return [CancelledEntry(**row) for row in cur.fetchall()]
+
+
+def cancel_entries_at_broker(
+    cur: RealDictCursor, mode: str, reason: str, at: datetime
+) -> list[CancelledEntry]:
+    """Cancel every entry order of `mode` sent to a broker and still working there (its submit unanswered,
+    or placed, or partly filled); returns them with what each had filled. Waits for an order another run
+    holds. The router's last pass cancels them at the broker, which still holds them (`broker_open`)."""
+    sent = "('SUBMITTING', 'SUBMITTED', 'PARTIALLY_FILLED')"
+    cur.execute(
+        f"""SELECT id FROM orders WHERE purpose = 'ENTRY' AND mode = %s AND status IN {sent}
+           ORDER BY id FOR UPDATE""",
+        (mode,),
+    )
+    if not cur.fetchall():
+        return []
+    cur.execute(
+        f"""UPDATE orders SET status = 'CANCELLED', reason = %s, updated_at = %s
+           WHERE purpose = 'ENTRY' AND mode = %s AND status IN {sent}
+           RETURNING id AS order_id, signal_id, filled_quantity AS filled, quantity""",
+        (reason, at, mode),
     )
     return [CancelledEntry(**row) for row in cur.fetchall()]
 
@@ -167,7 +190,7 @@ def cancel_rest_of_entry(
         f"""UPDATE orders SET status = 'CANCELLED', reason = %(reason)s, updated_at = %(at)s
            WHERE id = (SELECT id FROM orders WHERE purpose = 'ENTRY' AND signal_id = %(s)s
                           AND status IN {_WORKING} FOR UPDATE SKIP LOCKED)
-           RETURNING signal_id, filled_quantity AS filled, quantity""",
+           RETURNING id AS order_id, signal_id, filled_quantity AS filled, quantity""",
         {"reason": reason, "at": at, "s": str(signal_id)},
     )
     row = cur.fetchone()

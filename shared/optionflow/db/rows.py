@@ -110,6 +110,7 @@ class UnfinishedEntry:
 class CancelledEntry:
     """An entry order cancelled while still working: `filled` of its `quantity` contracts had filled."""
 
+    order_id: UUID
     signal_id: UUID
     filled: int
     quantity: int

@@ -38,6 +38,7 @@ from optionflow.calendar import NEW_YORK
 from optionflow.db import book as book_db
 from optionflow.db import broker_orders as routed_db
 from optionflow.db import notifications as notifications_db
+from optionflow.db import orders as orders_db
 from optionflow.db import positions as positions_db
 from optionflow.db import reconciliation as reconciliation_db
 from optionflow.db import signals as signals_db
@@ -45,6 +46,7 @@ from optionflow.db.connection import is_transient, savepoint
 from optionflow.db.rows import RoutedOrder
 from optionflow.events import names as events
 from optionflow.logic.order_pricing import TickRule, next_limit, opening_limit
+from optionflow.logic.orders import settle_cancelled_entries
 from optionflow.logic.results import RoutingResult
 from optionflow.logic.risk import Check
 from optionflow.observability import logger
@@ -93,6 +95,7 @@ def route_pending(deps: Dependencies, now: datetime) -> RoutingResult:
     outcome = _outcome()
     opened: list[str] = []
     _send_pending(deps, broker, now, outcome)
+    _stop_entries_on_kill_switch(deps, now, outcome)
     _resolve_submitting(deps, broker, now, outcome, opened)
     _poll_working(deps, broker, now, outcome, opened)
     _cancel_ended(deps, broker, now, outcome)
@@ -219,6 +222,20 @@ def _send_pending(deps: Dependencies, broker: OrderBroker, now: datetime, outcom
             _send_one(deps, broker, order_id, now, outcome)
         if len(claimed) < BATCH:
             return
+
+
+def _stop_entries_on_kill_switch(deps: Dependencies, now: datetime, outcome: dict[str, int]) -> None:
+    """With the kill switch on, entries already at the broker stop too, not only those not yet sent: each is
+    cancelled here (its signal CANCELLED, or EXECUTED with what had filled) and at the broker by the last
+    pass, where a fill that beat the cancel becomes a reconciliation difference."""
+    with deps.db.transaction() as cur:
+        if not book_db.risk_limits(cur).kill_switch:
+            return
+        reason = "cancelled by the kill switch (no new entries)"
+        stopped = orders_db.cancel_entries_at_broker(cur, deps.settings.app_mode, reason, now)
+        settle_cancelled_entries(cur, stopped, reason, now)
+        notifications_db.orders_ended(cur, [e.order_id for e in stopped if e.filled == 0], now)
+    outcome["cancelled"] += len(stopped)
 
 
 def _opening_limit(deps: Dependencies, order: RoutedOrder, now: datetime) -> Decimal | None:
