@@ -142,13 +142,12 @@ def _rest_of_entry_cancelled(cur: Any, position: HeldPosition, rule: str, now: d
     (the exit is placed on the next run)."""
     if position.signal_id is None:
         return True
-    rest = orders_db.cancel_rest_of_entry(
-        cur, position.signal_id, f"cancelled when its position's {rule} exit fired", now
-    )
+    why = f"cancelled when its position's {rule} exit fired"
+    rest = orders_db.cancel_rest_of_entry(cur, position.signal_id, why, now)
     if rest is True:
         return False
     if rest is not False:
-        settle_cancelled_entries(cur, [rest], f"cancelled when its position's {rule} exit fired", now)
+        settle_cancelled_entries(cur, [rest], why, now)
     return True
 
 
