@@ -21,6 +21,7 @@ import time.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -64,7 +65,7 @@ class Dependencies:
 def for_process() -> Dependencies:
     """The process's dependencies: each provider is built once per process (settings from the environment
     on first use, then the clock, market data, bus and invoker they configure) and read here."""
-    p = _providers[0] if _providers else _import_providers()
+    p = _providers()
     settings = p.config.get_settings()
     return Dependencies(
         settings=settings,
@@ -82,10 +83,8 @@ def for_process() -> Dependencies:
 # The providers' modules, imported on the first `for_process()` (not at import: a cold start imports only
 # what it uses) and kept: an import statement in `for_process` cost about as much as everything else in it
 # together, on every request. Their functions are still read from the modules at each call.
-_providers: list[Any] = []
-
-
-def _import_providers() -> Any:
+@functools.cache
+def _providers() -> Any:
     import types
 
     from optionflow import clock, config
@@ -94,19 +93,16 @@ def _import_providers() -> Any:
     from optionflow.events import bus, worker_invoker
     from optionflow.market import provider as market
 
-    _providers.append(
-        types.SimpleNamespace(
-            config=config,
-            clock=clock,
-            market=market,
-            paper=paper,
-            brokers=provider,
-            bus=bus,
-            invoker=worker_invoker,
-            connection=connection,
-        )
+    return types.SimpleNamespace(
+        config=config,
+        clock=clock,
+        market=market,
+        paper=paper,
+        brokers=provider,
+        bus=bus,
+        invoker=worker_invoker,
+        connection=connection,
     )
-    return _providers[0]
 
 
 def on_book(base: Dependencies, database_url: str) -> Dependencies:
